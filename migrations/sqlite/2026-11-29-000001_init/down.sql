@@ -1,0 +1,2 @@
+DROP TABLE local_users;
+DROP TABLE actors;

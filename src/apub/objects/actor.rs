@@ -1,0 +1,173 @@
+//! Actors as ActivityPub objects: serving ours, storing theirs.
+
+use crate::{
+    apub::protocol::actor::{ActorObject, Endpoints, Source},
+    context::Context,
+    db::{
+        actor::{Actor, ActorKind},
+        now, DbUrl,
+    },
+    error::{Error, Result},
+};
+use activitypub_federation::{
+    config::Data,
+    protocol::{public_key::PublicKey, verification::verify_domains_match},
+    traits,
+};
+use chrono::{DateTime, Utc};
+use url::Url;
+
+/// `host[:port]` of a URL: how we record which server an actor lives on.
+pub fn domain_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn parse_opt(url: &Option<String>) -> Option<Url> {
+    url.as_deref().and_then(|u| Url::parse(u).ok())
+}
+
+#[async_trait::async_trait]
+impl traits::Object for Actor {
+    type DataType = Context;
+    type Kind = ActorObject;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.ap_id
+    }
+
+    /// Remote actors are re-fetched when older than a day (the crate checks).
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        if self.local {
+            None
+        } else {
+            self.last_fetched_at.map(|t| t.and_utc())
+        }
+    }
+
+    async fn read_from_id(id: Url, data: &Data<Context>) -> Result<Option<Actor>> {
+        data.db
+            .run(move |conn| Ok(Actor::by_ap_id(conn, &id)?))
+            .await
+    }
+
+    async fn into_json(self, _data: &Data<Context>) -> Result<ActorObject> {
+        let public_key = PublicKey {
+            id: crate::urls::Urls::key_id(&self.ap_id).to_string(),
+            owner: self.ap_id.0.clone(),
+            public_key_pem: self.public_key_pem.clone(),
+        };
+        Ok(ActorObject {
+            kind: self.kind.clone(),
+            id: self.ap_id.0.clone(),
+            preferred_username: self.username.clone(),
+            // Always present, as Mastodon sends them: some servers treat a
+            // missing `name` or `summary` as malformed.
+            name: Some(self.display_name.clone().unwrap_or_default()),
+            summary: Some(self.summary.clone().unwrap_or_default()),
+            source: self.summary_source.as_ref().map(|content| Source {
+                content: content.clone(),
+                media_type: "text/markdown".into(),
+            }),
+            url: parse_opt(&self.url),
+            inbox: self.inbox_url.0.clone(),
+            outbox: parse_opt(&self.outbox_url),
+            followers: parse_opt(&self.followers_url),
+            following: parse_opt(&self.following_url),
+            endpoints: parse_opt(&self.shared_inbox_url).map(|shared_inbox| Endpoints {
+                shared_inbox: Some(shared_inbox),
+            }),
+            public_key,
+            manually_approves_followers: self.manually_approves_followers,
+            discoverable: Some(self.discoverable),
+            published: Some(self.published.and_utc()),
+            updated: self.updated.map(|t| t.and_utc()),
+        })
+    }
+
+    /// The actor must live where it was fetched from, and own its key.
+    async fn verify(
+        json: &ActorObject,
+        expected_domain: &Url,
+        _data: &Data<Context>,
+    ) -> Result<()> {
+        verify_domains_match(&json.id, expected_domain)?;
+        verify_domains_match(&json.id, &json.inbox)?;
+        if json.public_key.owner != json.id {
+            return Err(Error::bad_request("publicKey.owner is not the actor"));
+        }
+        Ok(())
+    }
+
+    /// Stores (or refreshes) a remote actor. Its summary is sanitized HTML.
+    async fn from_json(json: ActorObject, data: &Data<Context>) -> Result<Actor> {
+        let fetched = Actor {
+            id: crate::db::new_id(),
+            domain: domain_of(&json.id),
+            ap_id: DbUrl(json.id),
+            kind: ActorKind::parse(&json.kind).as_str().to_string(),
+            username: json.preferred_username,
+            local: false,
+            display_name: json.name,
+            summary: json.summary.map(|s| ammonia::clean(&s)),
+            summary_source: None,
+            url: json.url.map(String::from),
+            inbox_url: DbUrl(json.inbox),
+            shared_inbox_url: json
+                .endpoints
+                .and_then(|e| e.shared_inbox)
+                .map(String::from),
+            outbox_url: json.outbox.map(String::from),
+            followers_url: json.followers.map(String::from),
+            following_url: json.following.map(String::from),
+            public_key_pem: json.public_key.public_key_pem,
+            private_key_pem: None,
+            manually_approves_followers: json.manually_approves_followers,
+            discoverable: json.discoverable.unwrap_or(false),
+            published: json.published.map(|t| t.naive_utc()).unwrap_or_else(now),
+            updated: json.updated.map(|t| t.naive_utc()),
+            last_fetched_at: Some(now()),
+        };
+        data.db
+            .transaction(move |conn| match Actor::by_ap_id(conn, &fetched.ap_id)? {
+                Some(existing) if existing.local => {
+                    Err(Error::bad_request("refusing to overwrite a local actor"))
+                }
+                Some(existing) => {
+                    let refreshed = Actor {
+                        id: existing.id,
+                        ..fetched
+                    };
+                    Actor::update(conn, &refreshed)?;
+                    Ok(refreshed)
+                }
+                None => {
+                    Actor::insert(conn, &fetched)?;
+                    Ok(fetched)
+                }
+            })
+            .await
+    }
+}
+
+impl traits::Actor for Actor {
+    fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        self.private_key_pem.clone()
+    }
+
+    fn inbox(&self) -> Url {
+        self.inbox_url.0.clone()
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        parse_opt(&self.shared_inbox_url)
+    }
+}

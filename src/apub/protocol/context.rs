@@ -1,0 +1,23 @@
+//! The JSON-LD `@context` Outloud sends with every document.
+
+use serde_json::{json, Value};
+
+/// ActivityStreams, the security vocabulary (for `publicKey`), and the
+/// extension terms Mastodon and Lemmy use, so that JSON-LD processors expand
+/// our documents the way those servers expect.
+pub fn context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "toot": "http://joinmastodon.org/ns#",
+            "discoverable": "toot:discoverable",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "lemmy": "https://join-lemmy.org/ns#",
+            "moderators": { "@id": "lemmy:moderators", "@type": "@id" }
+        }
+    ])
+}

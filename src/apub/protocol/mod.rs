@@ -1,0 +1,5 @@
+//! Wire structs: what goes over the network, named after ActivityStreams
+//! types. Serde only; behaviour lives in `objects/` and `activities/`.
+
+pub mod actor;
+pub mod context;

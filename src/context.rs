@@ -1,0 +1,27 @@
+//! `Context`: everything a request, a delivery or an inbox handler needs.
+//!
+//! It is the federation crate's "app data": handlers receive it as
+//! `Data<Context>`. Cheap to clone; no globals, so several instances can run
+//! in one process (the integration tests do).
+
+use crate::{config::Config, db::actor::Actor, db::Db, urls::Urls};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Context {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub urls: Urls,
+    /// The instance actor (FEP-2677): signs fetches, owns instance-level
+    /// activities.
+    pub instance_actor: Arc<Actor>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("domain", &self.urls.domain())
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,227 @@
+//! Storage: one diesel code path over SQLite and PostgreSQL.
+//!
+//! [`DbConn`] is a `MultiConnection` over both engines, picked from the URL
+//! scheme by [`Manager`]; [`Db`] is an r2d2 pool whose blocking work runs on
+//! tokio's blocking threads so it never stalls the async executor. Queries
+//! live in one file per table as plain sync functions taking `&mut DbConn`.
+//! This module is a leaf: it imports nothing from the rest of the crate but
+//! the error and config types.
+
+pub mod actor;
+pub mod local_user;
+pub mod migrations;
+pub mod schema;
+mod url;
+
+pub use self::url::DbUrl;
+
+use crate::{
+    config::{redact_url, Backend},
+    error::{Error, ErrorKind, Result},
+};
+use diesel::{
+    connection::SimpleConnection,
+    r2d2::{self, ManageConnection, Pool, PooledConnection},
+    Connection, PgConnection, SqliteConnection,
+};
+use std::time::Duration;
+
+/// One connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Postgresql(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection of either backend,
+/// for the few statements `MultiConnection` cannot express (ON CONFLICT,
+/// SKIP LOCKED, full-text search). The body compiles once per backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgresql($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// SQLite settings that must hold on every connection. `busy_timeout` comes
+/// before WAL: r2d2 opens connections in parallel and would otherwise see
+/// "database is locked" (research/stack.md §4).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+    PRAGMA journal_mode = WAL; \
+    PRAGMA synchronous = NORMAL; \
+    PRAGMA foreign_keys = ON;";
+
+/// An r2d2 manager that chooses the backend by URL scheme.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Result<Manager> {
+        let backend = Backend::from_url(url).map_err(|e| Error::new(ErrorKind::BadRequest, e.0))?;
+        Ok(Manager {
+            url: url.to_string(),
+            backend,
+        })
+    }
+
+    /// The file path of a `sqlite://` URL (`sqlite:///abs` is absolute).
+    fn sqlite_path(&self) -> &str {
+        self.url.trim_start_matches("sqlite://")
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map(DbConn::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(self.sqlite_path())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The connection pool, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens the pool. One connection is made first, directly, so that an
+    /// unreachable server or unwritable file fails at once with the driver's
+    /// own reason instead of r2d2's "timed out waiting for connection".
+    pub fn connect(url: &str, pool_size: u32) -> Result<Db> {
+        let manager = Manager::new(url)?;
+        if manager.backend == Backend::Sqlite {
+            let path = std::path::Path::new(manager.sqlite_path());
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Unavailable,
+                        format!("cannot create database directory {}: {e}", dir.display()),
+                    )
+                })?;
+            }
+        }
+        let first = manager.connect().map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "cannot connect to database {}: {}",
+                    redact_url(url),
+                    e.to_string().trim()
+                ),
+            )
+        })?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build_unchecked(manager.clone());
+        // Hand the probe connection to nobody: dropping it is enough, the
+        // pool opens its own lazily.
+        drop(first);
+        Ok(Db {
+            pool,
+            backend: manager.backend,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Takes a connection, blocking. Only for blocking contexts (CLI, tests);
+    /// async code uses [`Db::run`].
+    pub fn get(&self) -> Result<PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking diesel work on a blocking thread.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Like [`Db::run`], inside one transaction (rolled back on `Err`).
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(|conn| conn.transaction(|tx| f(tx))).await
+    }
+
+    /// Whether the database answers a trivial query (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        self.run(|conn| {
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Current time truncated to microseconds, so that a value read back from
+/// either backend equals the one written.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// A new time-ordered id (UUIDv7 as text): sorting ids sorts by creation,
+/// which keyset pagination relies on.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

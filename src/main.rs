@@ -1,0 +1,151 @@
+//! The `outloud` command: a thin layer over the library. Every failure ends
+//! with a one-line message naming the problem and a non-zero exit status.
+
+use clap::{Parser, Subcommand};
+use outloud::{
+    config::{Config, ENV_CONFIG_FILE},
+    db::local_user::Role,
+    service, startup, telemetry,
+    urls::Urls,
+};
+use std::{io::Read, path::PathBuf, process::ExitCode};
+
+#[derive(Parser)]
+#[command(
+    name = "outloud",
+    version,
+    about = "A federated server for working out loud"
+)]
+struct Cli {
+    /// Configuration file (TOML); without one, defaults and OUTLOUD_* variables apply.
+    #[arg(long, global = true, env = ENV_CONFIG_FILE)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations, then serve HTTP until SIGTERM or SIGINT.
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a local account (prints a generated password unless --password-stdin).
+    CreateUser {
+        /// Account name: letters a-z, digits and _, at most 30.
+        name: String,
+        /// Give the account the admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {}", message.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    telemetry::init(config.log.format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(config).await,
+            Command::Migrate => migrate(config).await,
+            Command::Admin(Admin::CreateUser {
+                name,
+                admin,
+                password_stdin,
+            }) => create_user(config, name, admin, password_stdin).await,
+        }
+    })
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let server = startup::build(config, startup::ServerOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    server
+        .run_until_stopped()
+        .await
+        .map_err(|e| format!("server stopped: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(config: Config) -> Result<(), String> {
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(db);
+    println!("migrations are up to date");
+    Ok(())
+}
+
+async fn create_user(
+    config: Config,
+    name: String,
+    admin: bool,
+    password_stdin: bool,
+) -> Result<(), String> {
+    // Check the name before asking for a password or touching the database.
+    service::accounts::normalize_name(&name).map_err(|e| e.to_string())?;
+    let (password, generated) = if password_stdin {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        let password = input.trim_end_matches(['\r', '\n']).to_string();
+        (password, false)
+    } else {
+        let token = outloud::crypto::random_token(12).map_err(|e| e.to_string())?;
+        (token, true)
+    };
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let urls = Urls::new(config.scheme(), &config.instance.domain).map_err(|e| e.to_string())?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let actor = service::accounts::create_user(
+        &db,
+        &urls,
+        service::accounts::NewUser {
+            name: &name,
+            password: &password,
+            role,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "created {} @{}@{} ({})",
+        if admin { "admin" } else { "user" },
+        actor.username,
+        urls.domain(),
+        actor.ap_id
+    );
+    if generated {
+        println!("password: {password}");
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Use cases shared by the command line, the client API, web pages and the
+//! inbox. No HTTP types here: functions take the database, URLs and plain
+//! values, and return rows or [`crate::error::Error`]s.
+
+pub mod accounts;
+pub mod instance;

@@ -1,0 +1,155 @@
+//! The composition root: database and migrations, `Context`, federation
+//! configuration, listener and routes. [`build`] returns a [`RunningServer`]
+//! that knows its bound port, so tests can start instances on port 0.
+
+use crate::{
+    apub,
+    config::Config,
+    context::Context,
+    db::{migrations, Db},
+    error::{Error, ErrorKind, Result},
+    service, telemetry,
+    urls::Urls,
+    web, wellknown,
+};
+use activitypub_federation::config::{FederationConfig, FederationMiddleware};
+use actix_web::{middleware, App, HttpServer};
+use std::{net::SocketAddr, sync::Arc};
+
+/// Bodies larger than this are refused with 413 (inbox POSTs included).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How the HTTP server should behave beyond the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    /// actix worker threads; `None` = one per core.
+    pub workers: Option<usize>,
+    /// Stop gracefully on SIGTERM/SIGINT (the binary); tests stop by handle.
+    pub handle_signals: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            handle_signals: true,
+        }
+    }
+}
+
+/// A started instance.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub context: Context,
+    server: actix_web::dev::Server,
+}
+
+impl RunningServer {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (by a signal or the handle).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the database and runs pending migrations.
+pub async fn open_database(config: &Config) -> Result<Db> {
+    let db = Db::connect(&config.database.url, config.database.pool_size)?;
+    let applied = db.run(migrations::run_pending).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied database migrations");
+    }
+    Ok(db)
+}
+
+/// Builds the `Context` and the federation configuration around it.
+pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Context>> {
+    let dev_mode = config.dev_mode();
+    if dev_mode && !crate::config::is_localhost(config.host()) {
+        tracing::warn!(
+            domain = %config.instance.domain,
+            "federation.dev_mode is on for a public domain: plain http and \
+             loopback peers are allowed. Never run production like this."
+        );
+    }
+    let urls = Urls::new(config.scheme(), &config.instance.domain)
+        .map_err(|e| Error::new(ErrorKind::BadRequest, format!("instance.domain: {e}")))?;
+    let instance_actor = service::instance::ensure_instance_actor(&db, &urls).await?;
+    let client = apub::client::build(dev_mode, urls.base().as_str()).map_err(Error::internal)?;
+    let context = Context {
+        db,
+        config: Arc::new(config),
+        urls,
+        instance_actor: Arc::new(instance_actor),
+    };
+    FederationConfig::builder()
+        .domain(context.urls.domain())
+        .client(client)
+        .debug(dev_mode)
+        // Mastodon and Pleroma verify draft-cavage signatures without
+        // (created)/(expires); Lemmy sets this for the same reason.
+        .http_signature_compat(true)
+        .request_timeout(apub::client::REQUEST_TIMEOUT)
+        .signed_fetch_actor(&*context.instance_actor.clone())
+        .app_data(context)
+        .build()
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("federation config: {e}")))
+}
+
+/// Starts an instance: database, migrations, instance actor, HTTP listener.
+pub async fn build(config: Config, options: ServerOptions) -> Result<RunningServer> {
+    let db = open_database(&config).await?;
+    let bind = config.http.bind.clone();
+    let federation = build_context(config, db).await?;
+    let context = federation.to_request_data().app_data().clone();
+
+    let listener = std::net::TcpListener::bind(&bind).map_err(|e| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!("cannot listen on {bind}: {e}"),
+        )
+    })?;
+    let addr = listener.local_addr().map_err(Error::internal)?;
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(FederationMiddleware::new(federation.clone()))
+            .wrap(middleware::from_fn(telemetry::trace_request))
+            .app_data(actix_web::web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(actix_web::web::JsonConfig::default().limit(MAX_BODY_BYTES))
+            .configure(wellknown::configure)
+            .configure(apub::http::configure)
+            .configure(web::configure)
+    })
+    .shutdown_timeout(10);
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    if !options.handle_signals {
+        server = server.disable_signals();
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("cannot listen on {bind}: {e}"),
+            )
+        })?
+        .run();
+    tracing::info!(%addr, domain = %context.urls.domain(), "listening");
+    Ok(RunningServer {
+        addr,
+        context,
+        server,
+    })
+}

@@ -1,0 +1,128 @@
+//! The only place that builds or parses this instance's URLs (DESIGN §3).
+
+use url::Url;
+
+/// Builds URLs under `{scheme}://{domain}`.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    base: Url,
+    domain: String,
+}
+
+impl Urls {
+    /// `scheme` is `https`, or `http` in dev mode; `domain` is `host[:port]`
+    /// (validated by the configuration).
+    pub fn new(scheme: &str, domain: &str) -> Result<Urls, url::ParseError> {
+        Ok(Urls {
+            base: Url::parse(&format!("{scheme}://{domain}/"))?,
+            domain: domain.to_string(),
+        })
+    }
+
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `path` starts with `/`; our paths are fixed or made of validated names,
+    /// so joining cannot fail, but fall back to the base rather than panic.
+    fn at(&self, path: &str) -> Url {
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    pub fn person(&self, name: &str) -> Url {
+        self.at(&format!("/users/{name}"))
+    }
+    pub fn person_inbox(&self, name: &str) -> Url {
+        self.at(&format!("/users/{name}/inbox"))
+    }
+    pub fn person_outbox(&self, name: &str) -> Url {
+        self.at(&format!("/users/{name}/outbox"))
+    }
+    pub fn person_followers(&self, name: &str) -> Url {
+        self.at(&format!("/users/{name}/followers"))
+    }
+    pub fn person_following(&self, name: &str) -> Url {
+        self.at(&format!("/users/{name}/following"))
+    }
+    /// The HTML profile page.
+    pub fn profile_page(&self, name: &str) -> Url {
+        self.at(&format!("/@{name}"))
+    }
+    /// The key id of an actor: its id with a `#main-key` fragment (Mastodon's
+    /// convention, which other servers expect).
+    pub fn key_id(actor: &Url) -> Url {
+        let mut key = actor.clone();
+        key.set_fragment(Some("main-key"));
+        key
+    }
+    pub fn instance_actor(&self) -> Url {
+        self.at("/actor")
+    }
+    pub fn instance_actor_inbox(&self) -> Url {
+        self.at("/actor/inbox")
+    }
+    pub fn instance_actor_outbox(&self) -> Url {
+        self.at("/actor/outbox")
+    }
+    pub fn shared_inbox(&self) -> Url {
+        self.at("/inbox")
+    }
+    pub fn nodeinfo(&self) -> Url {
+        self.at("/nodeinfo/2.1")
+    }
+    pub fn webfinger_template(&self) -> String {
+        format!("{}.well-known/webfinger?resource={{uri}}", self.base)
+    }
+
+    /// If `url` is one of our person URLs, the person's name.
+    pub fn parse_person(&self, url: &Url) -> Option<String> {
+        if url.origin() != self.base.origin() {
+            return None;
+        }
+        let mut segments = url.path_segments()?;
+        match (segments.next(), segments.next(), segments.next()) {
+            (Some("users"), Some(name), None) if !name.is_empty() => Some(name.to_string()),
+            _ => None,
+        }
+    }
+
+    /// If `url` is one of our profile pages (`/@name`), the name.
+    pub fn parse_profile_page(&self, url: &Url) -> Option<String> {
+        if url.origin() != self.base.origin() {
+            return None;
+        }
+        let name = url.path().strip_prefix("/@")?;
+        (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_and_parses_person_urls() {
+        let urls = Urls::new("http", "alpha.localhost:4000").unwrap();
+        let alice = urls.person("alice");
+        assert_eq!(alice.as_str(), "http://alpha.localhost:4000/users/alice");
+        assert_eq!(urls.parse_person(&alice).as_deref(), Some("alice"));
+        assert_eq!(
+            Urls::key_id(&alice).as_str(),
+            "http://alpha.localhost:4000/users/alice#main-key"
+        );
+        let page = urls.profile_page("alice");
+        assert_eq!(page.as_str(), "http://alpha.localhost:4000/@alice");
+        assert_eq!(urls.parse_profile_page(&page).as_deref(), Some("alice"));
+        let other = Urls::new("http", "beta.localhost:4000").unwrap();
+        assert_eq!(urls.parse_person(&other.person("alice")), None);
+        assert_eq!(urls.parse_person(&urls.person_inbox("alice")), None);
+        assert_eq!(
+            urls.webfinger_template(),
+            "http://alpha.localhost:4000/.well-known/webfinger?resource={uri}"
+        );
+    }
+}
