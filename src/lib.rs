@@ -7,6 +7,9 @@
 //! half of `apub` may call `service` but the outbound half never does, and
 //! `db` is a leaf.
 
+// Tests may unwrap: a panic there is a failed assertion.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod apub;
 pub mod config;
 pub mod context;

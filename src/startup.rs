@@ -41,6 +41,9 @@ impl Default for ServerOptions {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub context: Context,
+    /// The federation configuration, whose `to_request_data()` gives the
+    /// `Data<Context>` that service calls reaching other servers take.
+    pub federation: FederationConfig<Context>,
     server: actix_web::dev::Server,
 }
 
@@ -105,24 +108,35 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         .map_err(|e| Error::internal(anyhow::anyhow!("federation config: {e}")))
 }
 
-/// Starts an instance: database, migrations, instance actor, HTTP listener.
+/// Starts an instance: database, migrations, instance actor, HTTP listener
+/// on `http.bind`.
 pub async fn build(config: Config, options: ServerOptions) -> Result<RunningServer> {
-    let db = open_database(&config).await?;
     let bind = config.http.bind.clone();
-    let federation = build_context(config, db).await?;
-    let context = federation.to_request_data().app_data().clone();
-
     let listener = std::net::TcpListener::bind(&bind).map_err(|e| {
         Error::new(
             ErrorKind::Unavailable,
             format!("cannot listen on {bind}: {e}"),
         )
     })?;
+    build_with_listener(config, listener, options).await
+}
+
+/// Like [`build`] on a listener bound beforehand: tests bind port 0 first,
+/// because the instance's domain (and so every id) includes the port.
+pub async fn build_with_listener(
+    config: Config,
+    listener: std::net::TcpListener,
+    options: ServerOptions,
+) -> Result<RunningServer> {
     let addr = listener.local_addr().map_err(Error::internal)?;
+    let db = open_database(&config).await?;
+    let federation = build_context(config, db).await?;
+    let context = federation.to_request_data().app_data().clone();
+    let app_federation = federation.clone();
 
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(FederationMiddleware::new(federation.clone()))
+            .wrap(FederationMiddleware::new(app_federation.clone()))
             .wrap(middleware::from_fn(telemetry::trace_request))
             .app_data(actix_web::web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(actix_web::web::JsonConfig::default().limit(MAX_BODY_BYTES))
@@ -142,7 +156,7 @@ pub async fn build(config: Config, options: ServerOptions) -> Result<RunningServ
         .map_err(|e| {
             Error::new(
                 ErrorKind::Unavailable,
-                format!("cannot listen on {bind}: {e}"),
+                format!("cannot listen on {addr}: {e}"),
             )
         })?
         .run();
@@ -150,6 +164,7 @@ pub async fn build(config: Config, options: ServerOptions) -> Result<RunningServ
     Ok(RunningServer {
         addr,
         context,
+        federation,
         server,
     })
 }

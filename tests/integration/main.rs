@@ -1,1 +1,12 @@
+//! Integration tests: real instances on 127.0.0.1 ephemeral ports, talked to
+//! over HTTP as a foreign server or a browser would. One test binary, so it
+//! links once. Every scenario runs on SQLite and again on PostgreSQL when one
+//! is reachable (see `harness`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod actors;
+mod cli;
+mod discovery;
