@@ -25,6 +25,11 @@ pub enum ErrorKind {
     Federation,
     Unavailable,
     Internal,
+    /// Not a failure: an inbox received an activity it has processed
+    /// before. It travels the error path only because the federation crate's
+    /// receive hook can stop processing by returning an error; the inbox
+    /// answers it with 202 Accepted.
+    AlreadyProcessed,
 }
 
 impl ErrorKind {
@@ -42,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Federation => StatusCode::BAD_GATEWAY,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::AlreadyProcessed => StatusCode::ACCEPTED,
         }
     }
 
@@ -59,6 +65,7 @@ impl ErrorKind {
             ErrorKind::Federation => "a remote server did not answer as expected",
             ErrorKind::Unavailable => "service unavailable",
             ErrorKind::Internal => "internal server error",
+            ErrorKind::AlreadyProcessed => "already processed",
         }
     }
 }

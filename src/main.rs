@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use outloud::{
     config::{Config, ENV_CONFIG_FILE},
-    db::local_user::Role,
+    db::{domain_policy::PolicyAction, local_user::Role},
     service, startup, telemetry,
     urls::Urls,
 };
@@ -48,6 +48,21 @@ enum Admin {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// The federation policy: which domains this instance talks to.
+    #[command(subcommand)]
+    Federation(Federation),
+}
+
+#[derive(Subcommand)]
+enum Federation {
+    /// Allow a domain (what counts in `federation.policy = "allowlist"` mode).
+    Allow { domain: String },
+    /// Block a domain (refused in every mode).
+    Block { domain: String },
+    /// Remove a domain's entry.
+    Unblock { domain: String },
+    /// List every domain with an entry.
+    List,
 }
 
 fn main() -> ExitCode {
@@ -77,6 +92,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 admin,
                 password_stdin,
             }) => create_user(config, name, admin, password_stdin).await,
+            Command::Admin(Admin::Federation(command)) => federation(config, command).await,
         }
     })
 }
@@ -146,6 +162,43 @@ async fn create_user(
     );
     if generated {
         println!("password: {password}");
+    }
+    Ok(())
+}
+
+async fn federation(config: Config, command: Federation) -> Result<(), String> {
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let policy = service::policy::set;
+    match command {
+        Federation::Allow { domain } => {
+            let domain = policy(&db, &domain, PolicyAction::Allow)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("allowed {domain}");
+        }
+        Federation::Block { domain } => {
+            let domain = policy(&db, &domain, PolicyAction::Block)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("blocked {domain}");
+        }
+        Federation::Unblock { domain } => {
+            let domain = service::policy::remove(&db, &domain)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("removed the entry for {domain}");
+        }
+        Federation::List => {
+            println!("policy: {:?}", config.federation.policy);
+            for entry in service::policy::list(&db)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("{}\t{}", entry.action, entry.domain);
+            }
+        }
     }
     Ok(())
 }

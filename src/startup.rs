@@ -102,6 +102,10 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         .http_signature_compat(true)
         .request_timeout(apub::client::REQUEST_TIMEOUT)
         .signed_fetch_actor(&*context.instance_actor.clone())
+        .url_verifier(Box::new(apub::policy::PolicyVerifier {
+            db: context.db.clone(),
+            mode: context.config.federation.policy,
+        }))
         .app_data(context)
         .build()
         .await

@@ -68,6 +68,10 @@ impl Urls {
     pub fn instance_actor_outbox(&self) -> Url {
         self.at("/actor/outbox")
     }
+    /// A new id for an activity we send: `/activities/{uuid}`.
+    pub fn new_activity(&self) -> Url {
+        self.at(&format!("/activities/{}", uuid::Uuid::now_v7()))
+    }
     pub fn shared_inbox(&self) -> Url {
         self.at("/inbox")
     }

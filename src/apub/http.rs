@@ -2,18 +2,32 @@
 //! content negotiation), and later collections, objects and inboxes.
 
 use crate::{
-    apub::{protocol::context::context, Data},
+    apub::{inbox, protocol::context::context, Data, FEDERATION_CONTENT_TYPE},
     context::Context,
-    error::Result,
+    db::{
+        actor::Actor,
+        follow::{Follow, FollowState},
+    },
+    error::{Error, Result},
     service,
 };
 use activitypub_federation::traits::Object;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/{name}", web::get().to(get_person))
-        .route("/actor", web::get().to(get_instance_actor));
+        .route(
+            "/users/{name}/inbox",
+            web::post().to(inbox::post_person_inbox),
+        )
+        .route("/users/{name}/followers", web::get().to(get_followers))
+        .route("/users/{name}/following", web::get().to(get_following))
+        .route("/actor", web::get().to(get_instance_actor))
+        .route("/actor/inbox", web::post().to(inbox::post_shared_inbox))
+        .route("/inbox", web::post().to(inbox::post_shared_inbox));
 }
 
 /// What representation a GET asks for.
@@ -73,4 +87,122 @@ async fn get_instance_actor(req: HttpRequest, data: Data<Context>) -> Result<Htt
         .clone()
         .http_response(&context(), &data)
         .await
+}
+
+/// Items per page of a collection.
+pub const COLLECTION_PAGE_SIZE: i64 = 40;
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+/// Which of an actor's two lists.
+#[derive(Clone, Copy)]
+enum Network {
+    Followers,
+    Following,
+}
+
+/// `GET /users/{name}/followers`
+async fn get_followers(
+    name: web::Path<String>,
+    query: web::Query<PageQuery>,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    network_collection(&name, query.page, Network::Followers, &data).await
+}
+
+/// `GET /users/{name}/following`
+async fn get_following(
+    name: web::Path<String>,
+    query: web::Query<PageQuery>,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    network_collection(&name, query.page, Network::Following, &data).await
+}
+
+/// An `OrderedCollection` whose size is always public and whose pages
+/// (`?page=1`, …) list actor ids unless the owner hides their network.
+async fn network_collection(
+    name: &str,
+    page: Option<i64>,
+    which: Network,
+    data: &Data<Context>,
+) -> Result<HttpResponse> {
+    let person = service::accounts::local_person(&data.db, name).await?;
+    let id = match which {
+        Network::Followers => data.urls.person_followers(&person.username),
+        Network::Following => data.urls.person_following(&person.username),
+    };
+    let owner = person.id.clone();
+    let total = data
+        .db
+        .run(move |conn| {
+            Ok(match which {
+                Network::Followers => Follow::count_followers(conn, &owner)?,
+                Network::Following => Follow::count_following(conn, &owner)?,
+            })
+        })
+        .await?;
+    let body = match page {
+        None => {
+            let mut collection = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": id.as_str(),
+                "type": "OrderedCollection",
+                "totalItems": total,
+            });
+            if !person.hide_network {
+                collection["first"] = json!(format!("{id}?page=1"));
+            }
+            collection
+        }
+        Some(page) => {
+            if page < 1 {
+                return Err(Error::bad_request("page numbers start at 1"));
+            }
+            if person.hide_network {
+                return Err(Error::forbidden("this account hides its network"));
+            }
+            let owner = person.id.clone();
+            let offset = (page - 1).saturating_mul(COLLECTION_PAGE_SIZE);
+            let actors: Vec<Actor> = data
+                .db
+                .run(move |conn| {
+                    Ok(match which {
+                        Network::Followers => Follow::list_followers(
+                            conn,
+                            &owner,
+                            FollowState::Accepted,
+                            offset,
+                            COLLECTION_PAGE_SIZE,
+                        )?,
+                        Network::Following => {
+                            Follow::list_following(conn, &owner, offset, COLLECTION_PAGE_SIZE)?
+                        }
+                    })
+                })
+                .await?;
+            let items: Vec<&str> = actors.iter().map(|a| a.ap_id.as_str()).collect();
+            let mut page_json = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{id}?page={page}"),
+                "type": "OrderedCollectionPage",
+                "partOf": id.as_str(),
+                "totalItems": total,
+                "orderedItems": items,
+            });
+            if offset + COLLECTION_PAGE_SIZE < total {
+                page_json["next"] = json!(format!("{id}?page={}", page + 1));
+            }
+            if page > 1 {
+                page_json["prev"] = json!(format!("{id}?page={}", page - 1));
+            }
+            page_json
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(FEDERATION_CONTENT_TYPE)
+        .json(body))
 }

@@ -2,9 +2,13 @@
 //! (`objects`), the HTTP client other servers are reached with (`client`) and
 //! the HTTP endpoints other servers call (`http`).
 
+pub mod activities;
 pub mod client;
 pub mod http;
+pub mod inbox;
 pub mod objects;
+pub mod outbox;
+pub mod policy;
 pub mod protocol;
 
 pub use activitypub_federation::config::Data;

@@ -66,6 +66,9 @@ pub struct Actor {
     pub updated: Option<chrono::NaiveDateTime>,
     /// When a remote actor was last fetched from its origin.
     pub last_fetched_at: Option<chrono::NaiveDateTime>,
+    /// Whether the follower and following lists are hidden from others
+    /// (their sizes stay public).
+    pub hide_network: bool,
 }
 
 impl Actor {

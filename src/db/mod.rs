@@ -8,8 +8,11 @@
 //! the error and config types.
 
 pub mod actor;
+pub mod domain_policy;
+pub mod follow;
 pub mod local_user;
 pub mod migrations;
+pub mod received_activity;
 pub mod schema;
 mod url;
 

@@ -26,6 +26,7 @@ diesel::table! {
         published -> Timestamp,
         updated -> Nullable<Timestamp>,
         last_fetched_at -> Nullable<Timestamp>,
+        hide_network -> Bool,
     }
 }
 
@@ -39,4 +40,101 @@ diesel::table! {
 }
 
 diesel::joinable!(local_users -> actors (actor_id));
-diesel::allow_tables_to_appear_in_same_query!(actors, local_users);
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> Text,
+        ap_id -> Text,
+        follower_id -> Text,
+        followee_id -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        ap_id -> Text,
+        author_id -> Text,
+        kind -> Text,
+        visibility -> Text,
+        title -> Nullable<Text>,
+        content -> Text,
+        source -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        sensitive -> Bool,
+        language -> Nullable<Text>,
+        in_reply_to -> Nullable<Text>,
+        thread -> Nullable<Text>,
+        url -> Nullable<Text>,
+        to_json -> Text,
+        cc_json -> Text,
+        local -> Bool,
+        published -> Timestamp,
+        updated -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    post_tags (post_id, kind, href) {
+        post_id -> Text,
+        kind -> Text,
+        name -> Text,
+        href -> Text,
+    }
+}
+
+diesel::table! {
+    likes (id) {
+        id -> Text,
+        ap_id -> Text,
+        actor_id -> Text,
+        post_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announces (id) {
+        id -> Text,
+        ap_id -> Text,
+        actor_id -> Text,
+        post_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_policies (domain) {
+        domain -> Text,
+        action -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(posts -> actors (author_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(likes -> posts (post_id));
+diesel::joinable!(announces -> posts (post_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    actors,
+    local_users,
+    received_activities,
+    follows,
+    posts,
+    post_tags,
+    likes,
+    announces,
+    domain_policies,
+);

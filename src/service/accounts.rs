@@ -95,6 +95,7 @@ pub async fn create_user(db: &Db, urls: &Urls, new: NewUser<'_>) -> Result<Actor
         published: created,
         updated: None,
         last_fetched_at: None,
+        hide_network: false,
     };
     let user = LocalUser {
         actor_id: actor.id.clone(),

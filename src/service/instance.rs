@@ -43,6 +43,7 @@ pub async fn ensure_instance_actor(db: &Db, urls: &Urls) -> Result<Actor> {
         published: now(),
         updated: None,
         last_fetched_at: None,
+        hide_network: false,
     };
     db.run(move |conn| {
         // Two processes starting at once on one PostgreSQL: the unique name

@@ -8,15 +8,18 @@
 
 #![allow(dead_code)]
 
+use activitypub_federation::config::FederationConfig;
 use outloud::{
     apub::client::LocalhostResolver,
     config::{Backend, Config},
+    db::follow::FollowState,
     db::{actor::Actor, local_user::Role},
     service::accounts::{self, NewUser},
     startup::{self, ServerOptions},
     testing::TestDatabase,
     Context,
 };
+use serde_json::Value;
 use std::{sync::Arc, time::Duration};
 
 /// Declares a scenario as one test per backend.
@@ -184,6 +187,100 @@ impl TestInstance {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A local actor by name.
+    pub async fn local(&self, name: &str) -> Actor {
+        outloud::service::accounts::local_actor(&self.context.db, name)
+            .await
+            .unwrap()
+    }
+
+    /// Resolves a handle or URL as this instance would (WebFinger, fetch).
+    pub async fn resolve(&self, query: &str) -> Actor {
+        outloud::service::resolve::actor(&self.data(), query)
+            .await
+            .unwrap_or_else(|e| panic!("{} could not resolve {query}: {e:?}", self.domain))
+    }
+
+    /// Local person `name` follows `target` (a handle or URL).
+    pub async fn follow(&self, name: &str, target: &str) {
+        let follower = self.local(name).await;
+        let target = self.resolve(target).await;
+        outloud::service::follows::follow(&self.data(), &follower, &target)
+            .await
+            .unwrap();
+    }
+
+    /// Local person `name` stops following `target`.
+    pub async fn unfollow(&self, name: &str, target: &str) {
+        let follower = self.local(name).await;
+        let target = self.resolve(target).await;
+        outloud::service::follows::unfollow(&self.data(), &follower, &target)
+            .await
+            .unwrap();
+    }
+
+    /// The follow state between two actors as this instance records it.
+    pub async fn follow_state(&self, follower: &str, followee: &str) -> Option<FollowState> {
+        let follower = self.resolve(follower).await;
+        let followee = self.resolve(followee).await;
+        outloud::service::follows::state(&self.data(), &follower, &followee)
+            .await
+            .unwrap()
+    }
+
+    /// Ids of every actor following (or asking to follow) local `name`,
+    /// straight from the database.
+    pub async fn follower_ids(&self, name: &str) -> Vec<String> {
+        let actor = self.local(name).await;
+        self.context
+            .db
+            .run(move |conn| {
+                let mut all = Vec::new();
+                for state in [FollowState::Accepted, FollowState::Pending] {
+                    all.extend(
+                        outloud::db::follow::Follow::list_followers(
+                            conn, &actor.id, state, 0, 1000,
+                        )?
+                        .into_iter()
+                        .map(|a| a.ap_id.to_string()),
+                    );
+                }
+                Ok(all)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// POSTs `activity` to `inbox_url`, signed with `signer`'s key (a local
+    /// actor of this instance), as a real server would.
+    pub async fn signed_post(
+        &self,
+        signer: &Actor,
+        inbox_url: &str,
+        activity: &Value,
+    ) -> reqwest::Response {
+        let config = FederationConfig::builder()
+            .domain(self.domain.clone())
+            .app_data(self.context.clone())
+            .signed_fetch_actor(signer)
+            .http_signature_compat(true)
+            .debug(true)
+            .build()
+            .await
+            .unwrap();
+        let data = config.to_request_data();
+        let client = reqwest_middleware::ClientWithMiddleware::from(http_client());
+        let body = serde_json::to_vec(activity).unwrap();
+        let builder = client
+            .post(inbox_url)
+            .header("Content-Type", "application/activity+json");
+        let request = data
+            .sign_request(builder, actix_web::web::Bytes::from(body))
+            .await
+            .unwrap();
+        client.execute(request).await.unwrap()
     }
 
     /// The federation request data of this instance, for service calls that

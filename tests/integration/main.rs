@@ -10,3 +10,5 @@ mod harness;
 mod actors;
 mod cli;
 mod discovery;
+mod following;
+mod inbox;

@@ -131,6 +131,7 @@ impl traits::Object for Actor {
             published: json.published.map(|t| t.naive_utc()).unwrap_or_else(now),
             updated: json.updated.map(|t| t.naive_utc()),
             last_fetched_at: Some(now()),
+            hide_network: false,
         };
         data.db
             .transaction(move |conn| match Actor::by_ap_id(conn, &fetched.ap_id)? {

@@ -1,0 +1,320 @@
+//! The following family: Follow, Accept, Reject and Undo(Follow).
+
+use crate::{
+    apub::{
+        outbox,
+        protocol::activity::{Accept, Follow, FollowRef, Reject, Undo, UndoneRef},
+        Data,
+    },
+    context::Context,
+    db::{
+        actor::{Actor, ActorKind},
+        follow::{self as db_follow, FollowState},
+        new_id, now, DbUrl,
+    },
+    error::{Error, Result},
+};
+use activitypub_federation::{
+    kinds::activity::{AcceptType, FollowType, RejectType, UndoType},
+    traits::{self, Activity},
+};
+use url::Url;
+
+impl Follow {
+    /// A new Follow from `follower` to `followee`.
+    pub fn new(data: &Data<Context>, follower: &Actor, followee: &Actor) -> Follow {
+        Follow {
+            id: data.urls.new_activity(),
+            kind: FollowType::Follow,
+            actor: follower.ap_id.0.clone().into(),
+            object: followee.ap_id.0.clone().into(),
+        }
+    }
+}
+
+/// Sends `Accept(follow)` from the followee to the follower.
+pub async fn send_accept(
+    data: &Data<Context>,
+    followee: &Actor,
+    follower: &Actor,
+    follow: Follow,
+) -> Result<()> {
+    let accept = Accept {
+        id: data.urls.new_activity(),
+        kind: AcceptType::Accept,
+        actor: followee.ap_id.0.clone().into(),
+        object: FollowRef::Embedded(follow),
+    };
+    outbox::send(data, followee, accept, vec![traits::Actor::inbox(follower)]).await
+}
+
+/// Sends `Reject(follow)` from the followee to the follower.
+pub async fn send_reject(
+    data: &Data<Context>,
+    followee: &Actor,
+    follower: &Actor,
+    follow: Follow,
+) -> Result<()> {
+    let reject = Reject {
+        id: data.urls.new_activity(),
+        kind: RejectType::Reject,
+        actor: followee.ap_id.0.clone().into(),
+        object: FollowRef::Embedded(follow),
+    };
+    outbox::send(data, followee, reject, vec![traits::Actor::inbox(follower)]).await
+}
+
+/// Sends `Undo(follow)` from the follower to the followee.
+pub async fn send_undo_follow(
+    data: &Data<Context>,
+    follower: &Actor,
+    followee: &Actor,
+    follow: Follow,
+) -> Result<()> {
+    let undo = Undo {
+        id: data.urls.new_activity(),
+        kind: UndoType::Undo,
+        actor: follower.ap_id.0.clone().into(),
+        object: UndoneRef::Embedded {
+            id: follow.id.clone(),
+            kind: "Follow".into(),
+            rest: serde_json::to_value(&follow)?
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        },
+    };
+    outbox::send(data, follower, undo, vec![traits::Actor::inbox(followee)]).await
+}
+
+/// Rebuilds the Follow activity of a stored edge (to accept or reject it).
+pub fn follow_of(edge: &db_follow::Follow, follower: &Actor, followee: &Actor) -> Follow {
+    Follow {
+        id: edge.ap_id.0.clone(),
+        kind: FollowType::Follow,
+        actor: follower.ap_id.0.clone().into(),
+        object: followee.ap_id.0.clone().into(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Follow {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, data: &Data<Context>) -> Result<()> {
+        if !self.object.is_local(data) {
+            return Err(Error::bad_request("Follow of an actor on another server"));
+        }
+        Ok(())
+    }
+
+    /// Records the follow; accepts at once unless the followee approves
+    /// followers by hand.
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        let follower = self.actor.dereference(data).await?;
+        let followee = self.object.dereference_local(data).await?;
+        if !matches!(followee.kind(), ActorKind::Person | ActorKind::Group) {
+            return Err(Error::bad_request("this actor cannot be followed"));
+        }
+        let pending = followee.manually_approves_followers;
+        let edge = db_follow::Follow {
+            id: new_id(),
+            ap_id: DbUrl(self.id.clone()),
+            follower_id: follower.id.clone(),
+            followee_id: followee.id.clone(),
+            state: if pending {
+                FollowState::Pending
+            } else {
+                FollowState::Accepted
+            }
+            .as_str()
+            .into(),
+            created_at: now(),
+            updated_at: now(),
+        };
+        let accepted = data
+            .db
+            .transaction(move |conn| {
+                match db_follow::Follow::between(conn, &edge.follower_id, &edge.followee_id)? {
+                    // A repeated Follow (the follower lost track of ours):
+                    // take its new id, keep the state.
+                    Some(existing) => {
+                        db_follow::Follow::set_ap_id(conn, &existing.id, &edge.ap_id)?;
+                        Ok(existing.state() == FollowState::Accepted)
+                    }
+                    None => {
+                        db_follow::Follow::insert(conn, &edge)?;
+                        Ok(edge.state() == FollowState::Accepted)
+                    }
+                }
+            })
+            .await?;
+        if accepted {
+            send_accept(data, &followee, &follower, self).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Finds the edge an Accept or Reject answers: by the Follow's id, or, when
+/// the id is unknown but the Follow is embedded, by its two actors.
+async fn edge_answered(
+    data: &Data<Context>,
+    object: &FollowRef,
+    answerer: &Url,
+) -> Result<Option<db_follow::Follow>> {
+    let id = object.id().clone();
+    let pair = match object {
+        FollowRef::Embedded(follow) => {
+            Some((follow.actor.inner().clone(), follow.object.inner().clone()))
+        }
+        FollowRef::Id(_) => None,
+    };
+    let answerer = answerer.clone();
+    data.db
+        .run(move |conn| {
+            let edge = match db_follow::Follow::by_ap_id(conn, &id)? {
+                Some(edge) => Some(edge),
+                None => match pair {
+                    Some((follower, followee)) => {
+                        let f = Actor::by_ap_id(conn, &follower)?;
+                        let g = Actor::by_ap_id(conn, &followee)?;
+                        match (f, g) {
+                            (Some(f), Some(g)) => db_follow::Follow::between(conn, &f.id, &g.id)?,
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                },
+            };
+            // Only the followee may answer a follow.
+            let Some(edge) = edge else { return Ok(None) };
+            let followee = Actor::by_id(conn, &edge.followee_id)?;
+            if followee.is_some_and(|g| *g.ap_id == answerer) {
+                Ok(Some(edge))
+            } else {
+                Err(Error::bad_request(
+                    "only the followed actor may answer a Follow",
+                ))
+            }
+        })
+        .await
+}
+
+#[async_trait::async_trait]
+impl Activity for Accept {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data<Context>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        if let Some(edge) = edge_answered(data, &self.object, self.actor.inner()).await? {
+            data.db
+                .run(move |conn| Ok(db_follow::Follow::accept(conn, &edge.id)?))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Reject {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data<Context>) -> Result<()> {
+        Ok(())
+    }
+
+    /// A refused request, or an existing follower removed: the edge goes.
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        if let Some(edge) = edge_answered(data, &self.object, self.actor.inner()).await? {
+            data.db
+                .run(move |conn| Ok(db_follow::Follow::delete(conn, &edge.id)?))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Undo {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data<Context>) -> Result<()> {
+        Ok(())
+    }
+
+    /// Takes back what the actor did: only its own follows (and later likes
+    /// and boosts). Unknown ids are ignored, so repeats change nothing.
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        let undone = self.object.id().clone();
+        let actor = self.actor.inner().clone();
+        let embedded_follow = match &self.object {
+            UndoneRef::Embedded { kind, rest, .. } if kind == "Follow" => rest
+                .get("object")
+                .and_then(|o| o.as_str())
+                .and_then(|o| Url::parse(o).ok()),
+            _ => None,
+        };
+        data.db
+            .transaction(move |conn| {
+                let Some(undoer) = Actor::by_ap_id(conn, &actor)? else {
+                    return Ok(());
+                };
+                let mut edge = db_follow::Follow::by_ap_id(conn, &undone)?;
+                if edge.is_none() {
+                    if let Some(followee) = embedded_follow {
+                        if let Some(g) = Actor::by_ap_id(conn, &followee)? {
+                            edge = db_follow::Follow::between(conn, &undoer.id, &g.id)?;
+                        }
+                    }
+                }
+                if let Some(edge) = edge {
+                    if edge.follower_id != undoer.id {
+                        return Err(Error::bad_request("an actor may only undo its own follow"));
+                    }
+                    db_follow::Follow::delete(conn, &edge.id)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}

@@ -1,0 +1,141 @@
+//! Inbound activities: one file per family, and [`InboxActivity`], the one
+//! enum of everything an inbox accepts.
+
+pub mod following;
+
+use crate::{
+    apub::{
+        protocol::activity::{Accept, Follow, Reject, Undo},
+        Data,
+    },
+    context::Context,
+    error::{Error, Result},
+};
+use activitypub_federation::traits::Activity;
+use serde::{de::Error as _, Deserialize, Deserializer};
+use url::Url;
+
+/// What an inbox accepts. Dispatch is by `type`: a known type that does not
+/// parse is a 400 (with serde's reason), an unknown type is accepted and
+/// ignored so that new vocabulary from other servers never causes errors.
+#[derive(Debug, Clone)]
+pub enum InboxActivity {
+    Follow(Follow),
+    Accept(Accept),
+    Reject(Reject),
+    Undo(Undo),
+    Other(OtherActivity),
+}
+
+/// An activity of a type Outloud does not handle (yet).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OtherActivity {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: serde_json::Value,
+    pub actor: Url,
+}
+
+impl<'de> Deserialize<'de> for InboxActivity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let parsed = match kind {
+            "Follow" => serde_json::from_value(value).map(InboxActivity::Follow),
+            "Accept" => serde_json::from_value(value).map(InboxActivity::Accept),
+            "Reject" => serde_json::from_value(value).map(InboxActivity::Reject),
+            "Undo" => serde_json::from_value(value).map(InboxActivity::Undo),
+            _ => serde_json::from_value(value).map(InboxActivity::Other),
+        };
+        parsed.map_err(D::Error::custom)
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for InboxActivity {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        match self {
+            InboxActivity::Follow(a) => a.id(),
+            InboxActivity::Accept(a) => a.id(),
+            InboxActivity::Reject(a) => a.id(),
+            InboxActivity::Undo(a) => a.id(),
+            InboxActivity::Other(a) => &a.id,
+        }
+    }
+
+    fn actor(&self) -> &Url {
+        match self {
+            InboxActivity::Follow(a) => a.actor(),
+            InboxActivity::Accept(a) => a.actor(),
+            InboxActivity::Reject(a) => a.actor(),
+            InboxActivity::Undo(a) => a.actor(),
+            InboxActivity::Other(a) => &a.actor,
+        }
+    }
+
+    async fn verify(&self, data: &Data<Context>) -> Result<()> {
+        match self {
+            InboxActivity::Follow(a) => a.verify(data).await,
+            InboxActivity::Accept(a) => a.verify(data).await,
+            InboxActivity::Reject(a) => a.verify(data).await,
+            InboxActivity::Undo(a) => a.verify(data).await,
+            InboxActivity::Other(_) => Ok(()),
+        }
+    }
+
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        match self {
+            InboxActivity::Follow(a) => a.receive(data).await,
+            InboxActivity::Accept(a) => a.receive(data).await,
+            InboxActivity::Reject(a) => a.receive(data).await,
+            InboxActivity::Undo(a) => a.receive(data).await,
+            InboxActivity::Other(a) => {
+                tracing::debug!(id = %a.id, kind = %a.kind, "ignoring activity of unhandled type");
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatches_by_type() {
+        let follow = serde_json::json!({
+            "id": "https://a.example/activities/1", "type": "Follow",
+            "actor": "https://a.example/users/ana", "object": "https://b.example/users/bo"
+        });
+        assert!(matches!(
+            serde_json::from_value::<InboxActivity>(follow).unwrap(),
+            InboxActivity::Follow(_)
+        ));
+        let unknown = serde_json::json!({
+            "id": "https://a.example/activities/2", "type": "EmojiReact",
+            "actor": "https://a.example/users/ana", "object": "https://b.example/x"
+        });
+        assert!(matches!(
+            serde_json::from_value::<InboxActivity>(unknown).unwrap(),
+            InboxActivity::Other(_)
+        ));
+        // A known type missing a required field is an error, not ignored.
+        let broken = serde_json::json!({
+            "id": "https://a.example/activities/3", "type": "Follow",
+            "actor": "https://a.example/users/ana"
+        });
+        assert!(serde_json::from_value::<InboxActivity>(broken).is_err());
+        // Accept with only the Follow's id.
+        let accept = serde_json::json!({
+            "id": "https://b.example/activities/4", "type": "Accept",
+            "actor": "https://b.example/users/bo", "object": "https://a.example/activities/1"
+        });
+        assert!(matches!(
+            serde_json::from_value::<InboxActivity>(accept).unwrap(),
+            InboxActivity::Accept(_)
+        ));
+    }
+}

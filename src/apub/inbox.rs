@@ -1,0 +1,198 @@
+//! `POST /inbox` and `POST /users/{name}/inbox`: how activities get in.
+//!
+//! In order: the body must be JSON naming an `id` and an `actor` (else 400),
+//! the actor's host must be allowed by policy (else 403), the `Date` header
+//! must be within 12 hours (else 401); then the federation crate checks the
+//! Digest and the HTTP signature against the actor's key (401), that the
+//! activity id is on the actor's host (400), and hands the activity to
+//! [`InboxActivity`]. An id processed before is acknowledged and ignored.
+//! When a signature fails against a key we had stored, the actor is fetched
+//! again once, in case it rotated its key.
+
+use crate::{
+    apub::{activities::InboxActivity, Data},
+    context::Context,
+    db::{actor::Actor, domain_policy, received_activity},
+    error::{Error, ErrorKind, Result},
+};
+use activitypub_federation::{
+    actix_web::inbox::{receive_activity_with_hook, ReceiveActivityHook},
+    fetch::object_id::ObjectId,
+};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+use tracing::Instrument;
+use url::Url;
+
+/// How far a request's `Date` may be from our clock.
+pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::hours(12);
+
+/// The part of an activity read before anything is verified.
+#[derive(Deserialize)]
+struct Envelope {
+    id: Url,
+    actor: Url,
+}
+
+/// `POST /inbox` (and the instance actor's inbox).
+pub async fn post_shared_inbox(
+    req: HttpRequest,
+    body: web::Bytes,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    receive(req, body, &data).await
+}
+
+/// `POST /users/{name}/inbox`
+pub async fn post_person_inbox(
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    crate::service::accounts::local_actor(&data.db, &name).await?;
+    receive(req, body, &data).await
+}
+
+async fn receive(req: HttpRequest, body: web::Bytes, data: &Data<Context>) -> Result<HttpResponse> {
+    let envelope: Envelope = serde_json::from_slice(&body)
+        .map_err(|e| Error::bad_request(format!("not an activity: {e}")))?;
+    let span = tracing::info_span!("inbox", activity = %envelope.id, actor = %envelope.actor);
+    handle(req, body, data, envelope).instrument(span).await
+}
+
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    data: &Data<Context>,
+    envelope: Envelope,
+) -> Result<HttpResponse> {
+    let host = envelope
+        .actor
+        .host_str()
+        .ok_or_else(|| Error::bad_request("actor has no host"))?
+        .to_ascii_lowercase();
+    let mode = data.config.federation.policy;
+    let allowed = data
+        .db
+        .run(move |conn| Ok(domain_policy::allows(conn, mode, &host)?))
+        .await?;
+    if !allowed {
+        return Err(Error::forbidden(
+            "this instance does not federate with your server",
+        ));
+    }
+    check_date(&req)?;
+
+    let outcome = verify_and_handle(&req, &body, data).await;
+    let outcome = match outcome {
+        Err(e)
+            if e.kind == ErrorKind::Unauthorized
+                && refresh_stale_key(data, &envelope.actor).await =>
+        {
+            verify_and_handle(&req, &body, data).await
+        }
+        other => other,
+    };
+    match outcome {
+        Ok(()) => {
+            let id = envelope.id.clone();
+            data.db
+                .run(move |conn| Ok(received_activity::record(conn, &id)?))
+                .await?;
+            Ok(HttpResponse::Accepted().finish())
+        }
+        Err(e) if e.kind == ErrorKind::AlreadyProcessed => Ok(HttpResponse::Accepted().finish()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn verify_and_handle(
+    req: &HttpRequest,
+    body: &web::Bytes,
+    data: &Data<Context>,
+) -> Result<()> {
+    receive_activity_with_hook::<InboxActivity, Actor, Context>(
+        req.clone(),
+        body.clone(),
+        Dedupe,
+        data,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Stops processing of an activity id seen before (after its signature was
+/// verified, so a forged duplicate still gets 401).
+struct Dedupe;
+
+impl ReceiveActivityHook<InboxActivity, Actor, Context> for Dedupe {
+    async fn hook(
+        self,
+        activity: &InboxActivity,
+        _actor: &Actor,
+        data: &Data<Context>,
+    ) -> Result<()> {
+        use activitypub_federation::traits::Activity;
+        let id = activity.id().clone();
+        let seen = data
+            .db
+            .run(move |conn| Ok(received_activity::seen(conn, &id)?))
+            .await?;
+        if seen {
+            Err(Error::new(ErrorKind::AlreadyProcessed, "already processed"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The `Date` header must be present and within [`MAX_CLOCK_SKEW`]: a
+/// replayed old request is refused even with a valid signature.
+fn check_date(req: &HttpRequest) -> Result<()> {
+    let value = req
+        .headers()
+        .get(header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::unauthorized("missing Date header"))?;
+    let date = DateTime::parse_from_rfc2822(value)
+        .map_err(|_| Error::unauthorized("unreadable Date header"))?
+        .with_timezone(&Utc);
+    let skew = (Utc::now() - date).abs();
+    if skew > MAX_CLOCK_SKEW {
+        return Err(Error::unauthorized("Date header too far from now"));
+    }
+    Ok(())
+}
+
+/// Fetches a remote actor again when its stored key may be outdated; `true`
+/// when a fresh copy was stored and the request is worth retrying. Only
+/// actors fetched more than a minute ago, so a bad signature cannot make us
+/// fetch on every request.
+async fn refresh_stale_key(data: &Data<Context>, actor: &Url) -> bool {
+    let id = actor.clone();
+    let known = data
+        .db
+        .run(move |conn| Ok(Actor::by_ap_id(conn, &id)?))
+        .await
+        .ok()
+        .flatten();
+    let Some(known) = known.filter(|a| !a.local) else {
+        return false;
+    };
+    let fresh_enough = known
+        .last_fetched_at
+        .is_some_and(|t| Utc::now().naive_utc() - t < TimeDelta::minutes(1));
+    if fresh_enough {
+        return false;
+    }
+    let object: ObjectId<Actor> = actor.clone().into();
+    match object.dereference_forced(data).await {
+        Ok(fresh) => fresh.public_key_pem != known.public_key_pem,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not refresh actor after a failed signature");
+            false
+        }
+    }
+}

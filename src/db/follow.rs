@@ -1,0 +1,172 @@
+//! Follow edges between actors (people following people, members of
+//! communities), pending until accepted.
+
+use super::{
+    actor::Actor,
+    schema::{actors, follows},
+    DbConn, DbUrl,
+};
+use diesel::prelude::*;
+
+/// Where a follow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowState {
+    /// Waiting for the followee's approval (`manuallyApprovesFollowers`).
+    Pending,
+    Accepted,
+}
+
+impl FollowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowState::Pending => "pending",
+            FollowState::Accepted => "accepted",
+        }
+    }
+}
+
+/// One row of `follows`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = follows)]
+pub struct Follow {
+    pub id: String,
+    /// The id of the Follow activity that created the edge.
+    pub ap_id: DbUrl,
+    pub follower_id: String,
+    pub followee_id: String,
+    pub state: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl Follow {
+    pub fn state(&self) -> FollowState {
+        if self.state == FollowState::Accepted.as_str() {
+            FollowState::Accepted
+        } else {
+            FollowState::Pending
+        }
+    }
+
+    pub fn insert(conn: &mut DbConn, follow: &Follow) -> QueryResult<()> {
+        diesel::insert_into(follows::table)
+            .values(follow)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_ap_id(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<Option<Follow>> {
+        follows::table
+            .filter(follows::ap_id.eq(ap_id.as_str()))
+            .first(conn)
+            .optional()
+    }
+
+    /// The edge from `follower_id` to `followee_id`, in any state.
+    pub fn between(
+        conn: &mut DbConn,
+        follower_id: &str,
+        followee_id: &str,
+    ) -> QueryResult<Option<Follow>> {
+        follows::table
+            .filter(follows::follower_id.eq(follower_id))
+            .filter(follows::followee_id.eq(followee_id))
+            .first(conn)
+            .optional()
+    }
+
+    /// Marks an edge accepted.
+    pub fn accept(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        diesel::update(follows::table.find(id))
+            .set((
+                follows::state.eq(FollowState::Accepted.as_str()),
+                follows::updated_at.eq(super::now()),
+            ))
+            .execute(conn)
+    }
+
+    pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        diesel::delete(follows::table.find(id)).execute(conn)
+    }
+
+    /// Whether `follower_id` follows `followee_id` (accepted).
+    pub fn is_following(
+        conn: &mut DbConn,
+        follower_id: &str,
+        followee_id: &str,
+    ) -> QueryResult<bool> {
+        Ok(Follow::between(conn, follower_id, followee_id)?
+            .is_some_and(|f| f.state() == FollowState::Accepted))
+    }
+
+    /// Followers of an actor in a given state, oldest first, paged by
+    /// offset (collections are small pages of a stable order).
+    pub fn list_followers(
+        conn: &mut DbConn,
+        followee_id: &str,
+        state: FollowState,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Actor>> {
+        follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::followee_id.eq(followee_id))
+            .filter(follows::state.eq(state.as_str()))
+            .order(follows::id.asc())
+            .offset(offset)
+            .limit(limit)
+            .select(Actor::as_select())
+            .load(conn)
+    }
+
+    /// Actors an actor follows (accepted), oldest first.
+    pub fn list_following(
+        conn: &mut DbConn,
+        follower_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Actor>> {
+        follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::followee_id)))
+            .filter(follows::follower_id.eq(follower_id))
+            .filter(follows::state.eq(FollowState::Accepted.as_str()))
+            .order(follows::id.asc())
+            .offset(offset)
+            .limit(limit)
+            .select(Actor::as_select())
+            .load(conn)
+    }
+
+    pub fn count_followers(conn: &mut DbConn, followee_id: &str) -> QueryResult<i64> {
+        follows::table
+            .filter(follows::followee_id.eq(followee_id))
+            .filter(follows::state.eq(FollowState::Accepted.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn count_following(conn: &mut DbConn, follower_id: &str) -> QueryResult<i64> {
+        follows::table
+            .filter(follows::follower_id.eq(follower_id))
+            .filter(follows::state.eq(FollowState::Accepted.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Every accepted follower of an actor (for delivery fan-out).
+    pub fn all_followers(conn: &mut DbConn, followee_id: &str) -> QueryResult<Vec<Actor>> {
+        Follow::list_followers(conn, followee_id, FollowState::Accepted, 0, i64::MAX)
+    }
+}
+
+impl Follow {
+    /// Replaces the Follow activity id of an edge (a repeated Follow).
+    pub fn set_ap_id(conn: &mut DbConn, id: &str, ap_id: &DbUrl) -> QueryResult<usize> {
+        diesel::update(follows::table.find(id))
+            .set((
+                follows::ap_id.eq(ap_id),
+                follows::updated_at.eq(super::now()),
+            ))
+            .execute(conn)
+    }
+}

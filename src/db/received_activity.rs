@@ -1,0 +1,35 @@
+//! Ids of activities already processed, for idempotent inboxes.
+
+use super::{schema::received_activities, DbConn};
+use diesel::prelude::*;
+
+/// Whether an activity id was processed before.
+pub fn seen(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<bool> {
+    let found: i64 = received_activities::table
+        .filter(received_activities::ap_id.eq(ap_id.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// Records an activity id; `false` when it was already there (a concurrent
+/// duplicate), which callers treat as "already processed".
+pub fn record(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<bool> {
+    if seen(conn, ap_id)? {
+        return Ok(false);
+    }
+    let inserted = diesel::insert_into(received_activities::table)
+        .values((
+            received_activities::ap_id.eq(ap_id.as_str()),
+            received_activities::received_at.eq(super::now()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
