@@ -20,6 +20,7 @@ pub mod service;
 pub mod startup;
 pub mod telemetry;
 pub mod testing;
+pub mod text;
 pub mod urls;
 pub mod web;
 pub mod wellknown;

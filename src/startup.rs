@@ -146,6 +146,7 @@ pub async fn build_with_listener(
             .app_data(actix_web::web::JsonConfig::default().limit(MAX_BODY_BYTES))
             .configure(wellknown::configure)
             .configure(apub::http::configure)
+            .configure(apub::objects_http::configure)
             .configure(web::configure)
     })
     .shutdown_timeout(10);

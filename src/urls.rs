@@ -68,6 +68,30 @@ impl Urls {
     pub fn instance_actor_outbox(&self) -> Url {
         self.at("/actor/outbox")
     }
+    /// A post: `/objects/{id}`.
+    pub fn object(&self, id: &str) -> Url {
+        self.at(&format!("/objects/{id}"))
+    }
+    /// A post's web page: `/@{name}/{id}`.
+    pub fn post_page(&self, name: &str, id: &str) -> Url {
+        self.at(&format!("/@{name}/{id}"))
+    }
+    /// An activity: `/activities/{id}`.
+    pub fn activity(&self, id: &str) -> Url {
+        self.at(&format!("/activities/{id}"))
+    }
+    /// A hashtag's page.
+    pub fn tag(&self, tag: &str) -> Url {
+        self.at(&format!("/tags/{tag}"))
+    }
+    /// If `url` is one of our objects, its id.
+    pub fn parse_object(&self, url: &Url) -> Option<String> {
+        if url.origin() != self.base.origin() {
+            return None;
+        }
+        let id = url.path().strip_prefix("/objects/")?;
+        (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+    }
     /// A new id for an activity we send: `/activities/{uuid}`.
     pub fn new_activity(&self) -> Url {
         self.at(&format!("/activities/{}", uuid::Uuid::now_v7()))

@@ -154,7 +154,7 @@ async fn nodeinfo(data: Data<Context>) -> Result<HttpResponse> {
         // Only what is counted: active-user figures come once logins are tracked.
         "usage": {
             "users": { "total": usage.users },
-            "localPosts": 0,
+            "localPosts": usage.local_posts,
         },
         "metadata": {
             "nodeName": config.instance.name,

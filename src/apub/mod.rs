@@ -7,6 +7,7 @@ pub mod client;
 pub mod http;
 pub mod inbox;
 pub mod objects;
+pub mod objects_http;
 pub mod outbox;
 pub mod policy;
 pub mod protocol;

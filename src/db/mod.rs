@@ -12,6 +12,8 @@ pub mod domain_policy;
 pub mod follow;
 pub mod local_user;
 pub mod migrations;
+pub mod post;
+pub mod reaction;
 pub mod received_activity;
 pub mod schema;
 mod url;

@@ -95,19 +95,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    likes (id) {
+    reactions (id) {
         id -> Text,
         ap_id -> Text,
-        actor_id -> Text,
-        post_id -> Text,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    announces (id) {
-        id -> Text,
-        ap_id -> Text,
+        kind -> Text,
         actor_id -> Text,
         post_id -> Text,
         created_at -> Timestamp,
@@ -124,8 +115,7 @@ diesel::table! {
 
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
-diesel::joinable!(likes -> posts (post_id));
-diesel::joinable!(announces -> posts (post_id));
+diesel::joinable!(reactions -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
@@ -134,7 +124,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     follows,
     posts,
     post_tags,
-    likes,
-    announces,
+    reactions,
     domain_policies,
 );

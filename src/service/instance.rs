@@ -61,6 +61,7 @@ pub async fn ensure_instance_actor(db: &Db, urls: &Urls) -> Result<Actor> {
 pub struct Usage {
     pub users: i64,
     pub communities: i64,
+    pub local_posts: i64,
 }
 
 /// Counts local accounts and communities.
@@ -69,6 +70,7 @@ pub async fn usage(db: &Db) -> Result<Usage> {
         Ok(Usage {
             users: LocalUser::count(conn)?,
             communities: Actor::count_local(conn, ActorKind::Group)?,
+            local_posts: crate::db::post::Post::count_local(conn)?,
         })
     })
     .await

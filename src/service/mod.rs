@@ -6,4 +6,5 @@ pub mod accounts;
 pub mod follows;
 pub mod instance;
 pub mod policy;
+pub mod posts;
 pub mod resolve;

@@ -8,5 +8,6 @@ use actix_web::web;
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
-        .route("/@{name}", web::get().to(pages::profile));
+        .route("/@{name}", web::get().to(pages::profile))
+        .route("/@{name}/{id}", web::get().to(pages::post));
 }

@@ -30,6 +30,21 @@ struct ProfilePage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "post.html", config = "src/web/askama.toml")]
+struct PostPage<'a> {
+    instance_name: &'a str,
+    display_name: &'a str,
+    handle: String,
+    profile_url: String,
+    object_url: &'a str,
+    title: Option<&'a str>,
+    warning: Option<&'a str>,
+    /// Sanitized HTML.
+    content_html: &'a str,
+    published: String,
+}
+
+#[derive(Template)]
 #[template(path = "error.html", config = "src/web/askama.toml")]
 struct ErrorPage<'a> {
     instance_name: &'a str,
@@ -96,6 +111,39 @@ pub async fn profile(name: web::Path<String>, data: Data<Context>) -> HttpRespon
             handle,
             summary_html: actor.summary.as_deref().unwrap_or(""),
             actor_url: actor.ap_id.as_str(),
+        }
+        .render(),
+    )
+}
+
+/// `GET /@{name}/{id}`: one public or unlisted narration.
+pub async fn post(path: web::Path<(String, String)>, data: Data<Context>) -> HttpResponse {
+    let (name, id) = path.into_inner();
+    let found = async {
+        let author = service::accounts::local_actor(&data.db, &name).await?;
+        let post = service::posts::get(&data, None, &id).await?;
+        if post.author_id != author.id {
+            return Err(Error::not_found("no such post"));
+        }
+        Ok((author, post))
+    }
+    .await;
+    let (author, post) = match found {
+        Ok(found) => found,
+        Err(e) => return error_page(&data, &e),
+    };
+    html(
+        StatusCode::OK,
+        PostPage {
+            instance_name: &data.config.instance.name,
+            display_name: author.display_name.as_deref().unwrap_or(&author.username),
+            handle: format!("@{}@{}", author.username, data.urls.domain()),
+            profile_url: data.urls.profile_page(&author.username).to_string(),
+            object_url: post.ap_id.as_str(),
+            title: post.title.as_deref(),
+            warning: post.summary.as_deref(),
+            content_html: &post.content,
+            published: post.published.and_utc().to_rfc3339(),
         }
         .render(),
     )

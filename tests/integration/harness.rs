@@ -12,9 +12,10 @@ use activitypub_federation::config::FederationConfig;
 use outloud::{
     apub::client::LocalhostResolver,
     config::{Backend, Config},
-    db::follow::FollowState,
     db::{actor::Actor, local_user::Role},
+    db::{follow::FollowState, post::Post},
     service::accounts::{self, NewUser},
+    service::posts::NewPost,
     startup::{self, ServerOptions},
     testing::TestDatabase,
     Context,
@@ -253,6 +254,52 @@ impl TestInstance {
             .unwrap()
     }
 
+    /// GETs `url` with a request signed by `signer` (a local actor of this
+    /// instance), as a server fetching on that actor's behalf does.
+    pub async fn signed_get(&self, signer: &Actor, url: &str) -> reqwest::Response {
+        let data = self.signing_data(signer).await;
+        let client = reqwest_middleware::ClientWithMiddleware::from(http_client());
+        let builder = client
+            .get(url)
+            .header("Accept", "application/activity+json");
+        let request = data
+            .sign_request(builder, actix_web::web::Bytes::new())
+            .await
+            .unwrap();
+        client.execute(request).await.unwrap()
+    }
+
+    async fn signing_data(&self, signer: &Actor) -> outloud::apub::Data<Context> {
+        FederationConfig::builder()
+            .domain(self.domain.clone())
+            .app_data(self.context.clone())
+            .signed_fetch_actor(signer)
+            .http_signature_compat(true)
+            .debug(true)
+            .build()
+            .await
+            .unwrap()
+            .to_request_data()
+    }
+
+    /// Local person `name` publishes a narration.
+    pub async fn publish(&self, name: &str, new: NewPost) -> Post {
+        let author = self.local(name).await;
+        outloud::service::posts::publish(&self.data(), &author, new)
+            .await
+            .unwrap()
+    }
+
+    /// A post as stored on this instance, by its ActivityPub id.
+    pub async fn stored_post(&self, ap_id: &str) -> Option<Post> {
+        let url = url::Url::parse(ap_id).unwrap();
+        self.context
+            .db
+            .run(move |conn| Ok(Post::by_ap_id(conn, &url)?))
+            .await
+            .unwrap()
+    }
+
     /// POSTs `activity` to `inbox_url`, signed with `signer`'s key (a local
     /// actor of this instance), as a real server would.
     pub async fn signed_post(
@@ -261,16 +308,7 @@ impl TestInstance {
         inbox_url: &str,
         activity: &Value,
     ) -> reqwest::Response {
-        let config = FederationConfig::builder()
-            .domain(self.domain.clone())
-            .app_data(self.context.clone())
-            .signed_fetch_actor(signer)
-            .http_signature_compat(true)
-            .debug(true)
-            .build()
-            .await
-            .unwrap();
-        let data = config.to_request_data();
+        let data = self.signing_data(signer).await;
         let client = reqwest_middleware::ClientWithMiddleware::from(http_client());
         let body = serde_json::to_vec(activity).unwrap();
         let builder = client

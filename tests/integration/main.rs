@@ -12,3 +12,4 @@ mod cli;
 mod discovery;
 mod following;
 mod inbox;
+mod narrations;

@@ -1,6 +1,5 @@
 DROP TABLE domain_policies;
-DROP TABLE announces;
-DROP TABLE likes;
+DROP TABLE reactions;
 DROP TABLE post_tags;
 DROP TABLE posts;
 DROP TABLE follows;

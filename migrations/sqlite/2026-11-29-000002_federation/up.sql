@@ -54,23 +54,18 @@ CREATE TABLE post_tags (
 );
 CREATE INDEX post_tags_name ON post_tags (kind, name);
 
--- Likes and boosts (Announce) of posts by any actor.
-CREATE TABLE likes (
+-- Likes and boosts (Announce) of posts by any actor, one of each kind per
+-- actor and post.
+CREATE TABLE reactions (
     id TEXT PRIMARY KEY NOT NULL,
     ap_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
     actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
     post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
     created_at TIMESTAMP NOT NULL,
-    UNIQUE (actor_id, post_id)
+    UNIQUE (kind, actor_id, post_id)
 );
-CREATE TABLE announces (
-    id TEXT PRIMARY KEY NOT NULL,
-    ap_id TEXT NOT NULL UNIQUE,
-    actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
-    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
-    created_at TIMESTAMP NOT NULL,
-    UNIQUE (actor_id, post_id)
-);
+CREATE INDEX reactions_post ON reactions (post_id, kind);
 
 -- The instance's federation policy: allowed or blocked domains.
 CREATE TABLE domain_policies (

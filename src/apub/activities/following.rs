@@ -10,7 +10,9 @@ use crate::{
     db::{
         actor::{Actor, ActorKind},
         follow::{self as db_follow, FollowState},
-        new_id, now, DbUrl,
+        new_id, now,
+        reaction::Reaction,
+        DbUrl,
     },
     error::{Error, Result},
 };
@@ -299,6 +301,15 @@ impl Activity for Undo {
                 let Some(undoer) = Actor::by_ap_id(conn, &actor)? else {
                     return Ok(());
                 };
+                if let Some(reaction) = Reaction::by_ap_id(conn, &undone)? {
+                    if reaction.actor_id != undoer.id {
+                        return Err(Error::bad_request(
+                            "an actor may only undo its own activity",
+                        ));
+                    }
+                    Reaction::delete(conn, &reaction.id)?;
+                    return Ok(());
+                }
                 let mut edge = db_follow::Follow::by_ap_id(conn, &undone)?;
                 if edge.is_none() {
                     if let Some(followee) = embedded_follow {

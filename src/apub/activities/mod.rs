@@ -2,10 +2,14 @@
 //! enum of everything an inbox accepts.
 
 pub mod following;
+pub mod posts;
+pub mod reactions;
 
 use crate::{
     apub::{
-        protocol::activity::{Accept, Follow, Reject, Undo},
+        protocol::activity::{
+            Accept, Announce, Create, Delete, Follow, Like, Reject, Undo, Update,
+        },
         Data,
     },
     context::Context,
@@ -24,6 +28,11 @@ pub enum InboxActivity {
     Accept(Accept),
     Reject(Reject),
     Undo(Undo),
+    Create(Box<Create>),
+    Update(Update),
+    Delete(Delete),
+    Like(Like),
+    Announce(Announce),
     Other(OtherActivity),
 }
 
@@ -45,6 +54,11 @@ impl<'de> Deserialize<'de> for InboxActivity {
             "Accept" => serde_json::from_value(value).map(InboxActivity::Accept),
             "Reject" => serde_json::from_value(value).map(InboxActivity::Reject),
             "Undo" => serde_json::from_value(value).map(InboxActivity::Undo),
+            "Create" => serde_json::from_value(value).map(|c| InboxActivity::Create(Box::new(c))),
+            "Update" => serde_json::from_value(value).map(InboxActivity::Update),
+            "Delete" => serde_json::from_value(value).map(InboxActivity::Delete),
+            "Like" => serde_json::from_value(value).map(InboxActivity::Like),
+            "Announce" => serde_json::from_value(value).map(InboxActivity::Announce),
             _ => serde_json::from_value(value).map(InboxActivity::Other),
         };
         parsed.map_err(D::Error::custom)
@@ -62,6 +76,11 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) => a.id(),
             InboxActivity::Reject(a) => a.id(),
             InboxActivity::Undo(a) => a.id(),
+            InboxActivity::Create(a) => a.id(),
+            InboxActivity::Update(a) => a.id(),
+            InboxActivity::Delete(a) => a.id(),
+            InboxActivity::Like(a) => a.id(),
+            InboxActivity::Announce(a) => a.id(),
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -72,6 +91,11 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) => a.actor(),
             InboxActivity::Reject(a) => a.actor(),
             InboxActivity::Undo(a) => a.actor(),
+            InboxActivity::Create(a) => a.actor(),
+            InboxActivity::Update(a) => a.actor(),
+            InboxActivity::Delete(a) => a.actor(),
+            InboxActivity::Like(a) => a.actor(),
+            InboxActivity::Announce(a) => a.actor(),
             InboxActivity::Other(a) => &a.actor,
         }
     }
@@ -82,6 +106,11 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) => a.verify(data).await,
             InboxActivity::Reject(a) => a.verify(data).await,
             InboxActivity::Undo(a) => a.verify(data).await,
+            InboxActivity::Create(a) => a.verify(data).await,
+            InboxActivity::Update(a) => a.verify(data).await,
+            InboxActivity::Delete(a) => a.verify(data).await,
+            InboxActivity::Like(a) => a.verify(data).await,
+            InboxActivity::Announce(a) => a.verify(data).await,
             InboxActivity::Other(_) => Ok(()),
         }
     }
@@ -92,6 +121,11 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) => a.receive(data).await,
             InboxActivity::Reject(a) => a.receive(data).await,
             InboxActivity::Undo(a) => a.receive(data).await,
+            InboxActivity::Create(a) => a.receive(data).await,
+            InboxActivity::Update(a) => a.receive(data).await,
+            InboxActivity::Delete(a) => a.receive(data).await,
+            InboxActivity::Like(a) => a.receive(data).await,
+            InboxActivity::Announce(a) => a.receive(data).await,
             InboxActivity::Other(a) => {
                 tracing::debug!(id = %a.id, kind = %a.kind, "ignoring activity of unhandled type");
                 Ok(())

@@ -133,8 +133,11 @@ impl traits::Object for Actor {
             last_fetched_at: Some(now()),
             hide_network: false,
         };
+        // Not one transaction: two inbox requests may fetch the same new
+        // actor at once, and the loser of the insert must be able to read
+        // the winner's row (an aborted PostgreSQL transaction could not).
         data.db
-            .transaction(move |conn| match Actor::by_ap_id(conn, &fetched.ap_id)? {
+            .run(move |conn| match Actor::by_ap_id(conn, &fetched.ap_id)? {
                 Some(existing) if existing.local => {
                     Err(Error::bad_request("refusing to overwrite a local actor"))
                 }
@@ -146,10 +149,12 @@ impl traits::Object for Actor {
                     Actor::update(conn, &refreshed)?;
                     Ok(refreshed)
                 }
-                None => {
-                    Actor::insert(conn, &fetched)?;
-                    Ok(fetched)
-                }
+                None => match Actor::insert(conn, &fetched) {
+                    Ok(()) => Ok(fetched),
+                    Err(e) => Actor::by_ap_id(conn, &fetched.ap_id)?
+                        .filter(|a| !a.local)
+                        .ok_or_else(|| e.into()),
+                },
             })
             .await
     }

@@ -2,3 +2,4 @@
 //! where ActivityStreams JSON and rows are converted into each other.
 
 pub mod actor;
+pub mod post;

@@ -1,9 +1,13 @@
 //! Activities on the wire.
 
-use crate::db::actor::Actor;
+use crate::{apub::protocol::note::Note, db::actor::Actor};
 use activitypub_federation::{
     fetch::object_id::ObjectId,
-    kinds::activity::{AcceptType, FollowType, RejectType, UndoType},
+    kinds::activity::{
+        AcceptType, AnnounceType, CreateType, DeleteType, FollowType, LikeType, RejectType,
+        UndoType, UpdateType,
+    },
+    protocol::helpers::deserialize_one_or_many,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -92,4 +96,99 @@ pub struct Undo {
     pub kind: UndoType,
     pub actor: ObjectId<Actor>,
     pub object: UndoneRef,
+}
+
+/// `Create` of a Note, Article or Page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Create {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: CreateType,
+    pub actor: ObjectId<Actor>,
+    pub object: Note,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub cc: Vec<Url>,
+}
+
+/// `Update` of a post (an edit) or of an actor (a profile change). The
+/// object stays JSON until its `type` says which.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Update {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: UpdateType,
+    pub actor: ObjectId<Actor>,
+    pub object: serde_json::Value,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub cc: Vec<Url>,
+}
+
+/// An object named by id, or embedded (of which only `id` matters here).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ObjectRef {
+    Id(Url),
+    Object {
+        id: Url,
+        #[serde(flatten)]
+        rest: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+impl ObjectRef {
+    pub fn id(&self) -> &Url {
+        match self {
+            ObjectRef::Id(id) => id,
+            ObjectRef::Object { id, .. } => id,
+        }
+    }
+}
+
+/// `Delete` of a post (or, from other servers, of an account).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delete {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: DeleteType,
+    pub actor: ObjectId<Actor>,
+    pub object: ObjectRef,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub cc: Vec<Url>,
+}
+
+/// `Like` of a post.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Like {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: LikeType,
+    pub actor: ObjectId<Actor>,
+    pub object: Url,
+}
+
+/// `Announce` (boost) of a post.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Announce {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: AnnounceType,
+    pub actor: ObjectId<Actor>,
+    pub object: ObjectRef,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    pub cc: Vec<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -4,3 +4,4 @@
 pub mod activity;
 pub mod actor;
 pub mod context;
+pub mod note;

@@ -1,0 +1,156 @@
+//! The post family: Create, Update and Delete of Notes, Articles and Pages
+//! (and Update of actors, which arrives the same way).
+
+use crate::{
+    apub::{
+        protocol::{
+            activity::{Create, Delete, Update},
+            actor::ActorObject,
+            note::Note,
+        },
+        Data,
+    },
+    context::Context,
+    db::{actor::Actor, post::Post},
+    error::{Error, Result},
+};
+use activitypub_federation::{
+    protocol::verification::verify_domains_match,
+    traits::{Activity, Object},
+};
+use url::Url;
+
+/// A post must be by the activity's actor and live on the actor's server.
+fn check_authorship(note: &Note, actor: &Url) -> Result<()> {
+    verify_domains_match(&note.id, actor)?;
+    if note.attributed_to.inner() != actor {
+        return Err(Error::bad_request("the actor is not the post's author"));
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Activity for Create {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, data: &Data<Context>) -> Result<()> {
+        check_authorship(&self.object, self.actor.inner())?;
+        Post::verify(&self.object, &self.id, data).await
+    }
+
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        Post::from_json(self.object, data).await?;
+        Ok(())
+    }
+}
+
+/// The object of an Update, once its type is known.
+enum Updated {
+    Post(Box<Note>),
+    Actor(Box<ActorObject>),
+}
+
+fn updated_object(value: &serde_json::Value) -> Result<Updated> {
+    let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let bad = |e: serde_json::Error| Error::bad_request(format!("invalid Update object: {e}"));
+    match kind {
+        "Note" | "Article" | "Page" => Ok(Updated::Post(Box::new(
+            serde_json::from_value(value.clone()).map_err(bad)?,
+        ))),
+        "Person" | "Group" | "Service" | "Application" | "Organization" => Ok(Updated::Actor(
+            Box::new(serde_json::from_value(value.clone()).map_err(bad)?),
+        )),
+        other => Err(Error::bad_request(format!("cannot Update a {other:?}"))),
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Update {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, data: &Data<Context>) -> Result<()> {
+        match updated_object(&self.object)? {
+            Updated::Post(note) => {
+                check_authorship(&note, self.actor.inner())?;
+                Post::verify(&note, &self.id, data).await
+            }
+            Updated::Actor(actor) => {
+                if &actor.id != self.actor.inner() {
+                    return Err(Error::bad_request("an actor may only update itself"));
+                }
+                Actor::verify(&actor, &self.id, data).await
+            }
+        }
+    }
+
+    /// An edit replaces a known post (an unknown one is stored, as the
+    /// original may have been missed); a profile update refreshes the actor.
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        match updated_object(&self.object)? {
+            Updated::Post(note) => {
+                Post::from_json(*note, data).await?;
+            }
+            Updated::Actor(actor) => {
+                Actor::from_json(*actor, data).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Delete {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data<Context>) -> Result<()> {
+        verify_domains_match(self.object.id(), self.actor.inner())?;
+        Ok(())
+    }
+
+    /// Only the author deletes a post; the row stays as a tombstone. Unknown
+    /// objects (and account deletions, not handled yet) are ignored.
+    async fn receive(self, data: &Data<Context>) -> Result<()> {
+        let object = self.object.id().clone();
+        let actor = self.actor.inner().clone();
+        data.db
+            .transaction(move |conn| {
+                let Some(post) = Post::by_ap_id(conn, &object)? else {
+                    return Ok(());
+                };
+                let author = Actor::by_id(conn, &post.author_id)?;
+                if author.is_none_or(|a| *a.ap_id != actor) {
+                    return Err(Error::forbidden("only the author may delete a post"));
+                }
+                Post::mark_deleted(conn, &post.id)?;
+                Ok(())
+            })
+            .await
+    }
+}

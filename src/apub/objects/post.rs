@@ -1,0 +1,299 @@
+//! Posts as ActivityPub objects: serving ours as Note/Article, storing
+//! theirs (sanitized, threaded, with visibility read from the addressing).
+
+use crate::{
+    apub::protocol::{
+        actor::Source,
+        note::{is_public, Note, PUBLIC},
+    },
+    context::Context,
+    db::{
+        actor::Actor,
+        new_id, now,
+        post::{Post, PostKind, PostTag, Visibility},
+        DbUrl,
+    },
+    error::{Error, Result},
+    text,
+};
+use activitypub_federation::{
+    config::Data, protocol::verification::verify_domains_match, traits::Object,
+};
+use serde_json::{json, Value};
+use url::Url;
+
+/// Reads a remote post's visibility from whom it is addressed to.
+pub fn visibility_from_addressing(to: &[Url], cc: &[Url], followers: Option<&str>) -> Visibility {
+    if to.iter().any(is_public) {
+        Visibility::Public
+    } else if cc.iter().any(is_public) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|f| to.iter().chain(cc).any(|u| u.as_str() == f)) {
+        Visibility::Followers
+    } else {
+        Visibility::Direct
+    }
+}
+
+fn urls_of(json: &str) -> Vec<Url> {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|u| Url::parse(u).ok())
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl Object for Post {
+    type DataType = Context;
+    type Kind = Note;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.ap_id
+    }
+
+    fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    async fn read_from_id(id: Url, data: &Data<Context>) -> Result<Option<Post>> {
+        data.db
+            .run(move |conn| Ok(Post::by_ap_id(conn, &id)?))
+            .await
+    }
+
+    async fn into_json(self, data: &Data<Context>) -> Result<Note> {
+        let (author_id, post_id) = (self.author_id.clone(), self.id.clone());
+        let (author, tags) = data
+            .db
+            .run(move |conn| {
+                let author = Actor::by_id(conn, &author_id)?
+                    .ok_or_else(|| Error::internal(anyhow::anyhow!("post without author")))?;
+                Ok((author, Post::tags(conn, &post_id)?))
+            })
+            .await?;
+        let tag: Vec<Value> = tags
+            .iter()
+            .map(|t| match t.kind.as_str() {
+                "hashtag" => {
+                    json!({ "type": "Hashtag", "href": t.href, "name": format!("#{}", t.name) })
+                }
+                _ => json!({ "type": "Mention", "href": t.href, "name": t.name }),
+            })
+            .collect();
+        let url = if self.local {
+            Some(Value::String(
+                data.urls.post_page(&author.username, &self.id).to_string(),
+            ))
+        } else {
+            self.url.clone().map(Value::String)
+        };
+        Ok(Note {
+            kind: self.kind().as_str().to_string(),
+            id: self.ap_id.0.clone(),
+            attributed_to: author.ap_id.0.clone().into(),
+            to: urls_of(&self.to_json),
+            cc: urls_of(&self.cc_json),
+            content: self.content.clone(),
+            media_type: Some("text/html".into()),
+            source: self.source.clone().map(|content| Source {
+                content,
+                media_type: "text/markdown".into(),
+            }),
+            name: self.title.clone(),
+            summary: self.summary.clone(),
+            sensitive: Some(self.sensitive),
+            in_reply_to: self.in_reply_to.as_deref().and_then(|u| Url::parse(u).ok()),
+            context: self.thread.clone(),
+            url,
+            published: Some(self.published.and_utc()),
+            updated: self.updated.map(|t| t.and_utc()),
+            tag,
+            content_map: self.language.clone().map(|lang| {
+                serde_json::Map::from_iter([(lang, Value::String(self.content.clone()))])
+            }),
+            audience: None,
+        })
+    }
+
+    /// A post must come from its author's server, where it was fetched.
+    async fn verify(json: &Note, expected_domain: &Url, _data: &Data<Context>) -> Result<()> {
+        verify_domains_match(&json.id, expected_domain)?;
+        verify_domains_match(&json.id, json.attributed_to.inner())?;
+        if PostKind::parse(&json.kind).is_none() {
+            return Err(Error::bad_request(format!(
+                "unsupported object type {}",
+                json.kind
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stores (or updates) a remote post: content sanitized, tags kept,
+    /// visibility from the addressing, placed in its thread.
+    async fn from_json(json: Note, data: &Data<Context>) -> Result<Post> {
+        let author = json.attributed_to.dereference(data).await?;
+        if author.local {
+            return Err(Error::bad_request("refusing a remote copy of a local post"));
+        }
+        let visibility =
+            visibility_from_addressing(&json.to, &json.cc, author.followers_url.as_deref());
+        let in_reply_to = json.in_reply_to.as_ref().map(Url::to_string);
+        let parent_thread = match &json.in_reply_to {
+            Some(parent) => {
+                let parent = parent.clone();
+                data.db
+                    .run(move |conn| Ok(Post::by_ap_id(conn, &parent)?))
+                    .await?
+                    .map(|p| p.thread.unwrap_or_else(|| p.ap_id.to_string()))
+            }
+            None => None,
+        };
+        let thread = parent_thread
+            .or_else(|| json.context.clone())
+            .or_else(|| in_reply_to.clone());
+        let post = Post {
+            id: new_id(),
+            ap_id: DbUrl(json.id.clone()),
+            author_id: author.id.clone(),
+            kind: PostKind::parse(&json.kind)
+                .unwrap_or(PostKind::Note)
+                .as_str()
+                .into(),
+            visibility: visibility.as_str().into(),
+            title: json.name.clone().map(|t| text::strip_html(&t)),
+            content: text::sanitize_html(&json.content),
+            source: None,
+            summary: json
+                .summary
+                .clone()
+                .map(|s| text::strip_html(&s))
+                .filter(|s| !s.is_empty()),
+            sensitive: json.sensitive.unwrap_or(false),
+            language: json.language(),
+            in_reply_to,
+            thread,
+            url: json.web_url().map(String::from),
+            to_json: serde_json::to_string(&json.to)?,
+            cc_json: serde_json::to_string(&json.cc)?,
+            local: false,
+            published: json.published.map(|t| t.naive_utc()).unwrap_or_else(now),
+            updated: json.updated.map(|t| t.naive_utc()),
+            deleted_at: None,
+        };
+        let tags: Vec<PostTag> = json
+            .tags()
+            .into_iter()
+            .map(|t| PostTag {
+                post_id: post.id.clone(),
+                kind: if t.kind == "Hashtag" {
+                    "hashtag"
+                } else {
+                    "mention"
+                }
+                .into(),
+                name: if t.kind == "Hashtag" {
+                    t.name.trim_start_matches('#').to_lowercase()
+                } else {
+                    t.name
+                },
+                href: t.href.to_string(),
+            })
+            .collect();
+        data.db
+            .transaction(move |conn| match Post::by_ap_id(conn, &post.ap_id)? {
+                Some(existing) if existing.local => {
+                    Err(Error::bad_request("refusing to overwrite a local post"))
+                }
+                Some(existing) if existing.author_id != post.author_id => {
+                    Err(Error::forbidden("only the author may change a post"))
+                }
+                Some(existing) => {
+                    let updated = Post {
+                        id: existing.id.clone(),
+                        deleted_at: existing.deleted_at,
+                        ..post
+                    };
+                    let tags: Vec<PostTag> = tags
+                        .into_iter()
+                        .map(|t| PostTag {
+                            post_id: existing.id.clone(),
+                            ..t
+                        })
+                        .collect();
+                    Post::update(conn, &updated, &tags)?;
+                    Ok(updated)
+                }
+                None => {
+                    Post::insert(conn, &post, &tags)?;
+                    Ok(post)
+                }
+            })
+            .await
+    }
+}
+
+/// Addressing of a new local post, by visibility: `(to, cc)`.
+pub fn addressing(
+    visibility: Visibility,
+    author: &Actor,
+    mentioned: &[Url],
+) -> (Vec<Url>, Vec<Url>) {
+    let public = || Url::parse(PUBLIC).ok();
+    let followers = author
+        .followers_url
+        .as_deref()
+        .and_then(|f| Url::parse(f).ok());
+    match visibility {
+        Visibility::Public => (
+            public().into_iter().collect(),
+            followers
+                .into_iter()
+                .chain(mentioned.iter().cloned())
+                .collect(),
+        ),
+        Visibility::Unlisted => (
+            followers.into_iter().collect(),
+            public()
+                .into_iter()
+                .chain(mentioned.iter().cloned())
+                .collect(),
+        ),
+        Visibility::Followers => (followers.into_iter().collect(), mentioned.to_vec()),
+        Visibility::Direct => (mentioned.to_vec(), Vec::new()),
+        Visibility::Local => (Vec::new(), Vec::new()),
+    }
+}
+
+/// The remote actors a post must reach: followers (unless direct) and
+/// everyone mentioned. Local-only posts reach nobody outside.
+pub fn recipients(
+    visibility: Visibility,
+    followers: Vec<Actor>,
+    mentioned: Vec<Actor>,
+) -> Vec<Actor> {
+    let mut all = match visibility {
+        Visibility::Local => return Vec::new(),
+        Visibility::Direct => Vec::new(),
+        _ => followers,
+    };
+    all.extend(mentioned);
+    all.retain(|a| !a.local);
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    all.dedup_by(|a, b| a.id == b.id);
+    all
+}
+
+/// Whether `viewer` (a local or remote actor, or nobody) may see `post` by
+/// `author`. `follows` says whether the viewer follows the author.
+pub fn visible_to(post: &Post, author: &Actor, viewer: Option<&Actor>, follows: bool) -> bool {
+    let is_author = viewer.is_some_and(|v| v.id == author.id);
+    let addressed = viewer.is_some_and(|v| post.addressees().iter().any(|a| a == v.ap_id.as_str()));
+    match post.visibility() {
+        Visibility::Public | Visibility::Unlisted => true,
+        Visibility::Local => viewer.is_some_and(|v| v.local),
+        Visibility::Followers => is_author || follows || addressed,
+        Visibility::Direct => is_author || addressed,
+    }
+}

@@ -1,0 +1,261 @@
+//! Posts: local narrations (Note, Article) and remote Notes, Articles and
+//! Pages, with their hashtags and mentions.
+
+use super::{
+    schema::{post_tags, posts},
+    DbConn, DbUrl,
+};
+use diesel::prelude::*;
+
+/// Who may see a post (DESIGN §4 Visibility).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Addressed to Public: everywhere.
+    Public,
+    /// Public cc'd: anyone with the link, kept out of public timelines.
+    Unlisted,
+    /// The author's followers only.
+    Followers,
+    /// The mentioned actors only.
+    Direct,
+    /// The organisation's own people only: never federated.
+    Local,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Followers => "followers",
+            Visibility::Direct => "direct",
+            Visibility::Local => "local",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        Some(match s {
+            "public" => Visibility::Public,
+            "unlisted" => Visibility::Unlisted,
+            "followers" | "private" => Visibility::Followers,
+            "direct" => Visibility::Direct,
+            "local" => Visibility::Local,
+            _ => return None,
+        })
+    }
+
+    /// Public and unlisted posts may be shown to anyone who asks.
+    pub fn is_public(self) -> bool {
+        matches!(self, Visibility::Public | Visibility::Unlisted)
+    }
+}
+
+/// The ActivityStreams type of a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    Note,
+    Article,
+    Page,
+}
+
+impl PostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Note => "Note",
+            PostKind::Article => "Article",
+            PostKind::Page => "Page",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PostKind> {
+        Some(match s {
+            "Note" => PostKind::Note,
+            "Article" => PostKind::Article,
+            "Page" => PostKind::Page,
+            _ => return None,
+        })
+    }
+}
+
+/// One row of `posts`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = posts)]
+#[diesel(treat_none_as_null = true)]
+pub struct Post {
+    pub id: String,
+    pub ap_id: DbUrl,
+    pub author_id: String,
+    pub kind: String,
+    pub visibility: String,
+    /// `name`: an Article's title.
+    pub title: Option<String>,
+    /// Sanitized HTML.
+    pub content: String,
+    /// The Markdown the content was rendered from (local posts).
+    pub source: Option<String>,
+    /// Content warning.
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    /// The id of the post this one answers.
+    pub in_reply_to: Option<String>,
+    /// The id of the thread's first post (`context`).
+    pub thread: Option<String>,
+    pub url: Option<String>,
+    /// `to` and `cc` as JSON arrays of URLs, as received or sent.
+    pub to_json: String,
+    pub cc_json: String,
+    pub local: bool,
+    pub published: chrono::NaiveDateTime,
+    pub updated: Option<chrono::NaiveDateTime>,
+    pub deleted_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A hashtag or mention of a post.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = post_tags)]
+pub struct PostTag {
+    pub post_id: String,
+    /// `hashtag` or `mention`.
+    pub kind: String,
+    /// The tag without `#` (lower-case), or the mention's `@name@host`.
+    pub name: String,
+    /// The tag page or the mentioned actor's id.
+    pub href: String,
+}
+
+impl Post {
+    pub fn visibility(&self) -> Visibility {
+        Visibility::parse(&self.visibility).unwrap_or(Visibility::Direct)
+    }
+
+    pub fn kind(&self) -> PostKind {
+        PostKind::parse(&self.kind).unwrap_or(PostKind::Note)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// `to` followed by `cc`.
+    pub fn addressees(&self) -> Vec<String> {
+        let mut all: Vec<String> = serde_json::from_str(&self.to_json).unwrap_or_default();
+        all.extend(serde_json::from_str::<Vec<String>>(&self.cc_json).unwrap_or_default());
+        all
+    }
+
+    pub fn insert(conn: &mut DbConn, post: &Post, tags: &[PostTag]) -> QueryResult<()> {
+        diesel::insert_into(posts::table)
+            .values(post)
+            .execute(conn)?;
+        Post::replace_tags(conn, &post.id, tags)
+    }
+
+    /// Overwrites a post (matched by `id`) and its tags.
+    pub fn update(conn: &mut DbConn, post: &Post, tags: &[PostTag]) -> QueryResult<()> {
+        diesel::update(posts::table.find(&post.id))
+            .set(post)
+            .execute(conn)?;
+        Post::replace_tags(conn, &post.id, tags)
+    }
+
+    fn replace_tags(conn: &mut DbConn, post_id: &str, tags: &[PostTag]) -> QueryResult<()> {
+        diesel::delete(post_tags::table.filter(post_tags::post_id.eq(post_id))).execute(conn)?;
+        let mut seen = std::collections::HashSet::new();
+        for tag in tags
+            .iter()
+            .filter(|t| seen.insert((t.kind.clone(), t.href.clone())))
+        {
+            diesel::insert_into(post_tags::table)
+                .values(tag)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Marks a post deleted: content cleared, the row kept as a tombstone
+    /// so its id answers 410 and replies keep their place in the thread.
+    pub fn mark_deleted(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        diesel::update(posts::table.find(id))
+            .set((
+                posts::deleted_at.eq(Some(super::now())),
+                posts::content.eq(""),
+                posts::source.eq(None::<String>),
+                posts::title.eq(None::<String>),
+                posts::summary.eq(None::<String>),
+            ))
+            .execute(conn)
+    }
+
+    pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Post>> {
+        posts::table.find(id).first(conn).optional()
+    }
+
+    pub fn by_ap_id(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<Option<Post>> {
+        posts::table
+            .filter(posts::ap_id.eq(ap_id.as_str()))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn tags(conn: &mut DbConn, post_id: &str) -> QueryResult<Vec<PostTag>> {
+        post_tags::table
+            .filter(post_tags::post_id.eq(post_id))
+            .order((post_tags::kind.asc(), post_tags::name.asc()))
+            .load(conn)
+    }
+
+    /// An author's posts of the given visibilities, newest first, before
+    /// the id `before` when given (keyset pagination on time-ordered ids).
+    pub fn list_by_author(
+        conn: &mut DbConn,
+        author_id: &str,
+        visibilities: &[Visibility],
+        before: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Post>> {
+        let vis: Vec<&str> = visibilities.iter().map(|v| v.as_str()).collect();
+        let mut query = posts::table
+            .filter(posts::author_id.eq(author_id))
+            .filter(posts::visibility.eq_any(vis))
+            .filter(posts::deleted_at.is_null())
+            .order(posts::id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(before) = before {
+            query = query.filter(posts::id.lt(before.to_string()));
+        }
+        query.load(conn)
+    }
+
+    pub fn count_by_author(
+        conn: &mut DbConn,
+        author_id: &str,
+        visibilities: &[Visibility],
+    ) -> QueryResult<i64> {
+        let vis: Vec<&str> = visibilities.iter().map(|v| v.as_str()).collect();
+        posts::table
+            .filter(posts::author_id.eq(author_id))
+            .filter(posts::visibility.eq_any(vis))
+            .filter(posts::deleted_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+
+    /// Replies to a post (by its ActivityPub id), oldest first.
+    pub fn replies(conn: &mut DbConn, ap_id: &str) -> QueryResult<Vec<Post>> {
+        posts::table
+            .filter(posts::in_reply_to.eq(ap_id))
+            .order(posts::id.asc())
+            .load(conn)
+    }
+
+    /// Number of local, non-deleted posts (NodeInfo `localPosts`).
+    pub fn count_local(conn: &mut DbConn) -> QueryResult<i64> {
+        posts::table
+            .filter(posts::local.eq(true))
+            .filter(posts::deleted_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+}

@@ -1,0 +1,624 @@
+//! Narrations: publishing, editing and deleting local posts; liking and
+//! boosting any post; and who may see what.
+
+use crate::{
+    apub::{
+        objects::post::{addressing, recipients, visible_to},
+        outbox,
+        protocol::{
+            activity::{Announce, Create, Delete, Like, ObjectRef, Undo, UndoneRef, Update},
+            note::PUBLIC,
+        },
+        Data,
+    },
+    context::Context,
+    db::{
+        actor::Actor,
+        follow::Follow,
+        new_id, now,
+        post::{Post, PostKind, PostTag, Visibility},
+        reaction::{Reaction, ReactionKind},
+        DbUrl,
+    },
+    error::{Error, ErrorKind, Result},
+    text::{self, MentionText},
+};
+use activitypub_federation::{
+    fetch::object_id::ObjectId,
+    kinds::activity::{AnnounceType, CreateType, DeleteType, LikeType, UndoType, UpdateType},
+    protocol::tombstone::Tombstone,
+    traits::Object,
+};
+use url::Url;
+
+/// Longest Note source, in characters.
+pub const MAX_NOTE_CHARS: usize = 5_000;
+/// Longest Article source, in characters.
+pub const MAX_ARTICLE_CHARS: usize = 100_000;
+
+/// What an author writes.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub kind: PostKind,
+    /// Required for Articles.
+    pub title: Option<String>,
+    /// Markdown.
+    pub source: String,
+    pub visibility: Visibility,
+    /// The post answered, by its ActivityPub id.
+    pub in_reply_to: Option<Url>,
+    /// Content warning.
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub language: Option<String>,
+}
+
+impl NewPost {
+    /// A public Note.
+    pub fn note(source: &str) -> NewPost {
+        NewPost {
+            kind: PostKind::Note,
+            title: None,
+            source: source.to_string(),
+            visibility: Visibility::Public,
+            in_reply_to: None,
+            summary: None,
+            sensitive: false,
+            language: None,
+        }
+    }
+}
+
+fn validate(new: &NewPost) -> Result<()> {
+    let chars = new.source.chars().count();
+    if new.source.trim().is_empty() {
+        return Err(Error::unprocessable("a post needs some text"));
+    }
+    let max = match new.kind {
+        PostKind::Article => MAX_ARTICLE_CHARS,
+        _ => MAX_NOTE_CHARS,
+    };
+    if chars > max {
+        return Err(Error::unprocessable(format!(
+            "text too long: {chars} characters, at most {max}"
+        )));
+    }
+    match new.kind {
+        PostKind::Article if new.title.as_deref().is_none_or(|t| t.trim().is_empty()) => {
+            Err(Error::unprocessable("an article needs a title"))
+        }
+        PostKind::Page => Err(Error::unprocessable("local posts are Notes or Articles")),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves the mentions written in a source; those that cannot be
+/// resolved stay plain text.
+async fn resolve_mentions(data: &Data<Context>, source: &str) -> Vec<(MentionText, Actor)> {
+    let mut found = Vec::new();
+    for mention in text::find_mentions(source) {
+        let query = match &mention.host {
+            Some(host) => format!("{}@{host}", mention.name),
+            None => format!("{}@{}", mention.name, data.urls.domain()),
+        };
+        match crate::service::resolve::actor(data, &query).await {
+            Ok(actor) => found.push((mention, actor)),
+            Err(e) => tracing::debug!(mention = %query, error = %e, "mention not resolved"),
+        }
+    }
+    found
+}
+
+/// Rendered content and tags of a source.
+async fn render(
+    data: &Data<Context>,
+    post_id: &str,
+    source: &str,
+) -> (String, Vec<PostTag>, Vec<Actor>) {
+    let mentions = resolve_mentions(data, source).await;
+    let urls = data.urls.clone();
+    let html = text::render_markdown(
+        source,
+        |m| {
+            mentions
+                .iter()
+                .find(|(written, _)| written == m)
+                .map(|(_, a)| a.url.clone().unwrap_or_else(|| a.ap_id.to_string()))
+        },
+        |tag| urls.tag(tag).to_string(),
+    );
+    let mut tags: Vec<PostTag> = text::find_hashtags(source)
+        .into_iter()
+        .map(|tag| PostTag {
+            post_id: post_id.to_string(),
+            kind: "hashtag".into(),
+            href: data.urls.tag(&tag).to_string(),
+            name: tag,
+        })
+        .collect();
+    tags.extend(mentions.iter().map(|(_, actor)| PostTag {
+        post_id: post_id.to_string(),
+        kind: "mention".into(),
+        name: format!("@{}@{}", actor.username, actor.domain),
+        href: actor.ap_id.to_string(),
+    }));
+    (html, tags, mentions.into_iter().map(|(_, a)| a).collect())
+}
+
+/// Finds a post by id, fetching a remote one when unknown.
+///
+/// Errors: `NotFound`.
+pub async fn find(data: &Data<Context>, ap_id: &Url) -> Result<Post> {
+    let id: ObjectId<Post> = ap_id.clone().into();
+    id.dereference(data).await.map_err(|e| {
+        if e.kind == ErrorKind::Internal {
+            e.with_kind(ErrorKind::NotFound)
+        } else {
+            e
+        }
+    })
+}
+
+/// Publishes a narration by a local `author`: stores it and sends `Create`
+/// to followers and mentioned people, as its visibility allows.
+///
+/// Errors: `Unprocessable` for invalid input, `NotFound` for an unknown
+/// post replied to.
+pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Result<Post> {
+    validate(&new)?;
+    let id = new_id();
+    let ap_id = data.urls.object(&id);
+    let parent = match &new.in_reply_to {
+        Some(parent) => Some(find(data, parent).await?),
+        None => None,
+    };
+    let (content, tags, mut mentioned) = render(data, &id, &new.source).await;
+    // A reply reaches the author of what it answers.
+    if let Some(parent) = &parent {
+        let parent_author = parent.author_id.clone();
+        if let Some(a) = data
+            .db
+            .run(move |c| Ok(Actor::by_id(c, &parent_author)?))
+            .await?
+        {
+            if a.id != author.id && !mentioned.iter().any(|m| m.id == a.id) {
+                mentioned.push(a);
+            }
+        }
+    }
+    let mentioned_ids: Vec<Url> = mentioned.iter().map(|a| a.ap_id.0.clone()).collect();
+    let (to, cc) = addressing(new.visibility, author, &mentioned_ids);
+    let thread = parent
+        .as_ref()
+        .map(|p| p.thread.clone().unwrap_or_else(|| p.ap_id.to_string()))
+        .unwrap_or_else(|| ap_id.to_string());
+    let post = Post {
+        id: id.clone(),
+        ap_id: DbUrl(ap_id),
+        author_id: author.id.clone(),
+        kind: new.kind.as_str().into(),
+        visibility: new.visibility.as_str().into(),
+        title: new.title.map(|t| t.trim().to_string()),
+        content,
+        source: Some(new.source),
+        summary: new.summary.filter(|s| !s.trim().is_empty()),
+        sensitive: new.sensitive,
+        language: new.language,
+        in_reply_to: parent.as_ref().map(|p| p.ap_id.to_string()),
+        thread: Some(thread),
+        url: Some(data.urls.post_page(&author.username, &id).to_string()),
+        to_json: serde_json::to_string(&to)?,
+        cc_json: serde_json::to_string(&cc)?,
+        local: true,
+        published: now(),
+        updated: None,
+        deleted_at: None,
+    };
+    let stored = post.clone();
+    data.db
+        .transaction(move |conn| Ok(Post::insert(conn, &stored, &tags)?))
+        .await?;
+    let note = post.clone().into_json(data).await?;
+    let activity = Create {
+        id: data.urls.activity(&post.id),
+        kind: CreateType::Create,
+        actor: author.ap_id.0.clone().into(),
+        to: note.to.clone(),
+        cc: note.cc.clone(),
+        object: note,
+    };
+    deliver(data, author, &post, mentioned, activity).await?;
+    Ok(post)
+}
+
+/// Sends an activity about `post` to everyone the post reaches.
+async fn deliver<A>(
+    data: &Data<Context>,
+    author: &Actor,
+    post: &Post,
+    mentioned: Vec<Actor>,
+    activity: A,
+) -> Result<()>
+where
+    A: activitypub_federation::traits::Activity + serde::Serialize + std::fmt::Debug + Send + Sync,
+{
+    let visibility = post.visibility();
+    if visibility == Visibility::Local {
+        return Ok(());
+    }
+    let author_id = author.id.clone();
+    let followers = data
+        .db
+        .run(move |conn| Ok(Follow::all_followers(conn, &author_id)?))
+        .await?;
+    let targets = recipients(visibility, followers, mentioned);
+    let inboxes = outbox::inboxes_of(data, &targets);
+    outbox::send(data, author, activity, inboxes).await
+}
+
+/// The actors a stored post is addressed to by name (mentions, the author
+/// of the post it answers): with its author's followers, everyone who
+/// received it, and so who must receive its Update or Delete.
+async fn addressed_actors(data: &Data<Context>, post: &Post) -> Result<Vec<Actor>> {
+    let addressees = post.addressees();
+    data.db
+        .run(move |conn| {
+            let mut actors = Vec::new();
+            for url in addressees.iter().filter_map(|a| Url::parse(a).ok()) {
+                actors.extend(Actor::by_ap_id(conn, &url)?);
+            }
+            Ok(actors)
+        })
+        .await
+}
+
+/// A local post of `author`, checked to be theirs and not deleted.
+async fn own_post(data: &Data<Context>, author: &Actor, post_id: &str) -> Result<Post> {
+    let id = post_id.to_string();
+    let post = data
+        .db
+        .run(move |conn| Ok(Post::by_id(conn, &id)?))
+        .await?
+        .filter(|p| !p.is_deleted())
+        .ok_or_else(|| Error::not_found("no such post"))?;
+    if post.author_id != author.id {
+        return Err(Error::forbidden("only the author may change a post"));
+    }
+    Ok(post)
+}
+
+/// What an edit may change.
+#[derive(Debug, Clone)]
+pub struct PostEdit {
+    pub title: Option<String>,
+    pub source: String,
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub language: Option<String>,
+}
+
+/// Edits a local post and sends `Update` to everyone it reached (and anyone
+/// newly mentioned). Visibility and addressing stay as published.
+///
+/// Errors: `NotFound`, `Forbidden` (not the author), `Unprocessable`.
+pub async fn edit(
+    data: &Data<Context>,
+    author: &Actor,
+    post_id: &str,
+    edit: PostEdit,
+) -> Result<Post> {
+    let post = own_post(data, author, post_id).await?;
+    validate(&NewPost {
+        kind: post.kind(),
+        title: edit.title.clone(),
+        source: edit.source.clone(),
+        visibility: post.visibility(),
+        in_reply_to: None,
+        summary: None,
+        sensitive: false,
+        language: None,
+    })?;
+    let before = addressed_actors(data, &post).await?;
+    let (content, tags, mut mentioned) = render(data, &post.id, &edit.source).await;
+    for actor in before {
+        if !mentioned.iter().any(|m| m.id == actor.id) {
+            mentioned.push(actor);
+        }
+    }
+    let updated = Post {
+        title: edit.title.map(|t| t.trim().to_string()),
+        content,
+        source: Some(edit.source),
+        summary: edit.summary.filter(|s| !s.trim().is_empty()),
+        sensitive: edit.sensitive,
+        language: edit.language.or(post.language.clone()),
+        updated: Some(now()),
+        ..post
+    };
+    let stored = updated.clone();
+    data.db
+        .transaction(move |conn| Ok(Post::update(conn, &stored, &tags)?))
+        .await?;
+    let note = updated.clone().into_json(data).await?;
+    let activity = Update {
+        id: data.urls.new_activity(),
+        kind: UpdateType::Update,
+        actor: author.ap_id.0.clone().into(),
+        to: note.to.clone(),
+        cc: note.cc.clone(),
+        object: serde_json::to_value(&note)?,
+    };
+    deliver(data, author, &updated, mentioned, activity).await?;
+    Ok(updated)
+}
+
+/// Deletes a local post (it becomes a tombstone answering 410) and sends
+/// `Delete` to everyone it reached.
+///
+/// Errors: `NotFound`, `Forbidden` (not the author).
+pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Result<()> {
+    let post = own_post(data, author, post_id).await?;
+    let mentioned = addressed_actors(data, &post).await?;
+    let id = post.id.clone();
+    data.db
+        .run(move |conn| Ok(Post::mark_deleted(conn, &id)?))
+        .await?;
+    let (to, cc) = (post.addressees(), Vec::<Url>::new());
+    let activity = Delete {
+        id: data.urls.new_activity(),
+        kind: DeleteType::Delete,
+        actor: author.ap_id.0.clone().into(),
+        object: ObjectRef::Object {
+            id: post.ap_id.0.clone(),
+            rest: serde_json::to_value(Tombstone::new(post.ap_id.0.clone()))?
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        },
+        to: to.iter().filter_map(|u| Url::parse(u).ok()).collect(),
+        cc,
+    };
+    deliver(data, author, &post, mentioned, activity).await
+}
+
+/// The author of a post.
+async fn author_of(data: &Data<Context>, post: &Post) -> Result<Actor> {
+    let id = post.author_id.clone();
+    data.db
+        .run(move |conn| Actor::by_id(conn, &id)?.ok_or_else(|| Error::not_found("no such author")))
+        .await
+}
+
+/// `actor` (local) likes or boosts `post`. Repeats change nothing.
+///
+/// Errors: `NotFound` when the actor may not see the post.
+pub async fn react(
+    data: &Data<Context>,
+    actor: &Actor,
+    post: &Post,
+    kind: ReactionKind,
+) -> Result<()> {
+    let author = author_of(data, post).await?;
+    if !can_see(data, Some(actor), post).await? || post.is_deleted() {
+        return Err(Error::not_found("no such post"));
+    }
+    if kind == ReactionKind::Announce && !post.visibility().is_public() {
+        return Err(Error::unprocessable("only public posts can be boosted"));
+    }
+    let reaction = Reaction {
+        id: new_id(),
+        ap_id: DbUrl(data.urls.activity(&new_id())),
+        kind: kind.as_str().into(),
+        actor_id: actor.id.clone(),
+        post_id: post.id.clone(),
+        created_at: now(),
+    };
+    let stored = reaction.clone();
+    let created = data
+        .db
+        .run(move |conn| Ok(Reaction::insert(conn, &stored)?))
+        .await?;
+    if !created {
+        return Ok(());
+    }
+    send_reaction(data, actor, &author, post, &reaction, kind).await
+}
+
+async fn send_reaction(
+    data: &Data<Context>,
+    actor: &Actor,
+    author: &Actor,
+    post: &Post,
+    reaction: &Reaction,
+    kind: ReactionKind,
+) -> Result<()> {
+    match kind {
+        ReactionKind::Like => {
+            if post.visibility() == Visibility::Local {
+                return Ok(());
+            }
+            let like = Like {
+                id: reaction.ap_id.0.clone(),
+                kind: LikeType::Like,
+                actor: actor.ap_id.0.clone().into(),
+                object: post.ap_id.0.clone(),
+            };
+            let inboxes = outbox::inboxes_of(data, [author]);
+            outbox::send(data, actor, like, inboxes).await
+        }
+        ReactionKind::Announce => {
+            let actor_id = actor.id.clone();
+            let mut targets = data
+                .db
+                .run(move |conn| Ok(Follow::all_followers(conn, &actor_id)?))
+                .await?;
+            targets.push(author.clone());
+            let announce = announce_of(actor, post, reaction);
+            let inboxes = outbox::inboxes_of(data, &targets);
+            outbox::send(data, actor, announce, inboxes).await
+        }
+    }
+}
+
+fn announce_of(actor: &Actor, post: &Post, reaction: &Reaction) -> Announce {
+    Announce {
+        id: reaction.ap_id.0.clone(),
+        kind: AnnounceType::Announce,
+        actor: actor.ap_id.0.clone().into(),
+        object: ObjectRef::Id(post.ap_id.0.clone()),
+        to: Url::parse(PUBLIC).into_iter().collect(),
+        cc: actor
+            .followers_url
+            .as_deref()
+            .and_then(|f| Url::parse(f).ok())
+            .into_iter()
+            .collect(),
+        published: Some(reaction.created_at.and_utc()),
+    }
+}
+
+/// Takes back a like or boost by `actor` (local) on `post`.
+///
+/// Errors: `NotFound` when there was none.
+pub async fn unreact(
+    data: &Data<Context>,
+    actor: &Actor,
+    post: &Post,
+    kind: ReactionKind,
+) -> Result<()> {
+    let (actor_id, post_id) = (actor.id.clone(), post.id.clone());
+    let reaction = data
+        .db
+        .run(move |conn| {
+            let r = Reaction::find(conn, kind, &actor_id, &post_id)?
+                .ok_or_else(|| Error::not_found("nothing to undo"))?;
+            Reaction::delete(conn, &r.id)?;
+            Ok(r)
+        })
+        .await?;
+    let author = author_of(data, post).await?;
+    let embedded = match kind {
+        ReactionKind::Like => serde_json::to_value(Like {
+            id: reaction.ap_id.0.clone(),
+            kind: LikeType::Like,
+            actor: actor.ap_id.0.clone().into(),
+            object: post.ap_id.0.clone(),
+        })?,
+        ReactionKind::Announce => serde_json::to_value(announce_of(actor, post, &reaction))?,
+    };
+    let undo = Undo {
+        id: data.urls.new_activity(),
+        kind: UndoType::Undo,
+        actor: actor.ap_id.0.clone().into(),
+        object: UndoneRef::Embedded {
+            id: reaction.ap_id.0.clone(),
+            kind: if kind == ReactionKind::Like {
+                "Like"
+            } else {
+                "Announce"
+            }
+            .into(),
+            rest: embedded.as_object().cloned().unwrap_or_default(),
+        },
+    };
+    let mut targets = vec![author];
+    if kind == ReactionKind::Announce {
+        let actor_id = actor.id.clone();
+        targets.extend(
+            data.db
+                .run(move |conn| Ok(Follow::all_followers(conn, &actor_id)?))
+                .await?,
+        );
+    }
+    let inboxes = outbox::inboxes_of(data, &targets);
+    outbox::send(data, actor, undo, inboxes).await
+}
+
+/// Whether `viewer` may see `post` (DESIGN §4 Visibility).
+pub async fn can_see(data: &Data<Context>, viewer: Option<&Actor>, post: &Post) -> Result<bool> {
+    let author = author_of(data, post).await?;
+    let follows = match viewer {
+        Some(v) => {
+            let (v, a) = (v.id.clone(), author.id.clone());
+            data.db
+                .run(move |conn| Ok(Follow::is_following(conn, &v, &a)?))
+                .await?
+        }
+        None => false,
+    };
+    Ok(visible_to(post, &author, viewer, follows))
+}
+
+/// A post by its local id, if `viewer` may see it.
+///
+/// Errors: `NotFound` (also for posts the viewer may not see, so their
+/// existence does not leak), `Gone` for deleted posts.
+pub async fn get(data: &Data<Context>, viewer: Option<&Actor>, post_id: &str) -> Result<Post> {
+    let id = post_id.to_string();
+    let post = data
+        .db
+        .run(move |conn| Ok(Post::by_id(conn, &id)?))
+        .await?
+        .ok_or_else(|| Error::not_found("no such post"))?;
+    if !can_see(data, viewer, &post).await? {
+        return Err(Error::not_found("no such post"));
+    }
+    if post.is_deleted() {
+        return Err(Error::new(ErrorKind::Gone, "this post was deleted"));
+    }
+    Ok(post)
+}
+
+/// A post by ActivityPub id as stored here, if `viewer` may see it.
+///
+/// Errors: `NotFound`.
+pub async fn get_by_ap_id(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    ap_id: &Url,
+) -> Result<Post> {
+    let id = ap_id.clone();
+    let post = data
+        .db
+        .run(move |conn| Ok(Post::by_ap_id(conn, &id)?))
+        .await?
+        .filter(|p| !p.is_deleted())
+        .ok_or_else(|| Error::not_found("no such post"))?;
+    if !can_see(data, viewer, &post).await? {
+        return Err(Error::not_found("no such post"));
+    }
+    Ok(post)
+}
+
+/// Like and boost counts of a post.
+pub async fn reaction_counts(data: &Data<Context>, post: &Post) -> Result<(i64, i64)> {
+    let id = post.id.clone();
+    data.db
+        .run(move |conn| {
+            Ok((
+                Reaction::count(conn, ReactionKind::Like, &id)?,
+                Reaction::count(conn, ReactionKind::Announce, &id)?,
+            ))
+        })
+        .await
+}
+
+/// Replies to a post that `viewer` may see, oldest first.
+pub async fn replies(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    post: &Post,
+) -> Result<Vec<Post>> {
+    let ap_id = post.ap_id.to_string();
+    let all = data
+        .db
+        .run(move |conn| Ok(Post::replies(conn, &ap_id)?))
+        .await?;
+    let mut visible = Vec::new();
+    for reply in all.into_iter().filter(|p| !p.is_deleted()) {
+        if can_see(data, viewer, &reply).await? {
+            visible.push(reply);
+        }
+    }
+    Ok(visible)
+}
