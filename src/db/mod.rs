@@ -8,6 +8,7 @@
 //! the error and config types.
 
 pub mod actor;
+pub mod delivery;
 pub mod local_user;
 pub mod migrations;
 pub mod schema;

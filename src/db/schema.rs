@@ -38,5 +38,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbound_activities (id) {
+        id -> Text,
+        ap_id -> Text,
+        sender_actor_id -> Text,
+        json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        activity_id -> Text,
+        inbox_url -> Text,
+        host -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        claim_token -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_hosts (host) {
+        host -> Text,
+        failing_since -> Nullable<Timestamp>,
+        unreachable_since -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(local_users -> actors (actor_id));
+diesel::joinable!(outbound_activities -> actors (sender_actor_id));
+diesel::joinable!(deliveries -> outbound_activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(actors, local_users);
+diesel::allow_tables_to_appear_in_same_query!(
+    actors,
+    outbound_activities,
+    deliveries,
+    delivery_hosts
+);
