@@ -3,4 +3,5 @@
 //! values, and return rows or [`crate::error::Error`]s.
 
 pub mod accounts;
+pub mod deliveries;
 pub mod instance;
