@@ -9,4 +9,5 @@ mod harness;
 
 mod actors;
 mod cli;
+mod delivery;
 mod discovery;
