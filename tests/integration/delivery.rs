@@ -4,7 +4,7 @@
 //! check) and counts what arrives; the queue is drained with
 //! `deliver_due`, so every step is deterministic.
 
-use crate::harness::{both_backends, database, TestInstance};
+use crate::harness::{both_backends, database, eventually, TestInstance};
 use activitypub_federation::{config::FederationConfig, fetch::object_id::ObjectId};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use outloud::{
@@ -23,6 +23,7 @@ use url::Url;
 
 both_backends!(
     delivers_each_target_once_with_valid_signatures,
+    background_workers_deliver_without_draining,
     retries_server_errors_and_drops_rejections,
     admin_command_lists_and_revives,
 );
@@ -439,4 +440,65 @@ async fn admin_command_lists_and_revives(backend: Backend) {
         &db.url,
     );
     assert!(!ok, "{text}");
+}
+
+/// The loop `outloud serve` runs: no draining, the worker finds and sends
+/// the row by itself.
+async fn background_workers_deliver_without_draining(backend: Backend) {
+    let alpha_db = database(backend, "background_workers");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let domain = format!("alpha.localhost:{}", listener.local_addr().unwrap().port());
+    let server = outloud::startup::build_with_listener(
+        outloud::Config::for_test(&domain, &alpha_db.url),
+        listener,
+        outloud::ServerOptions {
+            workers: Some(1),
+            handle_signals: false,
+            delivery_workers: true,
+        },
+    )
+    .await
+    .unwrap();
+    let context = server.context.clone();
+    let handle = server.handle();
+    tokio::spawn(server.run_until_stopped());
+    let beta = TestInstance::spawn("beta", backend).await;
+    let alice = outloud::service::accounts::create_user(
+        &context.db,
+        &context.urls,
+        outloud::service::accounts::NewUser {
+            name: "alice",
+            password: "password for tests",
+            role: outloud::db::local_user::Role::User,
+        },
+    )
+    .await
+    .unwrap();
+    let receiver = Receiver::start(&beta, &alice).await;
+    let sender_id = alice.id.clone();
+    let activity = Url::parse(&format!("http://{domain}/activities/bg")).unwrap();
+    let json = serde_json::json!({ "id": activity.as_str(), "type": "Create", "actor": alice.ap_id.as_str() });
+    let inboxes = vec![Inbox::new(receiver.url("r1", "/inbox"), None)];
+    context
+        .db
+        .transaction(move |conn| delivery::enqueue(conn, &sender_id, &activity, &json, inboxes))
+        .await
+        .unwrap();
+    context.delivery.wake();
+    let hits = eventually(std::time::Duration::from_secs(10), || {
+        let hits = receiver.hits();
+        async move { (!hits.is_empty()).then_some(hits) }
+    })
+    .await;
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].crate_verdict.is_ok() && hits[0].openssl_verdict.is_ok());
+    // Recorded as delivered, and sent only once.
+    eventually(std::time::Duration::from_secs(10), || {
+        let ctx = context.clone();
+        async move { (ctx.delivery.metrics.sent() == 1).then_some(()) }
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(receiver.hits().len(), 1);
+    drop(handle.stop(false));
 }
