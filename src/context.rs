@@ -4,7 +4,7 @@
 //! `Data<Context>`. Cheap to clone; no globals, so several instances can run
 //! in one process (the integration tests do).
 
-use crate::{config::Config, db::actor::Actor, db::Db, urls::Urls};
+use crate::{config::Config, db::actor::Actor, db::Db, delivery::Delivery, urls::Urls};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -15,6 +15,8 @@ pub struct Context {
     /// The instance actor (FEP-2677): signs fetches, owns instance-level
     /// activities.
     pub instance_actor: Arc<Actor>,
+    /// The outbound delivery queue's client, limits and metrics.
+    pub delivery: Arc<Delivery>,
 }
 
 impl std::fmt::Debug for Context {

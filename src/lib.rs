@@ -15,6 +15,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod service;
 pub mod startup;

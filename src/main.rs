@@ -51,6 +51,17 @@ enum Admin {
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
     Federation(Federation),
+    /// Show the outbound delivery queue: pending, failed and unreachable
+    /// hosts (docs/delivery.md).
+    Deliveries {
+        /// Only this host (host[:port], as shown in the listing).
+        #[arg(long)]
+        host: Option<String>,
+        /// Revive an unreachable (or failing) host: clear its failure record
+        /// and send its parked deliveries now.
+        #[arg(long, value_name = "HOST", conflicts_with = "host")]
+        revive: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,6 +104,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 password_stdin,
             }) => create_user(config, name, admin, password_stdin).await,
             Command::Admin(Admin::Federation(command)) => federation(config, command).await,
+            Command::Admin(Admin::Deliveries { host, revive }) => {
+                deliveries(config, host, revive).await
+            }
         }
     })
 }
@@ -198,6 +212,72 @@ async fn federation(config: Config, command: Federation) -> Result<(), String> {
             {
                 println!("{}\t{}", entry.action, entry.domain);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn deliveries(
+    config: Config,
+    host: Option<String>,
+    revive: Option<String>,
+) -> Result<(), String> {
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(host) = revive {
+        let revived = service::deliveries::revive_host(&db, host.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        if revived {
+            println!("revived {host}: its queued deliveries are due now");
+        } else {
+            println!("{host} was not failing; nothing to revive");
+        }
+        return Ok(());
+    }
+    let overview = service::deliveries::overview(&db, host.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    if overview.hosts.is_empty() {
+        match host {
+            Some(host) => println!("no deliveries to {host}"),
+            None => println!("no deliveries"),
+        }
+        return Ok(());
+    }
+    let fmt_time = |t: Option<chrono::NaiveDateTime>| {
+        t.map_or_else(
+            || "-".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    println!(
+        "{:<40} {:>8} {:>10} {:>8}  {:<16} {:<16}",
+        "HOST", "PENDING", "DELIVERED", "FAILED", "FAILING SINCE", "UNREACHABLE SINCE"
+    );
+    for h in &overview.hosts {
+        println!(
+            "{:<40} {:>8} {:>10} {:>8}  {:<16} {:<16}",
+            h.host,
+            h.queued,
+            h.delivered,
+            h.failed,
+            fmt_time(h.failing_since),
+            fmt_time(h.unreachable_since),
+        );
+    }
+    if !overview.recent_failures.is_empty() {
+        println!();
+        println!("recent failures:");
+        for d in &overview.recent_failures {
+            println!(
+                "  {} {} after {} attempt(s): {}",
+                d.updated_at.format("%Y-%m-%d %H:%M"),
+                d.inbox_url,
+                d.attempts,
+                d.last_error.as_deref().unwrap_or("-")
+            );
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use crate::{
     config::Config,
     context::Context,
     db::{migrations, Db},
+    delivery::{self, Delivery},
     error::{Error, ErrorKind, Result},
     service, telemetry,
     urls::Urls,
@@ -26,6 +27,9 @@ pub struct ServerOptions {
     pub workers: Option<usize>,
     /// Stop gracefully on SIGTERM/SIGINT (the binary); tests stop by handle.
     pub handle_signals: bool,
+    /// Run the background delivery worker loop. Tests turn it off and step
+    /// the queue with `delivery::deliver_due` for deterministic federation.
+    pub delivery_workers: bool,
 }
 
 impl Default for ServerOptions {
@@ -33,6 +37,7 @@ impl Default for ServerOptions {
         Self {
             workers: None,
             handle_signals: true,
+            delivery_workers: true,
         }
     }
 }
@@ -45,6 +50,7 @@ pub struct RunningServer {
     /// `Data<Context>` that service calls reaching other servers take.
     pub federation: FederationConfig<Context>,
     server: actix_web::dev::Server,
+    delivery_workers: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -59,7 +65,11 @@ impl RunningServer {
 
     /// Serves until stopped (by a signal or the handle).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(workers) = self.delivery_workers {
+            workers.abort();
+        }
+        result
     }
 }
 
@@ -87,11 +97,20 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         .map_err(|e| Error::new(ErrorKind::BadRequest, format!("instance.domain: {e}")))?;
     let instance_actor = service::instance::ensure_instance_actor(&db, &urls).await?;
     let client = apub::client::build(dev_mode, urls.base().as_str()).map_err(Error::internal)?;
+    // Deliveries get their own connection pool, so a burst of them never
+    // queues behind (or starves) fetches.
+    let delivery_client =
+        apub::client::build(dev_mode, urls.base().as_str()).map_err(Error::internal)?;
+    let delivery = Arc::new(Delivery::new(
+        delivery_client,
+        config.delivery.workers as usize,
+    ));
     let context = Context {
         db,
         config: Arc::new(config),
         urls,
         instance_actor: Arc::new(instance_actor),
+        delivery,
     };
     FederationConfig::builder()
         .domain(context.urls.domain())
@@ -166,10 +185,14 @@ pub async fn build_with_listener(
         })?
         .run();
     tracing::info!(%addr, domain = %context.urls.domain(), "listening");
+    let delivery_workers = options
+        .delivery_workers
+        .then(|| delivery::spawn_workers(context.clone()));
     Ok(RunningServer {
         addr,
         context,
         federation,
         server,
+        delivery_workers,
     })
 }

@@ -20,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/nodeinfo/2.1", web::get().to(nodeinfo))
         .route("/.well-known/host-meta", web::get().to(host_meta))
         .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
 }
 
 #[derive(Deserialize)]
@@ -207,6 +208,16 @@ async fn readyz(data: Data<Context>) -> HttpResponse {
                 .json(json!({ "status": "unavailable", "database": e.safe_message() }))
         }
     }
+}
+
+/// `GET /metrics`: Prometheus text format (delivery queue and workers).
+/// Like `/healthz`, meant for the operator's network: put it behind the
+/// reverse proxy's access rules in production.
+async fn metrics(data: Data<Context>) -> Result<HttpResponse> {
+    let body = crate::delivery::render_metrics(&data).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
 }
 
 #[cfg(test)]

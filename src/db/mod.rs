@@ -8,6 +8,7 @@
 //! the error and config types.
 
 pub mod actor;
+pub mod delivery;
 pub mod domain_policy;
 pub mod follow;
 pub mod local_user;

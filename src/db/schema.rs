@@ -39,6 +39,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbound_activities (id) {
+        id -> Text,
+        ap_id -> Text,
+        sender_actor_id -> Text,
+        json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        activity_id -> Text,
+        inbox_url -> Text,
+        host -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        claim_token -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_hosts (host) {
+        host -> Text,
+        failing_since -> Nullable<Timestamp>,
+        unreachable_since -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(local_users -> actors (actor_id));
 
 diesel::table! {
@@ -117,6 +156,8 @@ diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(reactions -> posts (post_id));
 
+diesel::joinable!(outbound_activities -> actors (sender_actor_id));
+diesel::joinable!(deliveries -> outbound_activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     local_users,
@@ -126,4 +167,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_tags,
     reactions,
     domain_policies,
+    outbound_activities,
+    deliveries,
+    delivery_hosts,
 );

@@ -3,6 +3,7 @@
 //! values, and return rows or [`crate::error::Error`]s.
 
 pub mod accounts;
+pub mod deliveries;
 pub mod follows;
 pub mod instance;
 pub mod policy;

@@ -106,6 +106,8 @@ impl TestInstance {
             ServerOptions {
                 workers: Some(1),
                 handle_signals: false,
+                // Deliveries are stepped with `drain_deliveries`.
+                delivery_workers: false,
             },
         )
         .await
@@ -319,6 +321,23 @@ impl TestInstance {
             .await
             .unwrap();
         client.execute(request).await.unwrap()
+    }
+
+    /// Sends every due delivery, round after round, until nothing is due;
+    /// returns the summed report. Retries scheduled later are not waited for.
+    pub async fn drain_deliveries(&self) -> outloud::delivery::Report {
+        let mut total = outloud::delivery::Report::default();
+        for _ in 0..1000 {
+            let round = outloud::delivery::deliver_due(&self.context).await.unwrap();
+            if round.is_idle() {
+                return total;
+            }
+            total.claimed += round.claimed;
+            total.delivered += round.delivered;
+            total.retrying += round.retrying;
+            total.failed += round.failed;
+        }
+        panic!("deliveries did not drain in 1000 rounds");
     }
 
     /// The federation request data of this instance, for service calls that

@@ -1,0 +1,3 @@
+DROP TABLE delivery_hosts;
+DROP TABLE deliveries;
+DROP TABLE outbound_activities;

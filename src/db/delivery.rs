@@ -1,0 +1,538 @@
+//! The outbound delivery queue: activities stored once, one row per target
+//! inbox, and per-host health. Policy (back-off, fairness, signing) lives in
+//! `crate::delivery`; this file only reads and writes rows.
+//!
+//! Claiming is the one place where the backends differ: PostgreSQL selects
+//! the candidate rows `FOR UPDATE SKIP LOCKED` inside a transaction, so
+//! several processes sharing one database never claim the same row and never
+//! wait for each other. SQLite (one process, one writer) selects candidates
+//! and then claims them with one atomic `UPDATE` that re-checks each row is
+//! still unclaimed. Either way a claim is a lease (`claimed_until`) tagged
+//! with a fresh token, and the worker reads back exactly the rows carrying
+//! its token.
+
+use super::{
+    schema::{actors, deliveries, delivery_hosts, outbound_activities},
+    DbConn,
+};
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+/// State of one delivery row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (or parked while its host is unreachable).
+    Queued,
+    Delivered,
+    /// Given up: rejected by the receiver (4xx) or out of retries.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> DeliveryState {
+        match s {
+            "delivered" => DeliveryState::Delivered,
+            "failed" => DeliveryState::Failed,
+            _ => DeliveryState::Queued,
+        }
+    }
+}
+
+/// One row of `outbound_activities`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbound_activities)]
+pub struct OutboundActivity {
+    pub id: String,
+    pub ap_id: String,
+    /// `actors.id` of the local actor whose key signs the deliveries.
+    pub sender_actor_id: String,
+    /// The exact body that is signed and sent.
+    pub json: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl OutboundActivity {
+    pub fn insert(conn: &mut DbConn, activity: &OutboundActivity) -> QueryResult<()> {
+        diesel::insert_into(outbound_activities::table)
+            .values(activity)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> QueryResult<Option<OutboundActivity>> {
+        outbound_activities::table
+            .filter(outbound_activities::ap_id.eq(ap_id))
+            .first(conn)
+            .optional()
+    }
+}
+
+/// One row of `deliveries`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deliveries)]
+#[diesel(treat_none_as_null = true)]
+pub struct Delivery {
+    pub id: String,
+    pub activity_id: String,
+    pub inbox_url: String,
+    pub host: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: NaiveDateTime,
+    pub claim_token: Option<String>,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Delivery {
+    pub fn state(&self) -> DeliveryState {
+        DeliveryState::parse(&self.state)
+    }
+
+    /// A new queued row, due at `now`.
+    pub fn queued(activity_id: &str, inbox_url: &str, host: &str, now: NaiveDateTime) -> Delivery {
+        Delivery {
+            id: super::new_id(),
+            activity_id: activity_id.to_string(),
+            inbox_url: inbox_url.to_string(),
+            host: host.to_string(),
+            state: DeliveryState::Queued.as_str().into(),
+            attempts: 0,
+            next_attempt_at: now,
+            claim_token: None,
+            claimed_until: None,
+            last_status: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Delivery>> {
+        deliveries::table.find(id).first(conn).optional()
+    }
+
+    /// Inserts the rows whose `(activity_id, inbox_url)` is not present yet;
+    /// returns how many were inserted. Used inside the caller's transaction,
+    /// so the check-then-insert cannot race with itself for one activity.
+    pub fn insert_new(conn: &mut DbConn, rows: Vec<Delivery>) -> QueryResult<usize> {
+        let Some(first) = rows.first() else {
+            return Ok(0);
+        };
+        let existing: Vec<String> = deliveries::table
+            .filter(deliveries::activity_id.eq(&first.activity_id))
+            .select(deliveries::inbox_url)
+            .load(conn)?;
+        let mut inserted = 0;
+        for row in rows
+            .iter()
+            .filter(|r| !existing.iter().any(|e| e == &r.inbox_url))
+        {
+            inserted += diesel::insert_into(deliveries::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Ok(inserted)
+    }
+
+    /// Every delivery of one activity (by its ActivityPub id), by host.
+    pub fn of_activity(conn: &mut DbConn, activity_ap_id: &str) -> QueryResult<Vec<Delivery>> {
+        deliveries::table
+            .inner_join(outbound_activities::table)
+            .filter(outbound_activities::ap_id.eq(activity_ap_id))
+            .select(Delivery::as_select())
+            .order((deliveries::host.asc(), deliveries::inbox_url.asc()))
+            .load(conn)
+    }
+
+    /// The most recent permanent failures, optionally on one host.
+    pub fn recent_failures(
+        conn: &mut DbConn,
+        host: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Delivery>> {
+        let mut query = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Failed.as_str()))
+            .order(deliveries::updated_at.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(host) = host {
+            query = query.filter(deliveries::host.eq(host.to_string()));
+        }
+        query.load(conn)
+    }
+
+    /// Marks a delivery done.
+    pub fn mark_delivered(
+        conn: &mut DbConn,
+        id: &str,
+        status: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(deliveries::table.find(id))
+            .set((
+                deliveries::state.eq(DeliveryState::Delivered.as_str()),
+                deliveries::attempts.eq(deliveries::attempts + 1),
+                deliveries::claim_token.eq(None::<String>),
+                deliveries::claimed_until.eq(None::<NaiveDateTime>),
+                deliveries::last_status.eq(Some(status)),
+                deliveries::last_error.eq(None::<String>),
+                deliveries::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Schedules another attempt at `next_attempt_at`.
+    pub fn mark_retry(
+        conn: &mut DbConn,
+        id: &str,
+        next_attempt_at: NaiveDateTime,
+        status: Option<i64>,
+        error: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(deliveries::table.find(id))
+            .set((
+                deliveries::attempts.eq(deliveries::attempts + 1),
+                deliveries::next_attempt_at.eq(next_attempt_at),
+                deliveries::claim_token.eq(None::<String>),
+                deliveries::claimed_until.eq(None::<NaiveDateTime>),
+                deliveries::last_status.eq(status),
+                deliveries::last_error.eq(Some(error)),
+                deliveries::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Gives up on a delivery.
+    pub fn mark_failed(
+        conn: &mut DbConn,
+        id: &str,
+        status: Option<i64>,
+        error: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(deliveries::table.find(id))
+            .set((
+                deliveries::state.eq(DeliveryState::Failed.as_str()),
+                deliveries::attempts.eq(deliveries::attempts + 1),
+                deliveries::claim_token.eq(None::<String>),
+                deliveries::claimed_until.eq(None::<NaiveDateTime>),
+                deliveries::last_status.eq(status),
+                deliveries::last_error.eq(Some(error)),
+                deliveries::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Rows per (host, state), optionally for one host.
+    pub fn counts_by_host(
+        conn: &mut DbConn,
+        host: Option<&str>,
+    ) -> QueryResult<Vec<(String, String, i64)>> {
+        let mut query = deliveries::table
+            .group_by((deliveries::host, deliveries::state))
+            .select((
+                deliveries::host,
+                deliveries::state,
+                diesel::dsl::count_star(),
+            ))
+            .order(deliveries::host.asc())
+            .into_boxed();
+        if let Some(host) = host {
+            query = query.filter(deliveries::host.eq(host.to_string()));
+        }
+        query.load(conn)
+    }
+
+    /// Queued rows: `(waiting to be sent, parked behind unreachable hosts)`.
+    pub fn queue_depth(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+        let queued: i64 = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+            .count()
+            .get_result(conn)?;
+        let parked: i64 = deliveries::table
+            .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+            .filter(deliveries::host.eq_any(unreachable_hosts_query()))
+            .count()
+            .get_result(conn)?;
+        Ok((queued - parked, parked))
+    }
+}
+
+/// `SELECT host FROM delivery_hosts WHERE unreachable_since IS NOT NULL`.
+fn unreachable_hosts_query() -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        delivery_hosts::table,
+        diesel::dsl::IsNotNull<delivery_hosts::unreachable_since>,
+    >,
+    delivery_hosts::host,
+> {
+    delivery_hosts::table
+        .filter(delivery_hosts::unreachable_since.is_not_null())
+        .select(delivery_hosts::host)
+}
+
+/// Everything a worker needs to sign and send one claimed delivery.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub inbox_url: String,
+    pub host: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub activity_ap_id: String,
+    pub json: String,
+    pub sender_actor_id: String,
+    pub sender_ap_id: String,
+    pub private_key_pem: Option<String>,
+}
+
+/// Hosts with due, unclaimed deliveries that are not parked, the longest
+/// waiting first, at most `limit` of them.
+pub fn due_hosts(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = deliveries::table
+        .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(
+            deliveries::claimed_until
+                .is_null()
+                .or(deliveries::claimed_until.lt(now)),
+        )
+        .filter(deliveries::host.ne_all(unreachable_hosts_query()))
+        .group_by(deliveries::host)
+        .select((
+            deliveries::host,
+            diesel::dsl::min(deliveries::next_attempt_at),
+        ))
+        .order(diesel::dsl::min(deliveries::next_attempt_at).asc())
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(host, _)| host).collect())
+}
+
+/// Claims up to `limit` due rows of one host until `lease_until`, tagging
+/// them with `token`; returns how many were claimed. See the module
+/// documentation for why this is safe on both backends.
+pub fn claim_host(
+    conn: &mut DbConn,
+    host: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    token: &str,
+    limit: i64,
+) -> QueryResult<usize> {
+    macro_rules! candidates {
+        () => {
+            deliveries::table
+                .filter(deliveries::host.eq(host))
+                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+                .filter(deliveries::next_attempt_at.le(now))
+                .filter(
+                    deliveries::claimed_until
+                        .is_null()
+                        .or(deliveries::claimed_until.lt(now)),
+                )
+                .order(deliveries::next_attempt_at.asc())
+                .select(deliveries::id)
+                .limit(limit)
+        };
+    }
+    // Marks the candidates, re-checking that each is still unclaimed: the
+    // UPDATE is atomic, so a row another claimer took in between is skipped.
+    let mark = |conn: &mut DbConn, ids: Vec<String>| -> QueryResult<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq_any(ids))
+                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+                .filter(
+                    deliveries::claimed_until
+                        .is_null()
+                        .or(deliveries::claimed_until.lt(now)),
+                ),
+        )
+        .set((
+            deliveries::claim_token.eq(Some(token)),
+            deliveries::claimed_until.eq(Some(lease_until)),
+        ))
+        .execute(conn)
+    };
+    match conn {
+        DbConn::Postgresql(_) => conn.transaction(|conn| {
+            // Rows another process is claiming right now are skipped, not
+            // waited for: it will send them.
+            let ids: Vec<String> = match conn {
+                DbConn::Postgresql(pg) => candidates!().for_update().skip_locked().load(pg)?,
+                DbConn::Sqlite(sqlite) => candidates!().load(sqlite)?,
+            };
+            mark(conn, ids)
+        }),
+        DbConn::Sqlite(sqlite) => {
+            let ids: Vec<String> = candidates!().load(sqlite)?;
+            mark(conn, ids)
+        }
+    }
+}
+
+/// The rows claimed with `token`, with their activity and sender key.
+pub fn claimed(conn: &mut DbConn, token: &str) -> QueryResult<Vec<ClaimedDelivery>> {
+    deliveries::table
+        .inner_join(outbound_activities::table.inner_join(actors::table))
+        .filter(deliveries::claim_token.eq(token))
+        .select((
+            deliveries::id,
+            deliveries::inbox_url,
+            deliveries::host,
+            deliveries::attempts,
+            outbound_activities::ap_id,
+            outbound_activities::json,
+            outbound_activities::sender_actor_id,
+            actors::ap_id,
+            actors::private_key_pem,
+        ))
+        .order(deliveries::next_attempt_at.asc())
+        .load(conn)
+}
+
+/// One row of `delivery_hosts`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = delivery_hosts)]
+#[diesel(treat_none_as_null = true)]
+pub struct DeliveryHost {
+    pub host: String,
+    /// Start of the current run of failures; `None` while healthy.
+    pub failing_since: Option<NaiveDateTime>,
+    /// Set once the host has failed for longer than the retry window: its
+    /// deliveries are parked until it is seen alive again.
+    pub unreachable_since: Option<NaiveDateTime>,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub last_failure_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DeliveryHost {
+    pub fn get(conn: &mut DbConn, host: &str) -> QueryResult<Option<DeliveryHost>> {
+        delivery_hosts::table.find(host).first(conn).optional()
+    }
+
+    fn save(conn: &mut DbConn, row: &DeliveryHost) -> QueryResult<()> {
+        crate::per_backend!(conn, |c| diesel::insert_into(delivery_hosts::table)
+            .values(row)
+            .on_conflict(delivery_hosts::host)
+            .do_update()
+            .set(row)
+            .execute(c)
+            .map(|_| ()))
+    }
+
+    /// Records that `host` answered (any HTTP status but 5xx/408/429). Cheap
+    /// for a healthy host: one read, no write unless something changes.
+    pub fn record_success(conn: &mut DbConn, host: &str, now: NaiveDateTime) -> QueryResult<()> {
+        let existing = DeliveryHost::get(conn, host)?;
+        if let Some(row) = &existing {
+            let fresh = row
+                .last_success_at
+                .is_some_and(|t| now - t < TimeDelta::minutes(1));
+            if row.failing_since.is_none() && row.unreachable_since.is_none() && fresh {
+                return Ok(());
+            }
+        }
+        let mut row = existing.unwrap_or_else(|| DeliveryHost::new(host, now));
+        row.failing_since = None;
+        row.unreachable_since = None;
+        row.last_success_at = Some(now);
+        row.updated_at = now;
+        DeliveryHost::save(conn, &row)
+    }
+
+    /// Records a failed attempt (5xx, timeout, connection error). Returns
+    /// `true` when this failure makes the host unreachable: it has been
+    /// failing for longer than `window`.
+    pub fn record_failure(
+        conn: &mut DbConn,
+        host: &str,
+        now: NaiveDateTime,
+        window: TimeDelta,
+    ) -> QueryResult<bool> {
+        let mut row =
+            DeliveryHost::get(conn, host)?.unwrap_or_else(|| DeliveryHost::new(host, now));
+        let since = *row.failing_since.get_or_insert(now);
+        row.last_failure_at = Some(now);
+        row.updated_at = now;
+        let newly_unreachable = row.unreachable_since.is_none() && now - since > window;
+        if newly_unreachable {
+            row.unreachable_since = Some(now);
+        }
+        DeliveryHost::save(conn, &row)?;
+        Ok(newly_unreachable)
+    }
+
+    /// Clears the failure record of `host`; when it was failing or parked,
+    /// its queued deliveries become due at once. Returns whether anything
+    /// changed.
+    pub fn revive(conn: &mut DbConn, host: &str, now: NaiveDateTime) -> QueryResult<bool> {
+        let Some(row) = DeliveryHost::get(conn, host)? else {
+            return Ok(false);
+        };
+        if row.failing_since.is_none() && row.unreachable_since.is_none() {
+            return Ok(false);
+        }
+        DeliveryHost::record_success(conn, host, now)?;
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::host.eq(host))
+                .filter(deliveries::state.eq(DeliveryState::Queued.as_str())),
+        )
+        .set(deliveries::next_attempt_at.eq(now))
+        .execute(conn)?;
+        Ok(true)
+    }
+
+    /// Hosts currently parked.
+    pub fn unreachable(conn: &mut DbConn) -> QueryResult<Vec<DeliveryHost>> {
+        delivery_hosts::table
+            .filter(delivery_hosts::unreachable_since.is_not_null())
+            .order(delivery_hosts::host.asc())
+            .load(conn)
+    }
+
+    /// Hosts with a failure record (failing or unreachable), optionally one.
+    pub fn troubled(conn: &mut DbConn, host: Option<&str>) -> QueryResult<Vec<DeliveryHost>> {
+        let mut query = delivery_hosts::table
+            .filter(delivery_hosts::failing_since.is_not_null())
+            .order(delivery_hosts::host.asc())
+            .into_boxed();
+        if let Some(host) = host {
+            query = query.filter(delivery_hosts::host.eq(host.to_string()));
+        }
+        query.load(conn)
+    }
+
+    fn new(host: &str, now: NaiveDateTime) -> DeliveryHost {
+        DeliveryHost {
+            host: host.to_string(),
+            failing_since: None,
+            unreachable_since: None,
+            last_success_at: None,
+            last_failure_at: None,
+            updated_at: now,
+        }
+    }
+}
