@@ -97,9 +97,16 @@ async fn handle(
     };
     match outcome {
         Ok(()) => {
+            // A verified request proves the sender's server is up: deliveries
+            // parked for it resume.
             let id = envelope.id.clone();
+            let host = crate::apub::objects::actor::domain_of(&envelope.actor);
             data.db
-                .run(move |conn| Ok(received_activity::record(conn, &id)?))
+                .run(move |conn| {
+                    received_activity::record(conn, &id)?;
+                    crate::delivery::host_seen_alive(conn, &host)?;
+                    Ok(())
+                })
                 .await?;
             Ok(HttpResponse::Accepted().finish())
         }

@@ -1,69 +1,79 @@
-//! Outbound delivery: the one function through which every activity leaves
-//! this instance.
+//! Outbound activities: the one place where they are addressed and handed
+//! to the durable delivery queue (`crate::delivery`).
 //!
-//! Today it signs and sends at once, through the federation crate, and logs
-//! failures. The persistent delivery queue replaces the body of [`send`]
-//! (enqueue in the caller's transaction, workers with retries); callers do
-//! not change.
+//! [`enqueue`] runs inside the caller's database transaction, so an
+//! activity is queued exactly when the change that causes it commits.
+//! [`send`] is the same in a transaction of its own, for activities that
+//! follow no stored change (an Accept re-sent, say). The federation policy
+//! is applied here: recipients on hosts the policy refuses are left out.
 
 use crate::{
     apub::{protocol::context::context, Data},
+    config::FederationPolicy,
     context::Context,
-    db::actor::Actor,
+    db::{actor::Actor, domain_policy, DbConn},
+    delivery::{self, Inbox},
     error::Result,
 };
-use activitypub_federation::{
-    activity_sending::SendActivityTask, protocol::context::WithContext, traits,
-};
+use activitypub_federation::protocol::context::WithContext;
 use serde::Serialize;
-use std::fmt::Debug;
-use tracing::Instrument;
 use url::Url;
 
-/// The inboxes to reach a set of actors: shared inboxes where offered, each
-/// once, and never our own server.
-pub fn inboxes_of<'a>(
-    data: &Data<Context>,
-    actors: impl IntoIterator<Item = &'a Actor>,
-) -> Vec<Url> {
-    let mut inboxes: Vec<Url> = actors
-        .into_iter()
-        .filter(|a| !a.local)
-        .map(traits::Actor::shared_inbox_or_inbox)
-        .filter(|url| url.host_str().is_some() && !is_ours(data, url))
-        .collect();
-    inboxes.sort();
-    inboxes.dedup();
-    inboxes
+/// The JSON an activity is delivered as: with our `@context`.
+pub fn activity_json<A: Serialize>(activity: &A) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(WithContext::new(activity, context()))?)
 }
 
-fn is_ours(data: &Data<Context>, url: &Url) -> bool {
-    crate::apub::objects::actor::domain_of(url) == data.urls.domain()
-}
-
-/// Sends `activity` from `sender` to `inboxes`. Hosts the federation policy
-/// refuses are skipped by the crate's URL verifier. Failures are logged, not
-/// returned: the change that caused the activity has happened either way.
-pub async fn send<A>(
-    data: &Data<Context>,
+/// Queues `activity` (whose id is `activity_id`), signed by local `sender`,
+/// for every remote actor in `recipients` the policy allows. Synchronous:
+/// call it inside the transaction that stores the change.
+pub fn enqueue<A: Serialize>(
+    conn: &mut DbConn,
+    policy: FederationPolicy,
     sender: &Actor,
-    activity: A,
-    inboxes: Vec<Url>,
-) -> Result<()>
-where
-    A: traits::Activity + Serialize + Debug + Send + Sync,
-{
-    let inboxes: Vec<Url> = inboxes.into_iter().filter(|i| !is_ours(data, i)).collect();
+    activity_id: &Url,
+    activity: &A,
+    recipients: &[Actor],
+) -> Result<()> {
+    let mut inboxes = Vec::new();
+    for recipient in recipients.iter().filter(|r| !r.local) {
+        let host = recipient
+            .inbox_url
+            .host_str()
+            .unwrap_or_default()
+            .to_string();
+        if domain_policy::allows(conn, policy, &host)? {
+            inboxes.push(Inbox::of_actor(recipient));
+        } else {
+            tracing::debug!(%host, "not delivering: refused by federation policy");
+        }
+    }
     if inboxes.is_empty() {
         return Ok(());
     }
-    let activity = WithContext::new(activity, context());
-    let tasks = SendActivityTask::prepare(&activity, sender, inboxes, data).await?;
-    for task in tasks {
-        let span = tracing::info_span!("delivery", %task);
-        if let Err(e) = task.sign_and_send(data).instrument(span.clone()).await {
-            tracing::warn!(parent: &span, error = %e, "delivery failed");
-        }
-    }
+    let json = activity_json(activity)?;
+    delivery::enqueue(conn, &sender.id, activity_id, &json, inboxes)?;
+    Ok(())
+}
+
+/// [`enqueue`] in a transaction of its own, then wakes the workers.
+pub async fn send<A: Serialize + Send + 'static>(
+    data: &Data<Context>,
+    sender: &Actor,
+    activity_id: &Url,
+    activity: A,
+    recipients: Vec<Actor>,
+) -> Result<()> {
+    let (policy, sender, activity_id) = (
+        data.config.federation.policy,
+        sender.clone(),
+        activity_id.clone(),
+    );
+    data.db
+        .transaction(move |conn| {
+            enqueue(conn, policy, &sender, &activity_id, &activity, &recipients)
+        })
+        .await?;
+    data.delivery.wake();
     Ok(())
 }

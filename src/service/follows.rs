@@ -53,13 +53,10 @@ pub async fn follow(data: &Data<Context>, follower: &Actor, target: &Actor) -> R
     // Re-send a pending remote follow: the first may have been lost.
     if !target.local && (created || edge.state() == FollowState::Pending) {
         let activity = following::follow_of(&edge, follower, target);
-        crate::apub::outbox::send(data, follower, activity, vec![activity_inbox(target)]).await?;
+        let id = activity.id.clone();
+        crate::apub::outbox::send(data, follower, &id, activity, vec![target.clone()]).await?;
     }
     Ok(edge)
-}
-
-fn activity_inbox(actor: &Actor) -> url::Url {
-    activitypub_federation::traits::Actor::inbox(actor)
 }
 
 /// `follower` stops following `target` (or withdraws a request).

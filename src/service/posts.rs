@@ -3,7 +3,7 @@
 
 use crate::{
     apub::{
-        objects::post::{addressing, recipients, visible_to},
+        objects::post::{addressing, note_of, recipients, visible_to},
         outbox,
         protocol::{
             activity::{Announce, Create, Delete, Like, ObjectRef, Undo, UndoneRef, Update},
@@ -11,6 +11,7 @@ use crate::{
         },
         Data,
     },
+    config::FederationPolicy,
     context::Context,
     db::{
         actor::Actor,
@@ -18,7 +19,7 @@ use crate::{
         new_id, now,
         post::{Post, PostKind, PostTag, Visibility},
         reaction::{Reaction, ReactionKind},
-        DbUrl,
+        DbConn, DbUrl,
     },
     error::{Error, ErrorKind, Result},
     text::{self, MentionText},
@@ -27,7 +28,6 @@ use activitypub_federation::{
     fetch::object_id::ObjectId,
     kinds::activity::{AnnounceType, CreateType, DeleteType, LikeType, UndoType, UpdateType},
     protocol::tombstone::Tombstone,
-    traits::Object,
 };
 use url::Url;
 
@@ -214,11 +214,9 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         updated: None,
         deleted_at: None,
     };
-    let stored = post.clone();
-    data.db
-        .transaction(move |conn| Ok(Post::insert(conn, &stored, &tags)?))
-        .await?;
-    let note = post.clone().into_json(data).await?;
+    // The post and its Create commit together: nothing is stored that is
+    // not also queued for delivery, and the reverse.
+    let note = note_of(&post, author, &tags, &data.urls);
     let activity = Create {
         id: data.urls.activity(&post.id),
         kind: CreateType::Create,
@@ -227,33 +225,45 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         cc: note.cc.clone(),
         object: note,
     };
-    deliver(data, author, &post, mentioned, activity).await?;
+    let (stored, author_row, policy) =
+        (post.clone(), author.clone(), data.config.federation.policy);
+    data.db
+        .transaction(move |conn| {
+            Post::insert(conn, &stored, &tags)?;
+            enqueue_for_post(
+                conn,
+                policy,
+                &author_row,
+                &stored,
+                &mentioned,
+                &activity.id,
+                &activity,
+            )
+        })
+        .await?;
+    data.delivery.wake();
     Ok(post)
 }
 
-/// Sends an activity about `post` to everyone the post reaches.
-async fn deliver<A>(
-    data: &Data<Context>,
+/// Queues an activity about `post` for everyone the post reaches: the
+/// author's followers (unless direct) and the actors it names. Local-only
+/// posts reach nobody outside. Runs in the caller's transaction.
+fn enqueue_for_post<A: serde::Serialize>(
+    conn: &mut DbConn,
+    policy: FederationPolicy,
     author: &Actor,
     post: &Post,
-    mentioned: Vec<Actor>,
-    activity: A,
-) -> Result<()>
-where
-    A: activitypub_federation::traits::Activity + serde::Serialize + std::fmt::Debug + Send + Sync,
-{
+    named: &[Actor],
+    activity_id: &Url,
+    activity: &A,
+) -> Result<()> {
     let visibility = post.visibility();
     if visibility == Visibility::Local {
         return Ok(());
     }
-    let author_id = author.id.clone();
-    let followers = data
-        .db
-        .run(move |conn| Ok(Follow::all_followers(conn, &author_id)?))
-        .await?;
-    let targets = recipients(visibility, followers, mentioned);
-    let inboxes = outbox::inboxes_of(data, &targets);
-    outbox::send(data, author, activity, inboxes).await
+    let followers = Follow::all_followers(conn, &author.id)?;
+    let targets = recipients(visibility, followers, named.to_vec());
+    outbox::enqueue(conn, policy, author, activity_id, activity, &targets)
 }
 
 /// The actors a stored post is addressed to by name (mentions, the author
@@ -335,11 +345,7 @@ pub async fn edit(
         updated: Some(now()),
         ..post
     };
-    let stored = updated.clone();
-    data.db
-        .transaction(move |conn| Ok(Post::update(conn, &stored, &tags)?))
-        .await?;
-    let note = updated.clone().into_json(data).await?;
+    let note = note_of(&updated, author, &tags, &data.urls);
     let activity = Update {
         id: data.urls.new_activity(),
         kind: UpdateType::Update,
@@ -348,7 +354,26 @@ pub async fn edit(
         cc: note.cc.clone(),
         object: serde_json::to_value(&note)?,
     };
-    deliver(data, author, &updated, mentioned, activity).await?;
+    let (stored, author_row, policy) = (
+        updated.clone(),
+        author.clone(),
+        data.config.federation.policy,
+    );
+    data.db
+        .transaction(move |conn| {
+            Post::update(conn, &stored, &tags)?;
+            enqueue_for_post(
+                conn,
+                policy,
+                &author_row,
+                &stored,
+                &mentioned,
+                &activity.id,
+                &activity,
+            )
+        })
+        .await?;
+    data.delivery.wake();
     Ok(updated)
 }
 
@@ -359,11 +384,11 @@ pub async fn edit(
 pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Result<()> {
     let post = own_post(data, author, post_id).await?;
     let mentioned = addressed_actors(data, &post).await?;
-    let id = post.id.clone();
-    data.db
-        .run(move |conn| Ok(Post::mark_deleted(conn, &id)?))
-        .await?;
-    let (to, cc) = (post.addressees(), Vec::<Url>::new());
+    let to: Vec<Url> = post
+        .addressees()
+        .iter()
+        .filter_map(|u| Url::parse(u).ok())
+        .collect();
     let activity = Delete {
         id: data.urls.new_activity(),
         kind: DeleteType::Delete,
@@ -375,10 +400,26 @@ pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Resu
                 .cloned()
                 .unwrap_or_default(),
         },
-        to: to.iter().filter_map(|u| Url::parse(u).ok()).collect(),
-        cc,
+        to,
+        cc: Vec::new(),
     };
-    deliver(data, author, &post, mentioned, activity).await
+    let (author_row, policy) = (author.clone(), data.config.federation.policy);
+    data.db
+        .transaction(move |conn| {
+            Post::mark_deleted(conn, &post.id)?;
+            enqueue_for_post(
+                conn,
+                policy,
+                &author_row,
+                &post,
+                &mentioned,
+                &activity.id,
+                &activity,
+            )
+        })
+        .await?;
+    data.delivery.wake();
+    Ok(())
 }
 
 /// The author of a post.
@@ -443,8 +484,8 @@ async fn send_reaction(
                 actor: actor.ap_id.0.clone().into(),
                 object: post.ap_id.0.clone(),
             };
-            let inboxes = outbox::inboxes_of(data, [author]);
-            outbox::send(data, actor, like, inboxes).await
+            let id = like.id.clone();
+            outbox::send(data, actor, &id, like, vec![author.clone()]).await
         }
         ReactionKind::Announce => {
             let actor_id = actor.id.clone();
@@ -454,8 +495,8 @@ async fn send_reaction(
                 .await?;
             targets.push(author.clone());
             let announce = announce_of(actor, post, reaction);
-            let inboxes = outbox::inboxes_of(data, &targets);
-            outbox::send(data, actor, announce, inboxes).await
+            let id = announce.id.clone();
+            outbox::send(data, actor, &id, announce, targets).await
         }
     }
 }
@@ -530,8 +571,8 @@ pub async fn unreact(
                 .await?,
         );
     }
-    let inboxes = outbox::inboxes_of(data, &targets);
-    outbox::send(data, actor, undo, inboxes).await
+    let id = undo.id.clone();
+    outbox::send(data, actor, &id, undo, targets).await
 }
 
 /// Whether `viewer` may see `post` (DESIGN §4 Visibility).

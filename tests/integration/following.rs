@@ -1,18 +1,15 @@
 //! Following across instances: automatic and manual approval, refusal,
 //! undo, and the followers/following collections.
 
-use crate::harness::{both_backends, eventually, TestInstance};
+use crate::harness::{both_backends, settle, settled, TestInstance};
 use outloud::{config::Backend, db::follow::FollowState};
 use serde_json::Value;
-use std::time::Duration;
 
 both_backends!(
     follow_is_accepted_automatically_and_undone,
     manual_approval_and_refusal,
     collections_count_publicly_and_list_per_choice,
 );
-
-const WAIT: Duration = Duration::from_secs(10);
 
 async fn follow_is_accepted_automatically_and_undone(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
@@ -23,7 +20,7 @@ async fn follow_is_accepted_automatically_and_undone(backend: Backend) {
 
     alpha.follow("alice", &bob).await;
     // beta accepted and alpha recorded the Accept.
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         (alpha.follow_state(&alice, &bob).await == Some(FollowState::Accepted)).then_some(())
     })
     .await;
@@ -43,7 +40,7 @@ async fn follow_is_accepted_automatically_and_undone(backend: Backend) {
     assert_eq!(followers["totalItems"], 1);
 
     alpha.unfollow("alice", &bob).await;
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         beta.follow_state(&alice, &bob)
             .await
             .is_none()
@@ -69,6 +66,7 @@ async fn manual_approval_and_refusal(backend: Backend) {
 
     alpha.follow("alice", &bob).await;
     alpha.follow("carol", &bob).await;
+    settle(&[&alpha, &beta]).await;
     let (alice, carol) = (alpha.handle_of("alice"), alpha.handle_of("carol"));
     assert_eq!(
         beta.follow_state(&alice, &bob).await,
@@ -91,11 +89,11 @@ async fn manual_approval_and_refusal(backend: Backend) {
     outloud::service::follows::decide(&beta.data(), &bob_row, &carol_at_beta, false)
         .await
         .unwrap();
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         (alpha.follow_state(&alice, &bob).await == Some(FollowState::Accepted)).then_some(())
     })
     .await;
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         alpha
             .follow_state(&carol, &bob)
             .await
@@ -117,7 +115,7 @@ async fn collections_count_publicly_and_list_per_choice(backend: Backend) {
     alpha.create_user("alice").await;
     beta.create_user("bob").await;
     alpha.follow("alice", &beta.handle_of("bob")).await;
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         (alpha
             .follow_state(&alpha.handle_of("alice"), &beta.handle_of("bob"))
             .await

@@ -371,3 +371,37 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Delivers everything the instances have queued, and everything that
+/// causes (an Accept answering a Follow, say), until all are quiet.
+pub async fn settle(instances: &[&TestInstance]) {
+    for _ in 0..50 {
+        let mut busy = false;
+        for instance in instances {
+            if instance.drain_deliveries().await.claimed > 0 {
+                busy = true;
+            }
+        }
+        if !busy {
+            return;
+        }
+    }
+    panic!("deliveries did not settle");
+}
+
+/// Settles the instances, then checks; repeats until `check` gives `Some`
+/// (for what a receiver does after answering, e.g. a fetch it makes).
+pub async fn settled<T, F, Fut>(instances: &[&TestInstance], mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..100 {
+        settle(instances).await;
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("condition not met after settling");
+}

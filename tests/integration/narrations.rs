@@ -1,7 +1,7 @@
 //! Narrations between instances: who receives each visibility, who may
 //! fetch it, threads, edits, deletions, likes and boosts.
 
-use crate::harness::{both_backends, eventually, TestInstance};
+use crate::harness::{both_backends, settle, settled, TestInstance};
 use outloud::{
     config::Backend,
     db::{
@@ -12,7 +12,6 @@ use outloud::{
     service::posts::{self, NewPost, PostEdit},
 };
 use serde_json::{json, Value};
-use std::time::Duration;
 
 both_backends!(
     each_visibility_reaches_exactly_its_audience,
@@ -20,8 +19,6 @@ both_backends!(
     likes_and_boosts_round_trip,
     remote_content_is_sanitized_and_origin_checked,
 );
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// alpha: alice (follows bob) and carol (does not); beta: bob; gamma: dave.
 async fn three_instances(backend: Backend) -> (TestInstance, TestInstance, TestInstance) {
@@ -34,7 +31,7 @@ async fn three_instances(backend: Backend) -> (TestInstance, TestInstance, TestI
     gamma.create_user("dave").await;
     let bob = beta.handle_of("bob");
     alpha.follow("alice", &bob).await;
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         (alpha.follow_state(&alpha.handle_of("alice"), &bob).await == Some(FollowState::Accepted))
             .then_some(())
     })
@@ -76,6 +73,7 @@ async fn each_visibility_reaches_exactly_its_audience(backend: Backend) {
     let local = beta
         .publish("bob", with_visibility("Internal only", Visibility::Local))
         .await;
+    settle(&[&alpha, &beta, &gamma]).await;
 
     // Who received what: alpha (a follower's server) gets the public,
     // unlisted and followers posts; gamma only the direct one.
@@ -201,7 +199,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
     let root = beta
         .publish("bob", NewPost::note("What do you do about flaky tests?"))
         .await;
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         alpha.stored_post(root.ap_id.as_str()).await
     })
     .await;
@@ -216,7 +214,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
             },
         )
         .await;
-    let at_beta = eventually(WAIT, || async {
+    let at_beta = settled(&[&alpha, &beta], || async {
         beta.stored_post(reply.ap_id.as_str()).await
     })
     .await;
@@ -236,7 +234,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
         )
         .await;
     assert_eq!(answer.thread.as_deref(), Some(root.ap_id.as_str()));
-    let at_alpha = eventually(WAIT, || async {
+    let at_alpha = settled(&[&alpha, &beta], || async {
         alpha.stored_post(answer.ap_id.as_str()).await
     })
     .await;
@@ -258,7 +256,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
     )
     .await
     .unwrap();
-    let edited = eventually(WAIT, || async {
+    let edited = settled(&[&alpha, &beta], || async {
         alpha
             .stored_post(root.ap_id.as_str())
             .await
@@ -278,7 +276,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
     posts::delete(&alpha.data(), &alice, &reply.id)
         .await
         .unwrap();
-    let gone = eventually(WAIT, || async {
+    let gone = settled(&[&alpha, &beta], || async {
         beta.stored_post(reply.ap_id.as_str())
             .await
             .filter(|p| p.is_deleted())
@@ -288,7 +286,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
 
     // Deletion: a tombstone (410) at the origin, a deleted copy at alpha.
     posts::delete(&beta.data(), &bob, &root.id).await.unwrap();
-    eventually(WAIT, || async {
+    settled(&[&alpha, &beta], || async {
         alpha
             .stored_post(root.ap_id.as_str())
             .await
@@ -306,7 +304,7 @@ async fn likes_and_boosts_round_trip(backend: Backend) {
     let post = beta
         .publish("bob", NewPost::note("Retro notes are up"))
         .await;
-    let copy = eventually(WAIT, || async {
+    let copy = settled(&[&alpha, &beta], || async {
         alpha.stored_post(post.ap_id.as_str()).await
     })
     .await;
@@ -320,7 +318,7 @@ async fn likes_and_boosts_round_trip(backend: Backend) {
         posts::react(&alpha.data(), &alice, &copy, kind)
             .await
             .unwrap();
-        let counts = eventually(WAIT, || async {
+        let counts = settled(&[&alpha, &beta], || async {
             let c = posts::reaction_counts(&beta.data(), &post).await.unwrap();
             let n = if kind == ReactionKind::Like { c.0 } else { c.1 };
             (n == 1).then_some(c)
@@ -330,7 +328,7 @@ async fn likes_and_boosts_round_trip(backend: Backend) {
         posts::unreact(&alpha.data(), &alice, &copy, kind)
             .await
             .unwrap();
-        eventually(WAIT, || async {
+        settled(&[&alpha, &beta], || async {
             let c = posts::reaction_counts(&beta.data(), &post).await.unwrap();
             let n = if kind == ReactionKind::Like { c.0 } else { c.1 };
             (n == 0).then_some(())
@@ -350,7 +348,7 @@ async fn likes_and_boosts_round_trip(backend: Backend) {
             with_visibility("followers only", Visibility::Followers),
         )
         .await;
-    let copy = eventually(WAIT, || async {
+    let copy = settled(&[&alpha, &beta], || async {
         alpha.stored_post(private.ap_id.as_str()).await
     })
     .await;
@@ -379,7 +377,7 @@ async fn likes_and_boosts_round_trip(backend: Backend) {
     assert_eq!(json["type"], "Article");
     assert_eq!(json["name"], "Our migration, part 1");
     assert_eq!(json["source"]["mediaType"], "text/markdown");
-    let copy = eventually(WAIT, || async {
+    let copy = settled(&[&alpha, &beta], || async {
         alpha.stored_post(article.ap_id.as_str()).await
     })
     .await;

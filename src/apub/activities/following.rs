@@ -18,7 +18,7 @@ use crate::{
 };
 use activitypub_federation::{
     kinds::activity::{AcceptType, FollowType, RejectType, UndoType},
-    traits::{self, Activity},
+    traits::Activity,
 };
 use url::Url;
 
@@ -47,7 +47,8 @@ pub async fn send_accept(
         actor: followee.ap_id.0.clone().into(),
         object: FollowRef::Embedded(follow),
     };
-    outbox::send(data, followee, accept, vec![traits::Actor::inbox(follower)]).await
+    let id = accept.id.clone();
+    outbox::send(data, followee, &id, accept, vec![follower.clone()]).await
 }
 
 /// Sends `Reject(follow)` from the followee to the follower.
@@ -63,7 +64,8 @@ pub async fn send_reject(
         actor: followee.ap_id.0.clone().into(),
         object: FollowRef::Embedded(follow),
     };
-    outbox::send(data, followee, reject, vec![traits::Actor::inbox(follower)]).await
+    let id = reject.id.clone();
+    outbox::send(data, followee, &id, reject, vec![follower.clone()]).await
 }
 
 /// Sends `Undo(follow)` from the follower to the followee.
@@ -86,7 +88,8 @@ pub async fn send_undo_follow(
                 .unwrap_or_default(),
         },
     };
-    outbox::send(data, follower, undo, vec![traits::Actor::inbox(followee)]).await
+    let id = undo.id.clone();
+    outbox::send(data, follower, &id, undo, vec![followee.clone()]).await
 }
 
 /// Rebuilds the Follow activity of a stored edge (to accept or reject it).
@@ -143,26 +146,36 @@ impl Activity for Follow {
             created_at: now(),
             updated_at: now(),
         };
-        let accepted = data
-            .db
+        // The edge and its Accept commit together.
+        let accept = Accept {
+            id: data.urls.new_activity(),
+            kind: AcceptType::Accept,
+            actor: followee.ap_id.0.clone().into(),
+            object: FollowRef::Embedded(self),
+        };
+        let policy = data.config.federation.policy;
+        data.db
             .transaction(move |conn| {
-                match db_follow::Follow::between(conn, &edge.follower_id, &edge.followee_id)? {
-                    // A repeated Follow (the follower lost track of ours):
-                    // take its new id, keep the state.
-                    Some(existing) => {
-                        db_follow::Follow::set_ap_id(conn, &existing.id, &edge.ap_id)?;
-                        Ok(existing.state() == FollowState::Accepted)
-                    }
-                    None => {
-                        db_follow::Follow::insert(conn, &edge)?;
-                        Ok(edge.state() == FollowState::Accepted)
-                    }
+                let accepted =
+                    match db_follow::Follow::between(conn, &edge.follower_id, &edge.followee_id)? {
+                        // A repeated Follow (the follower lost track of ours):
+                        // take its new id, keep the state.
+                        Some(existing) => {
+                            db_follow::Follow::set_ap_id(conn, &existing.id, &edge.ap_id)?;
+                            existing.state() == FollowState::Accepted
+                        }
+                        None => {
+                            db_follow::Follow::insert(conn, &edge)?;
+                            edge.state() == FollowState::Accepted
+                        }
+                    };
+                if accepted {
+                    outbox::enqueue(conn, policy, &followee, &accept.id, &accept, &[follower])?;
                 }
+                Ok(())
             })
             .await?;
-        if accepted {
-            send_accept(data, &followee, &follower, self).await?;
-        }
+        data.delivery.wake();
         Ok(())
     }
 }

@@ -73,48 +73,7 @@ impl Object for Post {
                 Ok((author, Post::tags(conn, &post_id)?))
             })
             .await?;
-        let tag: Vec<Value> = tags
-            .iter()
-            .map(|t| match t.kind.as_str() {
-                "hashtag" => {
-                    json!({ "type": "Hashtag", "href": t.href, "name": format!("#{}", t.name) })
-                }
-                _ => json!({ "type": "Mention", "href": t.href, "name": t.name }),
-            })
-            .collect();
-        let url = if self.local {
-            Some(Value::String(
-                data.urls.post_page(&author.username, &self.id).to_string(),
-            ))
-        } else {
-            self.url.clone().map(Value::String)
-        };
-        Ok(Note {
-            kind: self.kind().as_str().to_string(),
-            id: self.ap_id.0.clone(),
-            attributed_to: author.ap_id.0.clone().into(),
-            to: urls_of(&self.to_json),
-            cc: urls_of(&self.cc_json),
-            content: self.content.clone(),
-            media_type: Some("text/html".into()),
-            source: self.source.clone().map(|content| Source {
-                content,
-                media_type: "text/markdown".into(),
-            }),
-            name: self.title.clone(),
-            summary: self.summary.clone(),
-            sensitive: Some(self.sensitive),
-            in_reply_to: self.in_reply_to.as_deref().and_then(|u| Url::parse(u).ok()),
-            context: self.thread.clone(),
-            url,
-            published: Some(self.published.and_utc()),
-            updated: self.updated.map(|t| t.and_utc()),
-            tag,
-            content_map: self.language.clone().map(|lang| {
-                serde_json::Map::from_iter([(lang, Value::String(self.content.clone()))])
-            }),
-            audience: None,
-        })
+        Ok(note_of(&self, &author, &tags, &data.urls))
     }
 
     /// A post must come from its author's server, where it was fetched.
@@ -295,5 +254,54 @@ pub fn visible_to(post: &Post, author: &Actor, viewer: Option<&Actor>, follows: 
         Visibility::Local => viewer.is_some_and(|v| v.local),
         Visibility::Followers => is_author || follows || addressed,
         Visibility::Direct => is_author || addressed,
+    }
+}
+
+/// The Note (or Article) of a post, from its row, author and tags: what
+/// `into_json` serves and what a `Create` or `Update` carries. Pure, so it
+/// can be built inside the transaction that stores the post.
+pub fn note_of(post: &Post, author: &Actor, tags: &[PostTag], urls: &crate::urls::Urls) -> Note {
+    let tag: Vec<Value> = tags
+        .iter()
+        .map(|t| match t.kind.as_str() {
+            "hashtag" => {
+                json!({ "type": "Hashtag", "href": t.href, "name": format!("#{}", t.name) })
+            }
+            _ => json!({ "type": "Mention", "href": t.href, "name": t.name }),
+        })
+        .collect();
+    let url = if post.local {
+        Some(Value::String(
+            urls.post_page(&author.username, &post.id).to_string(),
+        ))
+    } else {
+        post.url.clone().map(Value::String)
+    };
+    Note {
+        kind: post.kind().as_str().to_string(),
+        id: post.ap_id.0.clone(),
+        attributed_to: author.ap_id.0.clone().into(),
+        to: urls_of(&post.to_json),
+        cc: urls_of(&post.cc_json),
+        content: post.content.clone(),
+        media_type: Some("text/html".into()),
+        source: post.source.clone().map(|content| Source {
+            content,
+            media_type: "text/markdown".into(),
+        }),
+        name: post.title.clone(),
+        summary: post.summary.clone(),
+        sensitive: Some(post.sensitive),
+        in_reply_to: post.in_reply_to.as_deref().and_then(|u| Url::parse(u).ok()),
+        context: post.thread.clone(),
+        url,
+        published: Some(post.published.and_utc()),
+        updated: post.updated.map(|t| t.and_utc()),
+        tag,
+        content_map: post
+            .language
+            .clone()
+            .map(|lang| serde_json::Map::from_iter([(lang, Value::String(post.content.clone()))])),
+        audience: None,
     }
 }
