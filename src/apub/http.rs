@@ -106,19 +106,23 @@ enum Network {
 
 /// `GET /users/{name}/followers`
 async fn get_followers(
+    req: HttpRequest,
     name: web::Path<String>,
     query: web::Query<PageQuery>,
     data: Data<Context>,
 ) -> Result<HttpResponse> {
+    crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
     network_collection(&name, query.page, Network::Followers, &data).await
 }
 
 /// `GET /users/{name}/following`
 async fn get_following(
+    req: HttpRequest,
     name: web::Path<String>,
     query: web::Query<PageQuery>,
     data: Data<Context>,
 ) -> Result<HttpResponse> {
+    crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
     network_collection(&name, query.page, Network::Following, &data).await
 }
 

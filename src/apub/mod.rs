@@ -11,6 +11,7 @@ pub mod objects_http;
 pub mod outbox;
 pub mod policy;
 pub mod protocol;
+pub mod signatures;
 
 pub use activitypub_federation::config::Data;
 pub use activitypub_federation::FEDERATION_CONTENT_TYPE;

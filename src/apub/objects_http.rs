@@ -16,7 +16,7 @@ use crate::{
             context::context,
             note::PUBLIC,
         },
-        Data, FEDERATION_CONTENT_TYPE,
+        signatures, Data, FEDERATION_CONTENT_TYPE,
     },
     context::Context,
     db::{
@@ -29,7 +29,6 @@ use crate::{
     service,
 };
 use activitypub_federation::{
-    actix_web::signing_actor,
     kinds::activity::{AnnounceType, CreateType, LikeType},
     protocol::context::WithContext,
     traits::Object,
@@ -49,7 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The actor that signed a GET, if it carries a valid signature.
 async fn signer(req: &HttpRequest, data: &Data<Context>) -> Option<Actor> {
     req.headers().get("signature")?;
-    match signing_actor::<Actor>(req, None, data).await {
+    match signatures::verify_request(req, data).await {
         Ok(actor) => Some(actor),
         Err(e) => {
             tracing::debug!(error = %e, "GET signature not accepted");
@@ -58,21 +57,34 @@ async fn signer(req: &HttpRequest, data: &Data<Context>) -> Option<Actor> {
     }
 }
 
+/// In `federation.signed_fetch` mode, every GET of an object or
+/// collection must be signed (Mastodon's secure mode); 401 otherwise.
+pub async fn require_signature_if_configured(
+    req: &HttpRequest,
+    data: &Data<Context>,
+) -> Result<Option<Actor>> {
+    if !data.config.federation.signed_fetch {
+        return Ok(None);
+    }
+    signatures::verify_request(req, data).await.map(Some)
+}
+
 /// Whether the request may see `post`: the rules of the module doc.
 async fn may_fetch(req: &HttpRequest, data: &Data<Context>, post: &Post) -> Result<bool> {
     if !post.local || post.visibility() == Visibility::Local {
         return Ok(false);
     }
-    let signed_only = data.config.federation.signed_fetch;
-    if post.visibility().is_public() && !signed_only {
-        return Ok(true);
-    }
-    let Some(viewer) = signer(req, data).await else {
-        return Ok(false);
-    };
+    let required = require_signature_if_configured(req, data).await?;
     if post.visibility().is_public() {
         return Ok(true);
     }
+    let viewer = match required {
+        Some(actor) => actor,
+        None => match signer(req, data).await {
+            Some(actor) => actor,
+            None => return Ok(false),
+        },
+    };
     let (author_id, viewer_id) = (post.author_id.clone(), viewer.id.clone());
     let (author, follows) = data
         .db

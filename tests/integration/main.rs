@@ -14,3 +14,4 @@ mod discovery;
 mod following;
 mod inbox;
 mod narrations;
+mod signed_fetch;
