@@ -141,6 +141,23 @@ async fn another_instance_discovers_a_person(backend: Backend) {
         .unwrap();
     assert_eq!(again.id, found.id);
 
+    // A copy older than a day is fetched again on use.
+    let mut aged = again.clone();
+    aged.last_fetched_at = Some(outloud::db::now() - chrono::TimeDelta::days(2));
+    aged.display_name = Some("stale copy".into());
+    let row = aged.clone();
+    beta.context
+        .db
+        .run(move |conn| Ok(Actor::update(conn, &row)?))
+        .await
+        .unwrap();
+    let refreshed = outloud::service::resolve::actor(&data, &alpha.actor_url("alice"))
+        .await
+        .unwrap();
+    assert_eq!(refreshed.id, found.id);
+    assert_ne!(refreshed.display_name.as_deref(), Some("stale copy"));
+    assert!(refreshed.last_fetched_at > aged.last_fetched_at);
+
     // An unknown handle is an error, not a stored actor.
     let missing = webfinger_resolve_actor::<_, Actor>(&alpha.handle_of("nobody"), &data).await;
     assert!(missing.is_err());

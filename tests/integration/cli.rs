@@ -14,6 +14,7 @@ both_backends!(
     create_user_then_discover_over_http,
     admin_commands_refuse_bad_input,
     migrate_is_idempotent,
+    federation_policy_commands,
 );
 
 /// `outloud ARGS` with a clean environment plus `env`, feeding `stdin`.
@@ -246,4 +247,44 @@ async fn migrate_is_idempotent(backend: Backend) {
         assert!(out.status.success(), "{}", stderr_of(&out));
         assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
     }
+}
+
+async fn federation_policy_commands(backend: Backend) {
+    let db = database(backend, "cli_federation");
+    let env = [("OUTLOUD_DATABASE__URL", db.url.as_str())];
+    let run = |args: &[&str]| outloud(args, &env, None);
+    let stdout = |out: &Output| String::from_utf8_lossy(&out.stdout).to_string();
+
+    let out = run(&["admin", "federation", "block", "Spam.Example"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout(&out).contains("blocked spam.example"));
+    let out = run(&[
+        "admin",
+        "federation",
+        "allow",
+        "https://partner.example:443/",
+    ]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout(&out).contains("allowed partner.example"));
+
+    let out = run(&["admin", "federation", "list"]);
+    assert!(out.status.success());
+    let listing = stdout(&out);
+    assert!(listing.contains("block\tspam.example"), "{listing}");
+    assert!(listing.contains("allow\tpartner.example"), "{listing}");
+
+    let out = run(&["admin", "federation", "unblock", "spam.example"]);
+    assert!(out.status.success());
+    assert!(!stdout(&run(&["admin", "federation", "list"])).contains("spam.example"));
+
+    assert_fails_with(
+        &run(&["admin", "federation", "unblock", "spam.example"]),
+        "no policy",
+    );
+    assert_fails_with(
+        &run(&["admin", "federation", "block", "not a domain"]),
+        "not a domain",
+    );
+    let out = run(&["admin", "federation", "block"]);
+    assert!(!out.status.success());
 }

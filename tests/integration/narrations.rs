@@ -135,6 +135,16 @@ async fn each_visibility_reaches_exactly_its_audience(backend: Backend) {
             post.visibility
         );
     }
+    // The Create activities follow the same rules.
+    for (post, status) in [
+        (&public, 200),
+        (&followers, 404),
+        (&direct, 404),
+        (&local, 404),
+    ] {
+        let res = beta.get_ap(&format!("/activities/{}", post.id)).await;
+        assert_eq!(res.status(), status, "activity of {}", post.visibility);
+    }
     // Signed on behalf of an addressee: followers post to alice, direct to
     // dave; never the local post; never to others.
     let dave = gamma.local("dave").await;
