@@ -17,6 +17,10 @@ pub struct Context {
     pub instance_actor: Arc<Actor>,
     /// The outbound delivery queue's client, limits and metrics.
     pub delivery: Arc<Delivery>,
+    /// The HTTP client for plain requests to other servers (NodeInfo);
+    /// ActivityPub fetches go through the federation crate, which uses the
+    /// same client.
+    pub http: reqwest_middleware::ClientWithMiddleware,
 }
 
 impl std::fmt::Debug for Context {

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use outloud::{
     config::{Config, ENV_CONFIG_FILE},
-    db::{domain_policy::PolicyAction, local_user::Role},
+    db::{community::Posting, domain_policy::PolicyAction, local_user::Role},
     service, startup, telemetry,
     urls::Urls,
 };
@@ -47,6 +47,23 @@ enum Admin {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Create a community of practice (a Group actor) owned by a local user.
+    CreateCommunity {
+        /// Community name: letters a-z, digits and _, at most 30 (shared with user names).
+        name: String,
+        /// The local user who owns and first moderates it.
+        #[arg(long)]
+        owner: String,
+        /// Joining needs a moderator's approval.
+        #[arg(long)]
+        approval: bool,
+        /// Only members see its posts (implies --approval).
+        #[arg(long)]
+        members_only: bool,
+        /// Who may post: members, anyone or moderators.
+        #[arg(long, default_value = "members")]
+        posting: String,
     },
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
@@ -104,6 +121,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 password_stdin,
             }) => create_user(config, name, admin, password_stdin).await,
             Command::Admin(Admin::Federation(command)) => federation(config, command).await,
+            Command::Admin(Admin::CreateCommunity {
+                name,
+                owner,
+                approval,
+                members_only,
+                posting,
+            }) => create_community(config, name, owner, approval, members_only, posting).await,
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
@@ -280,5 +304,48 @@ async fn deliveries(
             );
         }
     }
+    Ok(())
+}
+
+async fn create_community(
+    config: Config,
+    name: String,
+    owner: String,
+    approval: bool,
+    members_only: bool,
+    posting: String,
+) -> Result<(), String> {
+    service::accounts::normalize_name(&name).map_err(|e| e.to_string())?;
+    let posting = Posting::parse(&posting)
+        .ok_or_else(|| format!("--posting: `{posting}` is not members, anyone or moderators"))?;
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let urls = Urls::new(config.scheme(), &config.instance.domain).map_err(|e| e.to_string())?;
+    let owner = service::accounts::local_person(&db, &owner)
+        .await
+        .map_err(|_| format!("no local user named `{owner}`"))?;
+    let group = service::communities::create(
+        &db,
+        &urls,
+        service::communities::NewCommunity {
+            name: &name,
+            owner: &owner,
+            display_name: None,
+            summary: None,
+            approval,
+            members_only,
+            posting,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "created community @{}@{} ({}), moderated by @{}",
+        group.username,
+        urls.domain(),
+        group.ap_id,
+        owner.username
+    );
     Ok(())
 }

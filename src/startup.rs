@@ -110,6 +110,7 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         config: Arc::new(config),
         urls,
         instance_actor: Arc::new(instance_actor),
+        http: client.clone(),
         delivery,
     };
     FederationConfig::builder()

@@ -362,3 +362,65 @@ mod tests {
         assert_eq!(strip_html("<p>a &amp; <b>b</b></p>"), "a & b");
     }
 }
+
+/// Removes a mention of one of `hrefs` at the very start of a post's HTML
+/// (Mastodon users post into a community by starting with `@community@host`;
+/// the mention is addressing, not content). Only the leading one goes.
+pub fn strip_leading_mention(html: &str, hrefs: &[&str]) -> String {
+    let (prefix, rest) = match html.strip_prefix("<p>") {
+        Some(rest) => ("<p>", rest),
+        None => ("", html),
+    };
+    // The mention: an optional h-card span around the link.
+    let (wrapped, inner) = match rest.strip_prefix("<span class=\"h-card\">") {
+        Some(inner) => (true, inner),
+        None => (false, rest),
+    };
+    let Some(after_open) = inner.strip_prefix("<a ") else {
+        return html.to_string();
+    };
+    let Some(tag_end) = after_open.find('>') else {
+        return html.to_string();
+    };
+    let attributes = &after_open[..tag_end];
+    let ours = hrefs
+        .iter()
+        .any(|h| attributes.contains(&format!("href=\"{}\"", html_escape(h))));
+    if !ours {
+        return html.to_string();
+    }
+    let Some(close) = after_open.find("</a>") else {
+        return html.to_string();
+    };
+    let mut remainder = &after_open[close + "</a>".len()..];
+    if wrapped {
+        match remainder.strip_prefix("</span>") {
+            Some(r) => remainder = r,
+            None => return html.to_string(),
+        }
+    }
+    let remainder = remainder.trim_start_matches([' ', '\u{a0}']);
+    let remainder = remainder.strip_prefix("<br>").unwrap_or(remainder);
+    format!("{prefix}{}", remainder.trim_start())
+}
+
+#[cfg(test)]
+mod strip_tests {
+    use super::*;
+
+    #[test]
+    fn strips_only_a_leading_group_mention() {
+        let group = "https://beta.example/communities/rust";
+        let html = format!(
+            "<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>rust</span></a></span> How do you test async code?</p>"
+        );
+        assert_eq!(
+            strip_leading_mention(&html, &[group]),
+            "<p>How do you test async code?</p>"
+        );
+        let other = "<p><a href=\"https://x.example/users/bo\" class=\"mention\">@bo</a> hi</p>";
+        assert_eq!(strip_leading_mention(other, &[group]), other);
+        let later = format!("<p>Hello <a href=\"{group}\">@rust</a></p>");
+        assert_eq!(strip_leading_mention(&later, &[group]), later);
+    }
+}

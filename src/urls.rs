@@ -48,6 +48,39 @@ impl Urls {
     pub fn person_following(&self, name: &str) -> Url {
         self.at(&format!("/users/{name}/following"))
     }
+    pub fn community(&self, name: &str) -> Url {
+        self.at(&format!("/communities/{name}"))
+    }
+    pub fn community_inbox(&self, name: &str) -> Url {
+        self.at(&format!("/communities/{name}/inbox"))
+    }
+    pub fn community_outbox(&self, name: &str) -> Url {
+        self.at(&format!("/communities/{name}/outbox"))
+    }
+    pub fn community_followers(&self, name: &str) -> Url {
+        self.at(&format!("/communities/{name}/followers"))
+    }
+    pub fn community_moderators(&self, name: &str) -> Url {
+        self.at(&format!("/communities/{name}/moderators"))
+    }
+    pub fn community_featured(&self, name: &str) -> Url {
+        self.at(&format!("/communities/{name}/featured"))
+    }
+    /// A community's web page.
+    pub fn community_page(&self, name: &str) -> Url {
+        self.at(&format!("/c/{name}"))
+    }
+    /// If `url` is one of our community actors, the community's name.
+    pub fn parse_community(&self, url: &Url) -> Option<String> {
+        if url.origin() != self.base.origin() {
+            return None;
+        }
+        let mut segments = url.path_segments()?;
+        match (segments.next(), segments.next(), segments.next()) {
+            (Some("communities"), Some(name), None) if !name.is_empty() => Some(name.to_string()),
+            _ => None,
+        }
+    }
     /// The HTML profile page.
     pub fn profile_page(&self, name: &str) -> Url {
         self.at(&format!("/@{name}"))

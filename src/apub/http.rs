@@ -25,6 +25,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/users/{name}/followers", web::get().to(get_followers))
         .route("/users/{name}/following", web::get().to(get_following))
+        .route("/communities/{name}", web::get().to(get_community))
+        .route(
+            "/communities/{name}/inbox",
+            web::post().to(inbox::post_person_inbox),
+        )
+        .route("/communities/{name}/followers", web::get().to(get_members))
+        .route(
+            "/communities/{name}/moderators",
+            web::get().to(get_moderators),
+        )
+        .route("/communities/{name}/featured", web::get().to(get_featured))
+        .route(
+            "/communities/{name}/outbox",
+            web::get().to(get_community_outbox),
+        )
         .route("/actor", web::get().to(get_instance_actor))
         .route("/actor/inbox", web::post().to(inbox::post_shared_inbox))
         .route("/inbox", web::post().to(inbox::post_shared_inbox));
@@ -112,7 +127,8 @@ async fn get_followers(
     data: Data<Context>,
 ) -> Result<HttpResponse> {
     crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
-    network_collection(&name, query.page, Network::Followers, &data).await
+    let person = service::accounts::local_person(&data.db, &name).await?;
+    network_collection(&person, query.page, Network::Followers, &data).await
 }
 
 /// `GET /users/{name}/following`
@@ -123,22 +139,24 @@ async fn get_following(
     data: Data<Context>,
 ) -> Result<HttpResponse> {
     crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
-    network_collection(&name, query.page, Network::Following, &data).await
+    let person = service::accounts::local_person(&data.db, &name).await?;
+    network_collection(&person, query.page, Network::Following, &data).await
 }
 
 /// An `OrderedCollection` whose size is always public and whose pages
 /// (`?page=1`, …) list actor ids unless the owner hides their network.
 async fn network_collection(
-    name: &str,
+    person: &Actor,
     page: Option<i64>,
     which: Network,
     data: &Data<Context>,
 ) -> Result<HttpResponse> {
-    let person = service::accounts::local_person(&data.db, name).await?;
+    let url_of = |u: &Option<String>| u.as_deref().and_then(|u| url::Url::parse(u).ok());
     let id = match which {
-        Network::Followers => data.urls.person_followers(&person.username),
-        Network::Following => data.urls.person_following(&person.username),
-    };
+        Network::Followers => url_of(&person.followers_url),
+        Network::Following => url_of(&person.following_url),
+    }
+    .ok_or_else(|| Error::not_found("no such collection"))?;
     let owner = person.id.clone();
     let total = data
         .db
@@ -209,4 +227,106 @@ async fn network_collection(
     Ok(HttpResponse::Ok()
         .content_type(FEDERATION_CONTENT_TYPE)
         .json(body))
+}
+
+/// `GET /communities/{name}`: the Group document, or its page for browsers.
+async fn get_community(
+    req: HttpRequest,
+    name: web::Path<String>,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    let (group, _) = service::communities::local(&data.db, &name).await?;
+    if negotiate(&req) == Wants::Html {
+        return Ok(see_html(data.urls.community_page(&group.username).as_str()));
+    }
+    group.http_response(&context(), &data).await
+}
+
+/// `GET /communities/{name}/followers`: the members (their number is
+/// public; the list is hidden for members-only communities).
+async fn get_members(
+    req: HttpRequest,
+    name: web::Path<String>,
+    query: web::Query<PageQuery>,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
+    let (group, _) = service::communities::local(&data.db, &name).await?;
+    network_collection(&group, query.page, Network::Followers, &data).await
+}
+
+fn collection(id: &url::Url, items: Vec<serde_json::Value>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(FEDERATION_CONTENT_TYPE)
+        .json(json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id.as_str(),
+            "type": "OrderedCollection",
+            "totalItems": items.len(),
+            "orderedItems": items,
+        }))
+}
+
+/// `GET /communities/{name}/moderators`: who moderates, local or remote.
+async fn get_moderators(name: web::Path<String>, data: Data<Context>) -> Result<HttpResponse> {
+    let (group, _) = service::communities::local(&data.db, &name).await?;
+    let id = group.id.clone();
+    let moderators = data
+        .db
+        .run(move |conn| Ok(crate::db::community::Community::moderators(conn, &id)?))
+        .await?;
+    let items = moderators.iter().map(|m| json!(m.ap_id.as_str())).collect();
+    Ok(collection(
+        &data.urls.community_moderators(&group.username),
+        items,
+    ))
+}
+
+/// `GET /communities/{name}/featured`: pinned posts (none until pinning
+/// lands).
+async fn get_featured(name: web::Path<String>, data: Data<Context>) -> Result<HttpResponse> {
+    let (group, _) = service::communities::local(&data.db, &name).await?;
+    Ok(collection(
+        &data.urls.community_featured(&group.username),
+        Vec::new(),
+    ))
+}
+
+/// `GET /communities/{name}/outbox`: the latest posts the community shared,
+/// as Announces (members-only communities show them to nobody here).
+async fn get_community_outbox(
+    req: HttpRequest,
+    name: web::Path<String>,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
+    crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
+    let (group, community) = service::communities::local(&data.db, &name).await?;
+    let id = data.urls.community_outbox(&group.username);
+    if community.members_only {
+        return Ok(collection(&id, Vec::new()));
+    }
+    let group_id = group.id.clone();
+    let posts = data
+        .db
+        .run(move |conn| {
+            Ok(crate::db::post::Post::list_in_community(
+                conn, &group_id, None, 20,
+            )?)
+        })
+        .await?;
+    let items = posts
+        .iter()
+        .filter(|p| p.visibility().is_public())
+        .map(|p| {
+            json!({
+                "id": data.urls.activity(&format!("{}-{}", group.id, p.id)).as_str(),
+                "type": "Announce",
+                "actor": group.ap_id.as_str(),
+                "object": p.ap_id.as_str(),
+                "to": [crate::apub::protocol::note::PUBLIC],
+                "cc": [group.followers_url.clone()],
+            })
+        })
+        .collect();
+    Ok(collection(&id, items))
 }

@@ -152,6 +152,7 @@ async fn get_activity(
             to: note.to.clone(),
             cc: note.cc.clone(),
             object: note,
+            raw: None,
         };
         return activity_response(&create);
     }
@@ -267,6 +268,7 @@ async fn get_outbox(
             to: note.to.clone(),
             cc: note.cc.clone(),
             object: note,
+            raw: None,
         })?);
     }
     let page_id = match &query.max_id {

@@ -8,9 +8,11 @@
 //! the error and config types.
 
 pub mod actor;
+pub mod community;
 pub mod delivery;
 pub mod domain_policy;
 pub mod follow;
+pub mod host_software;
 pub mod local_user;
 pub mod migrations;
 pub mod post;

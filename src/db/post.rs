@@ -109,6 +109,8 @@ pub struct Post {
     pub published: chrono::NaiveDateTime,
     pub updated: Option<chrono::NaiveDateTime>,
     pub deleted_at: Option<chrono::NaiveDateTime>,
+    /// The community the post was shared in (a Group actor).
+    pub community_id: Option<String>,
 }
 
 /// A hashtag or mention of a post.
@@ -257,5 +259,55 @@ impl Post {
             .filter(posts::deleted_at.is_null())
             .count()
             .get_result(conn)
+    }
+}
+
+impl Post {
+    /// Links a post to the community it was accepted into, with its content
+    /// cleaned of the leading community mention.
+    pub fn link_to_community(
+        conn: &mut DbConn,
+        post_id: &str,
+        community_id: &str,
+        content: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(posts::table.find(post_id))
+            .set((
+                posts::community_id.eq(Some(community_id)),
+                posts::content.eq(content),
+            ))
+            .execute(conn)
+    }
+
+    /// Posts shared in a community, newest first.
+    pub fn list_in_community(
+        conn: &mut DbConn,
+        community_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Post>> {
+        let mut query = posts::table
+            .filter(posts::community_id.eq(community_id))
+            .filter(posts::deleted_at.is_null())
+            .order(posts::id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(before) = before {
+            query = query.filter(posts::id.lt(before.to_string()));
+        }
+        query.load(conn)
+    }
+}
+
+impl Post {
+    /// Records the (remote) community a post was shared in.
+    pub fn set_community(
+        conn: &mut DbConn,
+        post_id: &str,
+        community_id: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(posts::table.find(post_id))
+            .set(posts::community_id.eq(Some(community_id)))
+            .execute(conn)
     }
 }

@@ -121,6 +121,7 @@ diesel::table! {
         published -> Timestamp,
         updated -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        community_id -> Nullable<Text>,
     }
 }
 
@@ -152,6 +153,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    communities (actor_id) {
+        actor_id -> Text,
+        owner_id -> Text,
+        posting -> Text,
+        members_only -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_moderators (community_id, actor_id) {
+        community_id -> Text,
+        actor_id -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    host_software (domain) {
+        domain -> Text,
+        software -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(reactions -> posts (post_id));
@@ -170,4 +197,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_activities,
     deliveries,
     delivery_hosts,
+    communities,
+    community_moderators,
+    host_software,
 );

@@ -3,9 +3,11 @@
 //! values, and return rows or [`crate::error::Error`]s.
 
 pub mod accounts;
+pub mod communities;
 pub mod deliveries;
 pub mod follows;
 pub mod instance;
 pub mod policy;
 pub mod posts;
 pub mod resolve;
+pub mod software;

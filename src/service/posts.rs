@@ -14,7 +14,7 @@ use crate::{
     config::FederationPolicy,
     context::Context,
     db::{
-        actor::Actor,
+        actor::{Actor, ActorKind},
         follow::Follow,
         new_id, now,
         post::{Post, PostKind, PostTag, Visibility},
@@ -51,6 +51,9 @@ pub struct NewPost {
     pub summary: Option<String>,
     pub sensitive: bool,
     pub language: Option<String>,
+    /// The community to post into (its actor URL): it becomes the post's
+    /// `audience` and is addressed in `to`.
+    pub community: Option<Url>,
 }
 
 impl NewPost {
@@ -65,6 +68,7 @@ impl NewPost {
             summary: None,
             sensitive: false,
             language: None,
+            community: None,
         }
     }
 }
@@ -186,8 +190,39 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
             }
         }
     }
+    // A reply stays in the community of what it answers.
+    let community_url = match (&new.community, &parent) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(parent)) => match parent.community_id.clone() {
+            Some(id) => data
+                .db
+                .run(move |conn| Ok(Actor::by_id(conn, &id)?))
+                .await?
+                .map(|g| g.ap_id.0),
+            None => None,
+        },
+        (None, None) => None,
+    };
+    let community = match &community_url {
+        Some(url) => {
+            let group = crate::service::resolve::actor(data, url.as_str()).await?;
+            if group.kind() != ActorKind::Group {
+                return Err(Error::unprocessable("you can only post into a community"));
+            }
+            if !mentioned.iter().any(|m| m.id == group.id) {
+                mentioned.push(group.clone());
+            }
+            Some(group)
+        }
+        None => None,
+    };
     let mentioned_ids: Vec<Url> = mentioned.iter().map(|a| a.ap_id.0.clone()).collect();
-    let (to, cc) = addressing(new.visibility, author, &mentioned_ids);
+    let (mut to, cc) = addressing(new.visibility, author, &mentioned_ids);
+    if let Some(group) = &community {
+        if new.visibility != Visibility::Local && !to.contains(&group.ap_id.0) {
+            to.push(group.ap_id.0.clone());
+        }
+    }
     let thread = parent
         .as_ref()
         .map(|p| p.thread.clone().unwrap_or_else(|| p.ap_id.to_string()))
@@ -213,10 +248,17 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         published: now(),
         updated: None,
         deleted_at: None,
+        community_id: community.as_ref().map(|g| g.id.clone()),
     };
     // The post and its Create commit together: nothing is stored that is
     // not also queued for delivery, and the reverse.
-    let note = note_of(&post, author, &tags, &data.urls);
+    let note = note_of(
+        &post,
+        author,
+        &tags,
+        &data.urls,
+        community.as_ref().map(|g| &g.ap_id.0),
+    );
     let activity = Create {
         id: data.urls.activity(&post.id),
         kind: CreateType::Create,
@@ -224,7 +266,14 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         to: note.to.clone(),
         cc: note.cc.clone(),
         object: note,
+        raw: None,
     };
+    let create_json = crate::apub::outbox::activity_json(&activity)?;
+    let local_groups: Vec<Url> = mentioned
+        .iter()
+        .filter(|m| m.local && m.kind() == ActorKind::Group)
+        .map(|m| m.ap_id.0.clone())
+        .collect();
     let (stored, author_row, policy) =
         (post.clone(), author.clone(), data.config.federation.policy);
     data.db
@@ -242,7 +291,15 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         })
         .await?;
     data.delivery.wake();
-    Ok(post)
+    // Communities on this instance receive the post directly.
+    for (group, community) in crate::service::communities::addressed(data, &local_groups).await? {
+        crate::service::communities::receive_post(data, &group, &community, &post, &create_json)
+            .await?;
+    }
+    let id = post.id.clone();
+    data.db
+        .run(move |conn| Post::by_id(conn, &id)?.ok_or_else(|| Error::not_found("no such post")))
+        .await
 }
 
 /// Queues an activity about `post` for everyone the post reaches: the
@@ -327,6 +384,7 @@ pub async fn edit(
         summary: None,
         sensitive: false,
         language: None,
+        community: None,
     })?;
     let before = addressed_actors(data, &post).await?;
     let (content, tags, mut mentioned) = render(data, &post.id, &edit.source).await;
@@ -345,7 +403,21 @@ pub async fn edit(
         updated: Some(now()),
         ..post
     };
-    let note = note_of(&updated, author, &tags, &data.urls);
+    let community_id = updated.community_id.clone();
+    let community = data
+        .db
+        .run(move |conn| match community_id {
+            Some(id) => Ok(Actor::by_id(conn, &id)?),
+            None => Ok(None),
+        })
+        .await?;
+    let note = note_of(
+        &updated,
+        author,
+        &tags,
+        &data.urls,
+        community.as_ref().map(|g| &g.ap_id.0),
+    );
     let activity = Update {
         id: data.urls.new_activity(),
         kind: UpdateType::Update,

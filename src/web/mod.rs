@@ -9,5 +9,6 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
         .route("/@{name}", web::get().to(pages::profile))
+        .route("/c/{name}", web::get().to(pages::profile))
         .route("/@{name}/{id}", web::get().to(pages::post));
 }

@@ -9,6 +9,7 @@ mod harness;
 
 mod actors;
 mod cli;
+mod communities;
 mod delivery;
 mod discovery;
 mod following;

@@ -54,7 +54,10 @@ impl<'de> Deserialize<'de> for InboxActivity {
             "Accept" => serde_json::from_value(value).map(InboxActivity::Accept),
             "Reject" => serde_json::from_value(value).map(InboxActivity::Reject),
             "Undo" => serde_json::from_value(value).map(InboxActivity::Undo),
-            "Create" => serde_json::from_value(value).map(|c| InboxActivity::Create(Box::new(c))),
+            "Create" => serde_json::from_value::<Create>(value.clone()).map(|mut c| {
+                c.raw = Some(value);
+                InboxActivity::Create(Box::new(c))
+            }),
             "Update" => serde_json::from_value(value).map(InboxActivity::Update),
             "Delete" => serde_json::from_value(value).map(InboxActivity::Delete),
             "Like" => serde_json::from_value(value).map(InboxActivity::Like),

@@ -13,6 +13,7 @@ use crate::{
     context::Context,
     db::{actor::Actor, post::Post},
     error::{Error, Result},
+    service::communities,
 };
 use activitypub_federation::{
     protocol::verification::verify_domains_match,
@@ -47,8 +48,27 @@ impl Activity for Create {
         Post::verify(&self.object, &self.id, data).await
     }
 
+    /// Stores the post; if it is addressed to local communities, each
+    /// decides whether to accept and share it.
     async fn receive(self, data: &Data<Context>) -> Result<()> {
-        Post::from_json(self.object, data).await?;
+        let mut addressees: Vec<Url> = self.to.iter().chain(&self.cc).cloned().collect();
+        addressees.extend(self.object.to.iter().chain(&self.object.cc).cloned());
+        addressees.extend(self.object.audience.clone());
+        addressees.extend(
+            self.object
+                .tags()
+                .into_iter()
+                .filter(|t| t.kind == "Mention")
+                .map(|t| t.href),
+        );
+        let raw = match self.raw.clone() {
+            Some(raw) => raw,
+            None => serde_json::to_value(&self)?,
+        };
+        let post = Post::from_json(self.object, data).await?;
+        for (group, community) in communities::addressed(data, &addressees).await? {
+            communities::receive_post(data, &group, &community, &post, &raw).await?;
+        }
         Ok(())
     }
 }

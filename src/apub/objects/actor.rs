@@ -5,6 +5,7 @@ use crate::{
     context::Context,
     db::{
         actor::{Actor, ActorKind},
+        community::{Community, Posting},
         now, DbUrl,
     },
     error::{Error, Result},
@@ -55,7 +56,15 @@ impl traits::Object for Actor {
             .await
     }
 
-    async fn into_json(self, _data: &Data<Context>) -> Result<ActorObject> {
+    async fn into_json(self, data: &Data<Context>) -> Result<ActorObject> {
+        let community = if self.local && self.kind() == ActorKind::Group {
+            let id = self.id.clone();
+            data.db
+                .run(move |conn| Ok(Community::by_actor_id(conn, &id)?))
+                .await?
+        } else {
+            None
+        };
         let public_key = PublicKey {
             id: crate::urls::Urls::key_id(&self.ap_id).to_string(),
             owner: self.ap_id.0.clone(),
@@ -84,6 +93,15 @@ impl traits::Object for Actor {
             public_key,
             manually_approves_followers: self.manually_approves_followers,
             discoverable: Some(self.discoverable),
+            attributed_to: community
+                .as_ref()
+                .map(|_| data.urls.community_moderators(&self.username)),
+            featured: community
+                .as_ref()
+                .map(|_| data.urls.community_featured(&self.username)),
+            posting_restricted_to_mods: community
+                .as_ref()
+                .map(|c| c.posting() == Posting::Moderators),
             published: Some(self.published.and_utc()),
             updated: self.updated.map(|t| t.and_utc()),
         })

@@ -65,15 +65,21 @@ impl Object for Post {
 
     async fn into_json(self, data: &Data<Context>) -> Result<Note> {
         let (author_id, post_id) = (self.author_id.clone(), self.id.clone());
-        let (author, tags) = data
+        let community_id = self.community_id.clone();
+        let (author, tags, community) = data
             .db
             .run(move |conn| {
                 let author = Actor::by_id(conn, &author_id)?
                     .ok_or_else(|| Error::internal(anyhow::anyhow!("post without author")))?;
-                Ok((author, Post::tags(conn, &post_id)?))
+                let community = match community_id {
+                    Some(id) => Actor::by_id(conn, &id)?,
+                    None => None,
+                };
+                Ok((author, Post::tags(conn, &post_id)?, community))
             })
             .await?;
-        Ok(note_of(&self, &author, &tags, &data.urls))
+        let audience = community.as_ref().map(|c| &c.ap_id.0);
+        Ok(note_of(&self, &author, &tags, &data.urls, audience))
     }
 
     /// A post must come from its author's server, where it was fetched.
@@ -140,6 +146,7 @@ impl Object for Post {
             published: json.published.map(|t| t.naive_utc()).unwrap_or_else(now),
             updated: json.updated.map(|t| t.naive_utc()),
             deleted_at: None,
+            community_id: None,
         };
         let tags: Vec<PostTag> = json
             .tags()
@@ -172,6 +179,7 @@ impl Object for Post {
                     let updated = Post {
                         id: existing.id.clone(),
                         deleted_at: existing.deleted_at,
+                        community_id: existing.community_id.clone(),
                         ..post
                     };
                     let tags: Vec<PostTag> = tags
@@ -260,7 +268,13 @@ pub fn visible_to(post: &Post, author: &Actor, viewer: Option<&Actor>, follows: 
 /// The Note (or Article) of a post, from its row, author and tags: what
 /// `into_json` serves and what a `Create` or `Update` carries. Pure, so it
 /// can be built inside the transaction that stores the post.
-pub fn note_of(post: &Post, author: &Actor, tags: &[PostTag], urls: &crate::urls::Urls) -> Note {
+pub fn note_of(
+    post: &Post,
+    author: &Actor,
+    tags: &[PostTag],
+    urls: &crate::urls::Urls,
+    audience: Option<&Url>,
+) -> Note {
     let tag: Vec<Value> = tags
         .iter()
         .map(|t| match t.kind.as_str() {
@@ -302,6 +316,6 @@ pub fn note_of(post: &Post, author: &Actor, tags: &[PostTag], urls: &crate::urls
             .language
             .clone()
             .map(|lang| serde_json::Map::from_iter([(lang, Value::String(post.content.clone()))])),
-        audience: None,
+        audience: audience.cloned(),
     }
 }

@@ -111,6 +111,10 @@ pub struct Create {
     pub to: Vec<Url>,
     #[serde(default, deserialize_with = "deserialize_one_or_many")]
     pub cc: Vec<Url>,
+    /// The activity as received, for communities that pass it on unchanged
+    /// (FEP-1b12). Not part of the wire format.
+    #[serde(skip)]
+    pub raw: Option<serde_json::Value>,
 }
 
 /// `Update` of a post (an edit) or of an actor (a profile change). The

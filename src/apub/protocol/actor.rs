@@ -36,6 +36,15 @@ pub struct ActorObject {
     pub manually_approves_followers: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discoverable: Option<bool>,
+    /// Groups (FEP-1b12): the collection of moderators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributed_to: Option<Url>,
+    /// Groups: the collection of pinned posts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub featured: Option<Url>,
+    /// Groups (Lemmy's term): only moderators may post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posting_restricted_to_mods: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

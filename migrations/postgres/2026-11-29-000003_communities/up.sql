@@ -1,0 +1,29 @@
+-- Communities of practice: settings of local Group actors.
+CREATE TABLE communities (
+    actor_id TEXT PRIMARY KEY NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    owner_id TEXT NOT NULL REFERENCES actors (id),
+    -- Who may post: members | anyone | moderators.
+    posting TEXT NOT NULL,
+    members_only BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Moderators of local communities; they may be remote actors.
+CREATE TABLE community_moderators (
+    community_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    added_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (community_id, actor_id)
+);
+
+-- The community a post was shared in (FEP-1b12 `audience`).
+ALTER TABLE posts ADD COLUMN community_id TEXT REFERENCES actors (id);
+CREATE INDEX posts_community ON posts (community_id, id);
+
+-- What software each remote host runs (from NodeInfo), to tell group-aware
+-- servers from microblogs.
+CREATE TABLE host_software (
+    domain TEXT PRIMARY KEY NOT NULL,
+    software TEXT NOT NULL,
+    fetched_at TIMESTAMP NOT NULL
+);

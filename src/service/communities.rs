@@ -1,0 +1,303 @@
+//! Communities of practice (FEP-1b12 groups): creating them, accepting posts
+//! into them, and sharing accepted posts with their members.
+//!
+//! A post reaches a community when the community is in its `to`/`cc`, its
+//! `audience`, or mentioned in its tags. If the author may post there, the
+//! community `Announce`s it to its members: group-aware servers (Outloud,
+//! Lemmy, Mbin, Friendica…) get the original activity wrapped unchanged;
+//! microblogs (Mastodon and the rest) get an `Announce` of the post itself,
+//! for top-level posts only, so that their home timelines show one boost
+//! per post rather than every reply.
+
+use crate::{
+    apub::{
+        outbox,
+        protocol::{
+            activity::{Announce, ObjectRef, Reject},
+            note::PUBLIC,
+        },
+        Data,
+    },
+    context::Context,
+    crypto,
+    db::{
+        actor::{Actor, ActorKind},
+        community::{Community, Posting},
+        follow::Follow,
+        new_id, now,
+        post::Post,
+        Db, DbUrl,
+    },
+    error::{Error, ErrorKind, Result},
+    service::{accounts::normalize_name, software},
+    text,
+    urls::Urls,
+};
+use activitypub_federation::kinds::activity::{AnnounceType, RejectType};
+use url::Url;
+
+/// What [`create`] needs to know.
+#[derive(Debug, Clone)]
+pub struct NewCommunity<'a> {
+    pub name: &'a str,
+    /// A local person: the first moderator.
+    pub owner: &'a Actor,
+    pub display_name: Option<String>,
+    /// Purpose and rules, in Markdown.
+    pub summary: Option<String>,
+    /// Joining needs a moderator's approval.
+    pub approval: bool,
+    /// Posts are shown to members only (implies approval).
+    pub members_only: bool,
+    pub posting: Posting,
+}
+
+/// Creates a community: a Group actor with its own key pair, owned and
+/// moderated by `owner`.
+///
+/// Errors: `Unprocessable` for an invalid name or an owner who is not a
+/// local person; `Conflict` when the name is taken by a person or community.
+pub async fn create(db: &Db, urls: &Urls, new: NewCommunity<'_>) -> Result<Actor> {
+    let name = normalize_name(new.name)?;
+    if !new.owner.local || new.owner.kind() != ActorKind::Person {
+        return Err(Error::unprocessable("the owner must be a local person"));
+    }
+    let keys = tokio::task::spawn_blocking(crypto::generate_keypair).await??;
+    let summary_html = new
+        .summary
+        .as_deref()
+        .map(|s| text::render_markdown(s, |_| None, |t| urls.tag(t).to_string()));
+    let created = now();
+    let actor = Actor {
+        id: new_id(),
+        ap_id: DbUrl(urls.community(&name)),
+        kind: ActorKind::Group.as_str().into(),
+        username: name.clone(),
+        domain: urls.domain().to_string(),
+        local: true,
+        display_name: new.display_name.filter(|d| !d.trim().is_empty()),
+        summary: summary_html,
+        summary_source: new.summary,
+        url: Some(urls.community_page(&name).into()),
+        inbox_url: DbUrl(urls.community_inbox(&name)),
+        shared_inbox_url: Some(urls.shared_inbox().into()),
+        outbox_url: Some(urls.community_outbox(&name).into()),
+        followers_url: Some(urls.community_followers(&name).into()),
+        following_url: None,
+        public_key_pem: keys.public_key_pem,
+        private_key_pem: Some(keys.private_key_pem),
+        manually_approves_followers: new.approval || new.members_only,
+        discoverable: !new.members_only,
+        published: created,
+        updated: None,
+        last_fetched_at: None,
+        hide_network: new.members_only,
+    };
+    let community = Community {
+        actor_id: actor.id.clone(),
+        owner_id: new.owner.id.clone(),
+        posting: new.posting.as_str().into(),
+        members_only: new.members_only,
+        created_at: created,
+    };
+    db.transaction(move |conn| {
+        if Actor::local_by_name(conn, &name)?.is_some() {
+            return Err(Error::conflict(format!(
+                "the name `{name}` is already taken"
+            )));
+        }
+        Actor::insert(conn, &actor).map_err(|e| match Error::from(e) {
+            e if e.kind == ErrorKind::Conflict => {
+                Error::conflict(format!("the name `{name}` is already taken"))
+            }
+            e => e,
+        })?;
+        Community::insert(conn, &community)?;
+        Community::add_moderator(conn, &community.actor_id, &community.owner_id)?;
+        Ok(actor)
+    })
+    .await
+}
+
+/// A local community by name.
+///
+/// Errors: `NotFound`.
+pub async fn local(db: &Db, name: &str) -> Result<(Actor, Community)> {
+    let actor = crate::service::accounts::local_actor(db, name).await?;
+    let id = actor.id.clone();
+    let community = db
+        .run(move |conn| Ok(Community::by_actor_id(conn, &id)?))
+        .await?
+        .ok_or_else(|| Error::not_found("no such community"))?;
+    Ok((actor, community))
+}
+
+/// The local communities a post is addressed to: in `to`/`cc`, `audience`
+/// or a mention.
+pub async fn addressed(
+    data: &Data<Context>,
+    addressees: &[Url],
+) -> Result<Vec<(Actor, Community)>> {
+    let mut found: Vec<(Actor, Community)> = Vec::new();
+    for url in addressees {
+        let Some(name) = data.urls.parse_community(url) else {
+            continue;
+        };
+        if found.iter().any(|(a, _)| a.username == name) {
+            continue;
+        }
+        if let Ok(pair) = local(&data.db, &name).await {
+            found.push(pair);
+        }
+    }
+    Ok(found)
+}
+
+/// Why a community refused a post, if it did.
+async fn refusal(
+    data: &Data<Context>,
+    group: &Actor,
+    community: &Community,
+    author: &Actor,
+) -> Result<Option<&'static str>> {
+    let (group_id, author_id) = (group.id.clone(), author.id.clone());
+    let (member, moderator) = data
+        .db
+        .run(move |conn| {
+            Ok((
+                Follow::is_following(conn, &author_id, &group_id)?,
+                Community::is_moderator(conn, &group_id, &author_id)?,
+            ))
+        })
+        .await?;
+    Ok(match community.posting() {
+        _ if moderator => None,
+        Posting::Anyone if !community.members_only => None,
+        Posting::Anyone | Posting::Members if member => None,
+        Posting::Moderators => Some("only moderators may post in this community"),
+        _ => Some("only members may post in this community"),
+    })
+}
+
+/// A post arrived for `group` (or was published into it by a local
+/// author). If its author may post there, it is linked to the community,
+/// its leading mention of the community is dropped, and it is announced to
+/// the members; otherwise the author gets a `Reject`.
+///
+/// `activity` is the activity that carried the post, as received: group-
+/// aware members get it wrapped unchanged.
+pub async fn receive_post(
+    data: &Data<Context>,
+    group: &Actor,
+    community: &Community,
+    post: &Post,
+    activity: &serde_json::Value,
+) -> Result<bool> {
+    let author_id = post.author_id.clone();
+    let author = data
+        .db
+        .run(move |conn| {
+            Actor::by_id(conn, &author_id)?.ok_or_else(|| Error::not_found("no author"))
+        })
+        .await?;
+    if let Some(reason) = refusal(data, group, community, &author).await? {
+        tracing::info!(community = %group.ap_id, post = %post.ap_id, reason, "post refused");
+        if !author.local {
+            let reject = Reject {
+                id: data.urls.new_activity(),
+                kind: RejectType::Reject,
+                actor: group.ap_id.0.clone().into(),
+                object: crate::apub::protocol::activity::FollowRef::Id(
+                    activity
+                        .get("id")
+                        .and_then(|i| i.as_str())
+                        .and_then(|i| Url::parse(i).ok())
+                        .unwrap_or_else(|| post.ap_id.0.clone()),
+                ),
+            };
+            let id = reject.id.clone();
+            outbox::send(data, group, &id, reject, vec![author]).await?;
+        }
+        return Ok(false);
+    }
+    let hrefs: Vec<String> = [Some(group.ap_id.to_string()), group.url.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let hrefs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
+    let content = text::strip_leading_mention(&post.content, &hrefs);
+    let (post_id, group_id) = (post.id.clone(), group.id.clone());
+    data.db
+        .run(move |conn| {
+            Ok(Post::link_to_community(
+                conn, &post_id, &group_id, &content,
+            )?)
+        })
+        .await?;
+    announce(data, group, post, activity).await?;
+    Ok(true)
+}
+
+/// Shares an accepted activity about `post` with the community's members.
+pub async fn announce(
+    data: &Data<Context>,
+    group: &Actor,
+    post: &Post,
+    activity: &serde_json::Value,
+) -> Result<()> {
+    let group_id = group.id.clone();
+    let members = data
+        .db
+        .run(move |conn| Ok(Follow::all_followers(conn, &group_id)?))
+        .await?;
+    let mut aware = Vec::new();
+    let mut microblog = Vec::new();
+    for member in members.into_iter().filter(|m| !m.local) {
+        let software = software::of_host(data, &member.domain).await?;
+        if software::is_group_aware(&software) {
+            aware.push(member);
+        } else {
+            microblog.push(member);
+        }
+    }
+    let followers = group
+        .followers_url
+        .as_deref()
+        .and_then(|f| Url::parse(f).ok());
+    let addressed = |object: ObjectRef| Announce {
+        id: data.urls.new_activity(),
+        kind: AnnounceType::Announce,
+        actor: group.ap_id.0.clone().into(),
+        object,
+        to: Url::parse(PUBLIC).into_iter().collect(),
+        cc: followers.clone().into_iter().collect(),
+        published: Some(chrono::Utc::now()),
+    };
+    if !aware.is_empty() {
+        let wrapped = match (
+            activity.get("id").and_then(|i| i.as_str()),
+            activity.as_object(),
+        ) {
+            (Some(id), Some(map)) => ObjectRef::Object {
+                id: Url::parse(id).map_err(|_| Error::bad_request("activity id is not a URL"))?,
+                rest: map
+                    .iter()
+                    .filter(|(k, _)| *k != "id")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            },
+            _ => return Err(Error::bad_request("activity without id")),
+        };
+        let announce = addressed(wrapped);
+        let id = announce.id.clone();
+        outbox::send(data, group, &id, announce, aware).await?;
+    }
+    let top_level = post.in_reply_to.is_none();
+    let is_create = activity.get("type").and_then(|t| t.as_str()) == Some("Create");
+    if !microblog.is_empty() && top_level && is_create {
+        let announce = addressed(ObjectRef::Id(post.ap_id.0.clone()));
+        let id = announce.id.clone();
+        outbox::send(data, group, &id, announce, microblog).await?;
+    }
+    Ok(())
+}
