@@ -29,6 +29,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub federation: FederationConfig,
     pub delivery: DeliveryConfig,
+    pub communities: CommunitiesConfig,
     pub log: LogConfig,
 }
 
@@ -135,6 +136,21 @@ pub struct DeliveryConfig {
 impl Default for DeliveryConfig {
     fn default() -> Self {
         Self { workers: 16 }
+    }
+}
+
+/// `[communities]`: limits of communities of practice.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommunitiesConfig {
+    /// A post addressed to more of this instance's communities than this is
+    /// refused as mass-mention spam.
+    pub max_mentions: u32,
+}
+
+impl Default for CommunitiesConfig {
+    fn default() -> Self {
+        Self { max_mentions: 5 }
     }
 }
 

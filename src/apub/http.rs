@@ -282,13 +282,24 @@ async fn get_moderators(name: web::Path<String>, data: Data<Context>) -> Result<
     ))
 }
 
-/// `GET /communities/{name}/featured`: pinned posts (none until pinning
-/// lands).
+/// `GET /communities/{name}/featured`: pinned posts, newest pin first.
 async fn get_featured(name: web::Path<String>, data: Data<Context>) -> Result<HttpResponse> {
-    let (group, _) = service::communities::local(&data.db, &name).await?;
+    let (group, community) = service::communities::local(&data.db, &name).await?;
+    let id = group.id.clone();
+    let pinned = if community.members_only {
+        Vec::new()
+    } else {
+        data.db
+            .run(move |conn| Ok(crate::db::community::Community::pinned(conn, &id)?))
+            .await?
+    };
+    let mut items = Vec::new();
+    for post in pinned {
+        items.push(serde_json::to_value(post.into_json(&data).await?)?);
+    }
     Ok(collection(
         &data.urls.community_featured(&group.username),
-        Vec::new(),
+        items,
     ))
 }
 

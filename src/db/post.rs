@@ -311,3 +311,13 @@ impl Post {
             .execute(conn)
     }
 }
+
+impl Post {
+    /// Takes a post out of the community it was shared in (a moderator
+    /// removed it there; the author's original stays).
+    pub fn clear_community(conn: &mut DbConn, post_id: &str) -> QueryResult<usize> {
+        diesel::update(posts::table.find(post_id))
+            .set(posts::community_id.eq(None::<String>))
+            .execute(conn)
+    }
+}

@@ -172,6 +172,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    community_bans (community_id, actor_id) {
+        community_id -> Text,
+        actor_id -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_pins (community_id, post_id) {
+        community_id -> Text,
+        post_id -> Text,
+        pinned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> Text,
+        community_id -> Text,
+        moderator_id -> Text,
+        action -> Text,
+        target -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     host_software (domain) {
         domain -> Text,
         software -> Text,
@@ -199,5 +228,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_hosts,
     communities,
     community_moderators,
+    community_bans,
+    community_pins,
+    moderation_log,
     host_software,
 );

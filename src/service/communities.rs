@@ -161,15 +161,19 @@ async fn refusal(
     author: &Actor,
 ) -> Result<Option<&'static str>> {
     let (group_id, author_id) = (group.id.clone(), author.id.clone());
-    let (member, moderator) = data
+    let (member, moderator, banned) = data
         .db
         .run(move |conn| {
             Ok((
                 Follow::is_following(conn, &author_id, &group_id)?,
                 Community::is_moderator(conn, &group_id, &author_id)?,
+                Community::is_banned(conn, &group_id, &author_id)?,
             ))
         })
         .await?;
+    if banned {
+        return Ok(Some("you are banned from this community"));
+    }
     Ok(match community.posting() {
         _ if moderator => None,
         Posting::Anyone if !community.members_only => None,

@@ -7,6 +7,7 @@ pub mod communities;
 pub mod deliveries;
 pub mod follows;
 pub mod instance;
+pub mod moderation;
 pub mod policy;
 pub mod posts;
 pub mod resolve;

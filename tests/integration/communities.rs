@@ -3,6 +3,7 @@
 //! members receiving one boost per top-level post.
 
 use crate::harness::{both_backends, settle, TestInstance};
+use outloud::service::moderation;
 use outloud::{
     config::Backend,
     db::{community::Posting, follow::FollowState, host_software::HostSoftware},
@@ -11,12 +12,14 @@ use outloud::{
         posts::{self, NewPost},
     },
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 both_backends!(
     community_actor_and_name_space,
     members_receive_posts_and_replies,
     microblog_members_get_one_boost_per_top_level_post,
+    moderation_across_instances,
+    mass_mentions_are_refused,
 );
 
 async fn create_rust(beta: &TestInstance, posting: Posting) {
@@ -310,4 +313,255 @@ async fn microblog_members_get_one_boost_per_top_level_post(backend: Backend) {
     settle(&all).await;
     assert!(alpha.stored_post(reply.ap_id.as_str()).await.is_some());
     assert!(gamma.stored_post(reply.ap_id.as_str()).await.is_none());
+}
+
+async fn moderation_across_instances(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    let gamma = TestInstance::spawn("gamma", backend).await;
+    let all = [&alpha, &beta, &gamma];
+    alpha.create_user("alice").await;
+    let bob = beta.create_user("bob").await;
+    gamma.create_user("carol").await;
+    gamma.create_user("dave").await;
+    communities::create(
+        &beta.context.db,
+        &beta.context.urls,
+        NewCommunity {
+            name: "rust",
+            owner: &bob,
+            display_name: None,
+            summary: None,
+            approval: true,
+            members_only: false,
+            posting: Posting::Members,
+        },
+    )
+    .await
+    .unwrap();
+    let group = beta.local("rust").await;
+    let rust = format!("rust@{}", beta.domain);
+
+    // Joining needs approval.
+    alpha.follow("alice", &rust).await;
+    gamma.follow("carol", &rust).await;
+    settle(&all).await;
+    let pending = moderation::pending_members(&beta.data(), &group)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 2);
+    let alice_at_beta = beta.resolve(&alpha.handle_of("alice")).await;
+    let carol_at_beta = beta.resolve(&gamma.handle_of("carol")).await;
+    for member in [&alice_at_beta, &carol_at_beta] {
+        moderation::decide_join(&beta.data(), &bob, &group, member, true)
+            .await
+            .unwrap();
+    }
+    settle(&all).await;
+    assert_eq!(
+        alpha.follow_state(&alpha.handle_of("alice"), &rust).await,
+        Some(FollowState::Accepted)
+    );
+
+    // carol (on gamma) becomes a moderator; dave (gamma) is nobody.
+    moderation::set_moderator(&beta.data(), &bob, &group, &carol_at_beta, true)
+        .await
+        .unwrap();
+    let mods: Value = beta
+        .get_ap("/communities/rust/moderators")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mods["totalItems"], 2);
+
+    let post = alpha
+        .publish("alice", NewPost::note(&format!("@{rust} first question")))
+        .await;
+    settle(&all).await;
+    assert!(gamma.stored_post(post.ap_id.as_str()).await.is_some());
+
+    // Pinning shows in `featured`.
+    let at_beta = beta.stored_post(post.ap_id.as_str()).await.unwrap();
+    moderation::pin(&beta.data(), &bob, &group, &at_beta, true)
+        .await
+        .unwrap();
+    let featured: Value = beta
+        .get_ap("/communities/rust/featured")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(featured["orderedItems"][0]["id"], post.ap_id.as_str());
+    moderation::pin(&beta.data(), &bob, &group, &at_beta, false)
+        .await
+        .unwrap();
+    let featured: Value = beta
+        .get_ap("/communities/rust/featured")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(featured["totalItems"], 0);
+
+    // dave, not a moderator, cannot remove it; nothing changes.
+    let group_at_gamma = gamma.resolve(&beta.url("/communities/rust")).await;
+    let dave = gamma.local("dave").await;
+    moderation::request_removal(&gamma.data(), &dave, &group_at_gamma, &post.ap_id.0)
+        .await
+        .unwrap();
+    settle(&all).await;
+    assert!(!beta
+        .stored_post(post.ap_id.as_str())
+        .await
+        .unwrap()
+        .is_deleted());
+
+    // carol, a remote moderator, can.
+    let carol = gamma.local("carol").await;
+    moderation::request_removal(&gamma.data(), &carol, &group_at_gamma, &post.ap_id.0)
+        .await
+        .unwrap();
+    settle(&all).await;
+    assert!(beta
+        .stored_post(post.ap_id.as_str())
+        .await
+        .unwrap()
+        .is_deleted());
+    // The removal was announced: gamma's copy goes, alice's original leaves
+    // the community but stays hers.
+    assert!(gamma
+        .stored_post(post.ap_id.as_str())
+        .await
+        .unwrap()
+        .is_deleted());
+    let original = alpha.stored_post(post.ap_id.as_str()).await.unwrap();
+    assert!(!original.is_deleted());
+    assert_eq!(original.community_id, None);
+
+    // A ban ends membership and refuses later posts; unban lifts it.
+    moderation::ban(
+        &beta.data(),
+        &bob,
+        &group,
+        &alice_at_beta,
+        Some("spam".into()),
+    )
+    .await
+    .unwrap();
+    assert!(moderation::is_banned(&beta.data(), &group, &alice_at_beta)
+        .await
+        .unwrap());
+    let members: Value = beta
+        .get_ap("/communities/rust/followers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["totalItems"], 1);
+    let banned_post = alpha
+        .publish("alice", NewPost::note(&format!("@{rust} still here")))
+        .await;
+    settle(&all).await;
+    assert_eq!(
+        beta.stored_post(banned_post.ap_id.as_str())
+            .await
+            .unwrap()
+            .community_id,
+        None
+    );
+    assert!(gamma
+        .stored_post(banned_post.ap_id.as_str())
+        .await
+        .is_none());
+    moderation::unban(&beta.data(), &bob, &group, &alice_at_beta)
+        .await
+        .unwrap();
+    assert!(!moderation::is_banned(&beta.data(), &group, &alice_at_beta)
+        .await
+        .unwrap());
+
+    // Only moderators moderate, and everything is in the log.
+    let e = moderation::ban(&beta.data(), &alice_at_beta, &group, &carol_at_beta, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, outloud::ErrorKind::Forbidden);
+    let log = moderation::log_of(&beta.data(), &group, 50).await.unwrap();
+    let actions: Vec<&str> = log.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "approve",
+            "approve",
+            "add_moderator",
+            "pin",
+            "unpin",
+            "remove",
+            "ban",
+            "unban"
+        ]
+    );
+    let carol_id = carol_at_beta.id.clone();
+    assert_eq!(
+        log.iter()
+            .find(|e| e.action == "remove")
+            .unwrap()
+            .moderator_id,
+        carol_id
+    );
+}
+
+async fn mass_mentions_are_refused(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    let alice = alpha.create_user("alice").await;
+    let bob = beta.create_user("bob").await;
+    let mut names = Vec::new();
+    for i in 0..6 {
+        let name = format!("topic{i}");
+        communities::create(
+            &beta.context.db,
+            &beta.context.urls,
+            NewCommunity {
+                name: &name,
+                owner: &bob,
+                display_name: None,
+                summary: None,
+                approval: false,
+                members_only: false,
+                posting: Posting::Anyone,
+            },
+        )
+        .await
+        .unwrap();
+        names.push(beta.url(&format!("/communities/{name}")));
+    }
+    let create = |id: &str, to: &[String]| {
+        json!({
+            "id": alpha.url(&format!("/activities/{id}")),
+            "type": "Create",
+            "actor": alpha.actor_url("alice"),
+            "to": to,
+            "object": {
+                "id": alpha.url(&format!("/objects/{id}")),
+                "type": "Note",
+                "attributedTo": alpha.actor_url("alice"),
+                "to": to,
+                "content": "<p>buy now</p>",
+            },
+        })
+    };
+    let res = alpha
+        .signed_post(&alice, &beta.url("/inbox"), &create("spam", &names))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(beta
+        .stored_post(&alpha.url("/objects/spam"))
+        .await
+        .is_none());
+    // Within the limit it is fine (posting is open to anyone here).
+    let res = alpha
+        .signed_post(&alice, &beta.url("/inbox"), &create("ok", &names[..2]))
+        .await;
+    assert_eq!(res.status(), 202);
 }

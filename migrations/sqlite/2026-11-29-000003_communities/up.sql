@@ -27,3 +27,32 @@ CREATE TABLE host_software (
     software TEXT NOT NULL,
     fetched_at TIMESTAMP NOT NULL
 );
+
+-- Actors banned from a local community: their posts are refused.
+CREATE TABLE community_bans (
+    community_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    reason TEXT,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (community_id, actor_id)
+);
+
+-- Posts pinned in a local community (its `featured` collection).
+CREATE TABLE community_pins (
+    community_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    pinned_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (community_id, post_id)
+);
+
+-- Every moderation action in a local community, by whom, on what.
+CREATE TABLE moderation_log (
+    id TEXT PRIMARY KEY NOT NULL,
+    community_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    moderator_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX moderation_log_community ON moderation_log (community_id, id);

@@ -13,7 +13,7 @@ use crate::{
     context::Context,
     db::{actor::Actor, post::Post},
     error::{Error, Result},
-    service::communities,
+    service::{communities, moderation},
 };
 use activitypub_federation::{
     protocol::verification::verify_domains_match,
@@ -61,12 +61,20 @@ impl Activity for Create {
                 .filter(|t| t.kind == "Mention")
                 .map(|t| t.href),
         );
+        let communities = communities::addressed(data, &addressees).await?;
+        let limit = data.config.communities.max_mentions as usize;
+        if communities.len() > limit {
+            return Err(Error::bad_request(format!(
+                "refused as mass-mention spam: addressed to {} communities here, at most {limit}",
+                communities.len()
+            )));
+        }
         let raw = match self.raw.clone() {
             Some(raw) => raw,
             None => serde_json::to_value(&self)?,
         };
         let post = Post::from_json(self.object, data).await?;
-        for (group, community) in communities::addressed(data, &addressees).await? {
+        for (group, community) in communities {
             communities::receive_post(data, &group, &community, &post, &raw).await?;
         }
         Ok(())
@@ -149,28 +157,46 @@ impl Activity for Delete {
         self.actor.inner()
     }
 
+    /// Who may delete what is decided on receipt: the author, or a
+    /// moderator of the community the post was shared in (who may live on
+    /// another server than the post).
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
-        verify_domains_match(self.object.id(), self.actor.inner())?;
         Ok(())
     }
 
-    /// Only the author deletes a post; the row stays as a tombstone. Unknown
-    /// objects (and account deletions, not handled yet) are ignored.
+    /// Only the author deletes a post (the row stays as a tombstone), or a
+    /// moderator of the local community it was shared in (a removal).
+    /// Unknown objects (and account deletions, not handled yet) are ignored.
     async fn receive(self, data: &Data<Context>) -> Result<()> {
         let object = self.object.id().clone();
-        let actor = self.actor.inner().clone();
-        data.db
-            .transaction(move |conn| {
+        let actor = self.actor.dereference(data).await?;
+        let found = data
+            .db
+            .run(move |conn| {
                 let Some(post) = Post::by_ap_id(conn, &object)? else {
-                    return Ok(());
+                    return Ok(None);
                 };
                 let author = Actor::by_id(conn, &post.author_id)?;
-                if author.is_none_or(|a| *a.ap_id != actor) {
-                    return Err(Error::forbidden("only the author may delete a post"));
-                }
-                Post::mark_deleted(conn, &post.id)?;
-                Ok(())
+                let group = match &post.community_id {
+                    Some(id) => Actor::by_id(conn, id)?,
+                    None => None,
+                };
+                Ok(Some((post, author, group)))
             })
-            .await
+            .await?;
+        let Some((post, author, group)) = found else {
+            return Ok(());
+        };
+        if author.is_some_and(|a| a.id == actor.id) {
+            let id = post.id.clone();
+            return data
+                .db
+                .run(move |conn| Ok(Post::mark_deleted(conn, &id).map(|_| ())?))
+                .await;
+        }
+        match group.filter(|g| g.local) {
+            Some(group) => moderation::remove_post(data, &actor, &group, &post, None).await,
+            None => Err(Error::forbidden("only the author may delete a post")),
+        }
     }
 }

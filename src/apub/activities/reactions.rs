@@ -153,6 +153,23 @@ async fn receive_shared(
                 link_to_group(data, &post, &group).await?;
             }
         }
+        // A community removing a post shared in it (moderation).
+        "Delete" | "Remove" if is_community_post(data, &object, &group).await? => {
+            data.db
+                .run(move |conn| {
+                    if let Some(post) = Post::by_ap_id(conn, &object)? {
+                        // Our own author's original stays; it only leaves
+                        // the community. Copies of others' posts go.
+                        if post.local {
+                            Post::clear_community(conn, &post.id)?;
+                        } else {
+                            Post::mark_deleted(conn, &post.id)?;
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
         "Delete" => match id.dereference_forced(data).await {
             Err(e) if matches!(e.kind, ErrorKind::Gone | ErrorKind::NotFound) => {
                 data.db
@@ -170,4 +187,18 @@ async fn receive_shared(
         _ => tracing::debug!(kind, "ignoring a shared activity"),
     }
     Ok(())
+}
+
+/// Whether `object` is a post we have that was shared in `group`.
+async fn is_community_post(data: &Data<Context>, object: &Url, group: &Actor) -> Result<bool> {
+    if group.kind() != ActorKind::Group {
+        return Ok(false);
+    }
+    let (object, group_id) = (object.clone(), group.id.clone());
+    data.db
+        .run(move |conn| {
+            Ok(Post::by_ap_id(conn, &object)?
+                .is_some_and(|p| p.community_id.as_deref() == Some(group_id.as_str())))
+        })
+        .await
 }
