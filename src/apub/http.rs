@@ -283,16 +283,20 @@ async fn get_moderators(name: web::Path<String>, data: Data<Context>) -> Result<
 }
 
 /// `GET /communities/{name}/featured`: pinned posts, newest pin first.
-async fn get_featured(name: web::Path<String>, data: Data<Context>) -> Result<HttpResponse> {
+async fn get_featured(
+    req: HttpRequest,
+    name: web::Path<String>,
+    data: Data<Context>,
+) -> Result<HttpResponse> {
     let (group, community) = service::communities::local(&data.db, &name).await?;
+    if community.members_only && !signed_by_member(&req, &data, &group).await? {
+        return Err(Error::not_found("no such collection"));
+    }
     let id = group.id.clone();
-    let pinned = if community.members_only {
-        Vec::new()
-    } else {
-        data.db
-            .run(move |conn| Ok(crate::db::community::Community::pinned(conn, &id)?))
-            .await?
-    };
+    let pinned = data
+        .db
+        .run(move |conn| Ok(crate::db::community::Community::pinned(conn, &id)?))
+        .await?;
     let mut items = Vec::new();
     for post in pinned {
         items.push(serde_json::to_value(post.into_json(&data).await?)?);
@@ -313,8 +317,8 @@ async fn get_community_outbox(
     crate::apub::objects_http::require_signature_if_configured(&req, &data).await?;
     let (group, community) = service::communities::local(&data.db, &name).await?;
     let id = data.urls.community_outbox(&group.username);
-    if community.members_only {
-        return Ok(collection(&id, Vec::new()));
+    if community.members_only && !signed_by_member(&req, &data, &group).await? {
+        return Err(Error::not_found("no such collection"));
     }
     let group_id = group.id.clone();
     let posts = data
@@ -327,7 +331,7 @@ async fn get_community_outbox(
         .await?;
     let items = posts
         .iter()
-        .filter(|p| p.visibility().is_public())
+        .filter(|p| community.members_only || p.visibility().is_public())
         .map(|p| {
             json!({
                 "id": data.urls.activity(&format!("{}-{}", group.id, p.id)).as_str(),
@@ -340,4 +344,13 @@ async fn get_community_outbox(
         })
         .collect();
     Ok(collection(&id, items))
+}
+
+/// Whether a request is signed by a member of `group` (or by the instance
+/// actor of a server where one lives).
+async fn signed_by_member(req: &HttpRequest, data: &Data<Context>, group: &Actor) -> Result<bool> {
+    match crate::apub::objects_http::signer_of(req, data).await {
+        Some(viewer) => service::communities::is_member(data, group, &viewer).await,
+        None => Ok(false),
+    }
 }

@@ -94,7 +94,16 @@ async fn may_fetch(req: &HttpRequest, data: &Data<Context>, post: &Post) -> Resu
             Ok((author, Follow::is_following(conn, &viewer_id, &author_id)?))
         })
         .await?;
-    Ok(visible_to(post, &author, Some(&viewer), follows))
+    if visible_to(post, &author, Some(&viewer), follows) {
+        return Ok(true);
+    }
+    service::communities::grants_access(data, post, &viewer).await
+}
+
+/// The actor that signed the request, for collections of members-only
+/// communities.
+pub async fn signer_of(req: &HttpRequest, data: &Data<Context>) -> Option<Actor> {
+    signer(req, data).await
 }
 
 async fn post_by_id(data: &Data<Context>, id: &str) -> Result<Post> {

@@ -268,13 +268,29 @@ pub async fn announce(
         .followers_url
         .as_deref()
         .and_then(|f| Url::parse(f).ok());
+    let group_id = group.id.clone();
+    let members_only = data
+        .db
+        .run(move |conn| {
+            Ok(Community::by_actor_id(conn, &group_id)?.is_some_and(|c| c.members_only))
+        })
+        .await?;
+    // Members-only communities address their members, never Public.
+    let (to, cc): (Vec<Url>, Vec<Url>) = if members_only {
+        (followers.clone().into_iter().collect(), Vec::new())
+    } else {
+        (
+            Url::parse(PUBLIC).into_iter().collect(),
+            followers.clone().into_iter().collect(),
+        )
+    };
     let addressed = |object: ObjectRef| Announce {
         id: data.urls.new_activity(),
         kind: AnnounceType::Announce,
         actor: group.ap_id.0.clone().into(),
         object,
-        to: Url::parse(PUBLIC).into_iter().collect(),
-        cc: followers.clone().into_iter().collect(),
+        to: to.clone(),
+        cc: cc.clone(),
         published: Some(chrono::Utc::now()),
     };
     if !aware.is_empty() {
@@ -298,10 +314,70 @@ pub async fn announce(
     }
     let top_level = post.in_reply_to.is_none();
     let is_create = activity.get("type").and_then(|t| t.as_str()) == Some("Create");
-    if !microblog.is_empty() && top_level && is_create {
+    if !microblog.is_empty() && top_level && is_create && !members_only {
         let announce = addressed(ObjectRef::Id(post.ap_id.0.clone()));
         let id = announce.id.clone();
         outbox::send(data, group, &id, announce, microblog).await?;
     }
     Ok(())
+}
+
+/// Whether `viewer` may see `post` because of the members-only community
+/// it was shared in: members and moderators may, and so may the instance
+/// actor of a server where a member lives (it fetches on its members'
+/// behalf, as FEP-1b12 receivers re-fetch shared posts).
+pub async fn grants_access(data: &Data<Context>, post: &Post, viewer: &Actor) -> Result<bool> {
+    let Some(group_id) = post.community_id.clone() else {
+        return Ok(false);
+    };
+    let viewer = viewer.clone();
+    let addressees = post.addressees();
+    data.db
+        .run(move |conn| {
+            match Community::by_actor_id(conn, &group_id)? {
+                // Ours: members-only communities let members in.
+                Some(community) => {
+                    Ok(community.members_only && is_member_or_server(conn, &group_id, &viewer)?)
+                }
+                // Another server's community: a post addressed to its
+                // members is visible to those of them who are ours.
+                None => {
+                    let Some(group) = Actor::by_id(conn, &group_id)? else {
+                        return Ok(false);
+                    };
+                    let to_members = group
+                        .followers_url
+                        .as_ref()
+                        .is_some_and(|f| addressees.contains(f));
+                    Ok(to_members && Follow::is_following(conn, &viewer.id, &group_id)?)
+                }
+            }
+        })
+        .await
+}
+
+/// Members, moderators, and instance actors of servers with a member.
+fn is_member_or_server(
+    conn: &mut crate::db::DbConn,
+    group_id: &str,
+    viewer: &Actor,
+) -> Result<bool> {
+    if Follow::is_following(conn, &viewer.id, group_id)?
+        || Community::is_moderator(conn, group_id, &viewer.id)?
+    {
+        return Ok(true);
+    }
+    if viewer.kind() == ActorKind::Application {
+        let members = Follow::all_followers(conn, group_id)?;
+        return Ok(members.iter().any(|m| m.domain == viewer.domain));
+    }
+    Ok(false)
+}
+
+/// Whether `viewer` may read a members-only community's collections.
+pub async fn is_member(data: &Data<Context>, group: &Actor, viewer: &Actor) -> Result<bool> {
+    let (group_id, viewer) = (group.id.clone(), viewer.clone());
+    data.db
+        .run(move |conn| is_member_or_server(conn, &group_id, &viewer))
+        .await
 }

@@ -216,10 +216,33 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         }
         None => None,
     };
+    // Posts in a members-only community are for its members only.
+    let mut visibility = new.visibility;
+    let mut members_only_followers = None;
+    if let Some(group) = community.as_ref().filter(|g| g.local) {
+        let group_id = group.id.clone();
+        let closed = data
+            .db
+            .run(move |conn| {
+                Ok(
+                    crate::db::community::Community::by_actor_id(conn, &group_id)?
+                        .is_some_and(|c| c.members_only),
+                )
+            })
+            .await?;
+        if closed && visibility != Visibility::Local {
+            visibility = Visibility::Direct;
+            members_only_followers = group
+                .followers_url
+                .as_deref()
+                .and_then(|f| Url::parse(f).ok());
+        }
+    }
     let mentioned_ids: Vec<Url> = mentioned.iter().map(|a| a.ap_id.0.clone()).collect();
-    let (mut to, cc) = addressing(new.visibility, author, &mentioned_ids);
+    let (mut to, cc) = addressing(visibility, author, &mentioned_ids);
+    to.extend(members_only_followers);
     if let Some(group) = &community {
-        if new.visibility != Visibility::Local && !to.contains(&group.ap_id.0) {
+        if visibility != Visibility::Local && !to.contains(&group.ap_id.0) {
             to.push(group.ap_id.0.clone());
         }
     }
@@ -232,7 +255,7 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         ap_id: DbUrl(ap_id),
         author_id: author.id.clone(),
         kind: new.kind.as_str().into(),
-        visibility: new.visibility.as_str().into(),
+        visibility: visibility.as_str().into(),
         title: new.title.map(|t| t.trim().to_string()),
         content,
         source: Some(new.source),
@@ -659,7 +682,13 @@ pub async fn can_see(data: &Data<Context>, viewer: Option<&Actor>, post: &Post) 
         }
         None => false,
     };
-    Ok(visible_to(post, &author, viewer, follows))
+    if visible_to(post, &author, viewer, follows) {
+        return Ok(true);
+    }
+    match viewer {
+        Some(viewer) => crate::service::communities::grants_access(data, post, viewer).await,
+        None => Ok(false),
+    }
 }
 
 /// A post by its local id, if `viewer` may see it.

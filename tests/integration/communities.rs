@@ -20,6 +20,7 @@ both_backends!(
     microblog_members_get_one_boost_per_top_level_post,
     moderation_across_instances,
     mass_mentions_are_refused,
+    members_only_communities_show_nothing_to_others,
 );
 
 async fn create_rust(beta: &TestInstance, posting: Posting) {
@@ -564,4 +565,123 @@ async fn mass_mentions_are_refused(backend: Backend) {
         .signed_post(&alice, &beta.url("/inbox"), &create("ok", &names[..2]))
         .await;
     assert_eq!(res.status(), 202);
+}
+
+async fn members_only_communities_show_nothing_to_others(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    let gamma = TestInstance::spawn("gamma", backend).await;
+    let all = [&alpha, &beta, &gamma];
+    alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    let bob = beta.create_user("bob").await;
+    let dave = gamma.create_user("dave").await;
+    communities::create(
+        &beta.context.db,
+        &beta.context.urls,
+        NewCommunity {
+            name: "inner",
+            owner: &bob,
+            display_name: None,
+            summary: None,
+            approval: false,
+            members_only: true,
+            posting: Posting::Members,
+        },
+    )
+    .await
+    .unwrap();
+    let group = beta.local("inner").await;
+    let doc: Value = beta
+        .get_ap("/communities/inner")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["manuallyApprovesFollowers"], true,
+        "members-only implies approval"
+    );
+
+    alpha
+        .follow("alice", &format!("inner@{}", beta.domain))
+        .await;
+    settle(&all).await;
+    let alice_at_beta = beta.resolve(&alpha.handle_of("alice")).await;
+    moderation::decide_join(&beta.data(), &bob, &group, &alice_at_beta, true)
+        .await
+        .unwrap();
+    settle(&all).await;
+
+    let post = beta
+        .publish(
+            "bob",
+            NewPost {
+                community: Some(group.ap_id.0.clone()),
+                ..NewPost::note("Internal retro notes")
+            },
+        )
+        .await;
+    assert!(!post.visibility().is_public());
+    settle(&all).await;
+
+    // The member's server got it, and only the member sees it there.
+    let copy = alpha.stored_post(post.ap_id.as_str()).await.unwrap();
+    let alice = alpha.local("alice").await;
+    let carol = alpha.local("carol").await;
+    assert!(posts::can_see(&alpha.data(), Some(&alice), &copy)
+        .await
+        .unwrap());
+    assert!(!posts::can_see(&alpha.data(), Some(&carol), &copy)
+        .await
+        .unwrap());
+
+    // Non-members see nothing, through any path.
+    let object = format!("/objects/{}", post.id);
+    assert_eq!(beta.get_ap(&object).await.status(), 404);
+    assert_eq!(
+        gamma.signed_get(&dave, &beta.url(&object)).await.status(),
+        404
+    );
+    assert!(posts::find(&gamma.data(), &post.ap_id.0).await.is_err());
+    assert!(gamma.stored_post(post.ap_id.as_str()).await.is_none());
+    assert_eq!(
+        beta.get_html(&format!("/@bob/{}", post.id)).await.status(),
+        404
+    );
+    assert_eq!(
+        beta.get_ap(&format!("/activities/{}", post.id))
+            .await
+            .status(),
+        404
+    );
+    for path in ["/communities/inner/outbox", "/communities/inner/featured"] {
+        assert_eq!(beta.get_ap(path).await.status(), 404, "{path}");
+        assert_eq!(
+            gamma.signed_get(&dave, &beta.url(path)).await.status(),
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        beta.get_ap("/communities/inner/followers?page=1")
+            .await
+            .status(),
+        403
+    );
+    let members: Value = beta
+        .get_ap("/communities/inner/followers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["totalItems"], 1);
+
+    // Members do see the community's outbox.
+    let res = alpha
+        .signed_get(&alice, &beta.url("/communities/inner/outbox"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let outbox: Value = res.json().await.unwrap();
+    assert_eq!(outbox["orderedItems"][0]["object"], post.ap_id.as_str());
 }
