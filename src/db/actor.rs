@@ -144,3 +144,13 @@ impl Actor {
             .get_result(conn)
     }
 }
+
+impl Actor {
+    /// Every Group actor this instance knows, local and remote.
+    pub fn all_groups(conn: &mut DbConn) -> QueryResult<Vec<Actor>> {
+        actors::table
+            .filter(actors::kind.eq(ActorKind::Group.as_str()))
+            .order(actors::username.asc())
+            .load(conn)
+    }
+}

@@ -321,3 +321,17 @@ impl Post {
             .execute(conn)
     }
 }
+
+impl Post {
+    /// When the latest post was shared in a community.
+    pub fn last_in_community(
+        conn: &mut DbConn,
+        community_id: &str,
+    ) -> QueryResult<Option<chrono::NaiveDateTime>> {
+        posts::table
+            .filter(posts::community_id.eq(community_id))
+            .filter(posts::deleted_at.is_null())
+            .select(diesel::dsl::max(posts::published))
+            .first(conn)
+    }
+}

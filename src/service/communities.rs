@@ -381,3 +381,72 @@ pub async fn is_member(data: &Data<Context>, group: &Actor, viewer: &Actor) -> R
         .run(move |conn| is_member_or_server(conn, &group_id, &viewer))
         .await
 }
+
+/// A community as the directory lists it.
+#[derive(Debug, Clone)]
+pub struct DirectoryEntry {
+    pub actor: Actor,
+    /// Members: all of them for local communities; for other servers'
+    /// communities, those on this instance.
+    pub members: i64,
+    /// When its latest post known here was published.
+    pub last_post: Option<chrono::NaiveDateTime>,
+}
+
+/// Communities known to this instance — its own and others' it has seen —
+/// whose name, display name or summary contains every word of `query`
+/// (case-insensitive; all of them without a query). Members-only
+/// communities are left out.
+pub async fn directory(db: &Db, query: Option<&str>) -> Result<Vec<DirectoryEntry>> {
+    let words: Vec<String> = query
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    db.run(move |conn| {
+        let mut entries = Vec::new();
+        for actor in Actor::all_groups(conn)? {
+            if actor.local
+                && Community::by_actor_id(conn, &actor.id)?.is_none_or(|c| c.members_only)
+            {
+                continue;
+            }
+            let haystack = format!(
+                "{} {} {}",
+                actor.username,
+                actor.display_name.as_deref().unwrap_or(""),
+                text::strip_html(actor.summary.as_deref().unwrap_or(""))
+            )
+            .to_lowercase();
+            if !words.iter().all(|w| haystack.contains(w)) {
+                continue;
+            }
+            let members = Follow::count_followers(conn, &actor.id)?;
+            let last_post = Post::last_in_community(conn, &actor.id)?;
+            entries.push(DirectoryEntry {
+                actor,
+                members,
+                last_post,
+            });
+        }
+        entries.sort_by(|a, b| {
+            b.members
+                .cmp(&a.members)
+                .then(a.actor.username.cmp(&b.actor.username))
+        });
+        Ok(entries)
+    })
+    .await
+}
+
+/// The communities (here or elsewhere) `person` has joined.
+pub async fn subscriptions(db: &Db, person: &Actor) -> Result<Vec<Actor>> {
+    let id = person.id.clone();
+    db.run(move |conn| {
+        Ok(Follow::list_following(conn, &id, 0, i64::MAX)?
+            .into_iter()
+            .filter(|a| a.kind() == ActorKind::Group)
+            .collect())
+    })
+    .await
+}

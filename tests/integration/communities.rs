@@ -21,6 +21,8 @@ both_backends!(
     moderation_across_instances,
     mass_mentions_are_refused,
     members_only_communities_show_nothing_to_others,
+    remote_moderation_activities_and_forgeries,
+    directory_and_subscriptions,
 );
 
 async fn create_rust(beta: &TestInstance, posting: Posting) {
@@ -684,4 +686,170 @@ async fn members_only_communities_show_nothing_to_others(backend: Backend) {
     assert_eq!(res.status(), 200);
     let outbox: Value = res.json().await.unwrap();
     assert_eq!(outbox["orderedItems"][0]["object"], post.ap_id.as_str());
+}
+
+async fn remote_moderation_activities_and_forgeries(backend: Backend) {
+    let (alpha, beta, gamma) = community_with_members(backend).await;
+    let all = [&alpha, &beta, &gamma];
+    let bob = beta.local("bob").await;
+    let group = beta.local("rust").await;
+    let carol_at_beta = beta.resolve(&gamma.handle_of("carol")).await;
+    moderation::set_moderator(&beta.data(), &bob, &group, &carol_at_beta, true)
+        .await
+        .unwrap();
+    let carol = gamma.local("carol").await;
+    let dave = gamma.local("dave").await;
+    let post = alpha
+        .publish(
+            "alice",
+            NewPost::note(&format!("@rust@{} pin me", beta.domain)),
+        )
+        .await;
+    settle(&all).await;
+    let inbox = beta.url("/communities/rust/inbox");
+
+    // dave is no moderator: his Block and Add are refused with 403.
+    let block = |by: &str, n: u32| {
+        json!({
+            "id": gamma.url(&format!("/activities/block-{n}")),
+            "type": "Block",
+            "actor": gamma.actor_url(by),
+            "object": alpha.actor_url("alice"),
+            "target": beta.url("/communities/rust"),
+        })
+    };
+    assert_eq!(
+        gamma
+            .signed_post(&dave, &inbox, &block("dave", 1))
+            .await
+            .status(),
+        403
+    );
+    let pin = |by: &str, n: u32| {
+        json!({
+            "id": gamma.url(&format!("/activities/pin-{n}")),
+            "type": "Add",
+            "actor": gamma.actor_url(by),
+            "object": post.ap_id.as_str(),
+            "target": beta.url("/communities/rust/featured"),
+        })
+    };
+    assert_eq!(
+        gamma
+            .signed_post(&dave, &inbox, &pin("dave", 1))
+            .await
+            .status(),
+        403
+    );
+
+    // carol is: her pin and ban take effect, and Undo(Block) lifts it.
+    assert_eq!(
+        gamma
+            .signed_post(&carol, &inbox, &pin("carol", 2))
+            .await
+            .status(),
+        202
+    );
+    let featured: Value = beta
+        .get_ap("/communities/rust/featured")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(featured["totalItems"], 1);
+    let ban = block("carol", 3);
+    assert_eq!(gamma.signed_post(&carol, &inbox, &ban).await.status(), 202);
+    let alice_at_beta = beta.resolve(&alpha.handle_of("alice")).await;
+    assert!(moderation::is_banned(&beta.data(), &group, &alice_at_beta)
+        .await
+        .unwrap());
+    let undo = json!({
+        "id": gamma.url("/activities/unblock-3"),
+        "type": "Undo",
+        "actor": gamma.actor_url("carol"),
+        "object": ban,
+    });
+    assert_eq!(gamma.signed_post(&carol, &inbox, &undo).await.status(), 202);
+    assert!(!moderation::is_banned(&beta.data(), &group, &alice_at_beta)
+        .await
+        .unwrap());
+
+    // An Announce claiming to come from the community but signed by
+    // someone else's key: 401, nothing stored.
+    let forged = json!({
+        "id": beta.url("/activities/forged-announce"),
+        "type": "Announce",
+        "actor": beta.url("/communities/rust"),
+        "object": alpha.url("/objects/does-not-matter"),
+    });
+    let res = beta.signed_post(&bob, &alpha.url("/inbox"), &forged).await;
+    assert_eq!(res.status(), 401);
+
+    // A community that does not exist has no inbox.
+    let res = gamma
+        .signed_post(
+            &carol,
+            &beta.url("/communities/nosuch/inbox"),
+            &pin("carol", 4),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+async fn directory_and_subscriptions(backend: Backend) {
+    let (alpha, beta, _gamma) = community_with_members(backend).await;
+    let bob = beta.local("bob").await;
+    communities::create(
+        &beta.context.db,
+        &beta.context.urls,
+        NewCommunity {
+            name: "secret",
+            owner: &bob,
+            display_name: None,
+            summary: None,
+            approval: false,
+            members_only: true,
+            posting: Posting::Members,
+        },
+    )
+    .await
+    .unwrap();
+    let listed = communities::directory(&beta.context.db, None)
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed.iter().map(|e| e.actor.username.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["rust"],
+        "members-only communities are not listed"
+    );
+    assert_eq!(listed[0].members, 2);
+    let found = communities::directory(&beta.context.db, Some("RUST together"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(communities::directory(&beta.context.db, Some("cooking"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // alpha knows beta's community too, and alice's subscriptions show it.
+    let known = communities::directory(&alpha.context.db, Some("rust"))
+        .await
+        .unwrap();
+    assert_eq!(known.len(), 1);
+    assert!(!known[0].actor.local);
+    let alice = alpha.local("alice").await;
+    let subscriptions = communities::subscriptions(&alpha.context.db, &alice)
+        .await
+        .unwrap();
+    assert_eq!(subscriptions.len(), 1);
+    assert_eq!(
+        subscriptions[0].ap_id.as_str(),
+        beta.url("/communities/rust")
+    );
+
+    // NodeInfo counts local communities.
+    let info: Value = beta.get("/nodeinfo/2.1").await.json().await.unwrap();
+    assert_eq!(info["metadata"]["communities"], 2);
 }

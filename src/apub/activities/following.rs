@@ -300,6 +300,11 @@ impl Activity for Undo {
     /// Takes back what the actor did: only its own follows (and later likes
     /// and boosts). Unknown ids are ignored, so repeats change nothing.
     async fn receive(self, data: &Data<Context>) -> Result<()> {
+        if let UndoneRef::Embedded { kind, rest, .. } = &self.object {
+            if kind == "Block" {
+                return super::moderation::undo_block(data, self.actor.inner(), rest).await;
+            }
+        }
         let undone = self.object.id().clone();
         let actor = self.actor.inner().clone();
         let embedded_follow = match &self.object {

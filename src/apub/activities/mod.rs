@@ -2,6 +2,7 @@
 //! enum of everything an inbox accepts.
 
 pub mod following;
+pub mod moderation;
 pub mod posts;
 pub mod reactions;
 
@@ -33,6 +34,7 @@ pub enum InboxActivity {
     Delete(Delete),
     Like(Like),
     Announce(Announce),
+    Moderation(moderation::ModerationActivity),
     Other(OtherActivity),
 }
 
@@ -62,6 +64,9 @@ impl<'de> Deserialize<'de> for InboxActivity {
             "Delete" => serde_json::from_value(value).map(InboxActivity::Delete),
             "Like" => serde_json::from_value(value).map(InboxActivity::Like),
             "Announce" => serde_json::from_value(value).map(InboxActivity::Announce),
+            "Block" | "Add" | "Remove" => {
+                serde_json::from_value(value).map(InboxActivity::Moderation)
+            }
             _ => serde_json::from_value(value).map(InboxActivity::Other),
         };
         parsed.map_err(D::Error::custom)
@@ -84,6 +89,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(a) => a.id(),
             InboxActivity::Like(a) => a.id(),
             InboxActivity::Announce(a) => a.id(),
+            InboxActivity::Moderation(a) => a.id(),
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -99,6 +105,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(a) => a.actor(),
             InboxActivity::Like(a) => a.actor(),
             InboxActivity::Announce(a) => a.actor(),
+            InboxActivity::Moderation(a) => a.actor(),
             InboxActivity::Other(a) => &a.actor,
         }
     }
@@ -114,6 +121,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(a) => a.verify(data).await,
             InboxActivity::Like(a) => a.verify(data).await,
             InboxActivity::Announce(a) => a.verify(data).await,
+            InboxActivity::Moderation(a) => a.verify(data).await,
             InboxActivity::Other(_) => Ok(()),
         }
     }
@@ -129,6 +137,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(a) => a.receive(data).await,
             InboxActivity::Like(a) => a.receive(data).await,
             InboxActivity::Announce(a) => a.receive(data).await,
+            InboxActivity::Moderation(a) => a.receive(data).await,
             InboxActivity::Other(a) => {
                 tracing::debug!(id = %a.id, kind = %a.kind, "ignoring activity of unhandled type");
                 Ok(())
