@@ -2,7 +2,10 @@
 //! beta, members on alpha and gamma, posts shared with members, microblog
 //! members receiving one boost per top-level post.
 
-use crate::harness::{both_backends, settle, TestInstance};
+use crate::{
+    harness::{both_backends, settle, TestInstance},
+    microblog_peer::MicroblogPeer,
+};
 use outloud::service::moderation;
 use outloud::{
     config::Backend,
@@ -260,62 +263,78 @@ async fn members_receive_posts_and_replies(backend: Backend) {
 async fn microblog_members_get_one_boost_per_top_level_post(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     let beta = TestInstance::spawn("beta", backend).await;
-    let gamma = TestInstance::spawn("gamma", backend).await;
-    let all = [&alpha, &beta, &gamma];
+    let all = [&alpha, &beta];
     alpha.create_user("alice").await;
     beta.create_user("bob").await;
-    gamma.create_user("carol").await;
     create_rust(&beta, Posting::Members).await;
-    // beta believes gamma runs Mastodon (as NodeInfo would say of one).
-    let gamma_domain = gamma.domain.clone();
-    beta.context
-        .db
-        .run(move |conn| Ok(HostSoftware::set(conn, &gamma_domain, "mastodon")?))
-        .await
-        .unwrap();
-    let rust = format!("rust@{}", beta.domain);
-    alpha.follow("alice", &rust).await;
-    gamma.follow("carol", &rust).await;
+    alpha
+        .follow("alice", &format!("rust@{}", beta.domain))
+        .await;
+    // mo joins from a server whose NodeInfo says Mastodon.
+    let peer = MicroblogPeer::start("delta").await;
+    peer.follow(
+        &beta.url("/communities/rust"),
+        &beta.url("/communities/rust/inbox"),
+    )
+    .await;
     settle(&all).await;
+    assert_eq!(peer.received("Accept").len(), 1);
 
-    let post = alpha
+    let first = alpha
         .publish(
             "alice",
             NewPost::note(&format!("@rust@{} Borrow checker tip", beta.domain)),
         )
         .await;
     settle(&all).await;
-    // gamma got the post as a boost by the community.
-    let at_gamma = gamma.stored_post(post.ap_id.as_str()).await.unwrap();
-    let (_, boosts) = posts::reaction_counts(&gamma.data(), &at_gamma)
-        .await
-        .unwrap();
-    assert_eq!(boosts, 1);
-    // beta found out by NodeInfo that alpha runs Outloud.
-    let alpha_domain = alpha.domain.clone();
-    let software = beta
-        .context
-        .db
-        .run(move |conn| Ok(HostSoftware::by_domain(conn, &alpha_domain)?))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(software.software, "outloud");
+    // One Announce of the post itself: a boost, as Mastodon shows it.
+    let boosts = peer.received("Announce");
+    assert_eq!(boosts.len(), 1, "{boosts:?}");
+    assert_eq!(boosts[0]["object"], first.ap_id.as_str());
+    assert_eq!(boosts[0]["actor"], beta.url("/communities/rust"));
+    assert_eq!(
+        boosts[0]["to"][0],
+        "https://www.w3.org/ns/activitystreams#Public"
+    );
+    // beta found out by NodeInfo what each member's server runs.
+    for (domain, software) in [(&peer.domain, "mastodon"), (&alpha.domain, "outloud")] {
+        let domain = domain.clone();
+        let found = beta
+            .context
+            .db
+            .run(move |conn| Ok(HostSoftware::by_domain(conn, &domain)?))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.software, software);
+    }
 
-    // A reply in the community reaches alpha (group-aware) but not gamma.
-    let post_at_beta = beta.stored_post(post.ap_id.as_str()).await.unwrap();
+    // A reply in the community reaches alpha (group-aware), not mo.
+    let first_at_beta = beta.stored_post(first.ap_id.as_str()).await.unwrap();
     let reply = beta
         .publish(
             "bob",
             NewPost {
-                in_reply_to: Some(post_at_beta.ap_id.0.clone()),
+                in_reply_to: Some(first_at_beta.ap_id.0.clone()),
                 ..NewPost::note("Thanks, adding it to our notes.")
             },
         )
         .await;
     settle(&all).await;
     assert!(alpha.stored_post(reply.ap_id.as_str()).await.is_some());
-    assert!(gamma.stored_post(reply.ap_id.as_str()).await.is_none());
+    assert_eq!(peer.received("Announce").len(), 1);
+
+    // The next top-level post is one more boost.
+    let second = alpha
+        .publish(
+            "alice",
+            NewPost::note(&format!("@rust@{} Another tip", beta.domain)),
+        )
+        .await;
+    settle(&all).await;
+    let boosts = peer.received("Announce");
+    assert_eq!(boosts.len(), 2);
+    assert_eq!(boosts[1]["object"], second.ap_id.as_str());
 }
 
 async fn moderation_across_instances(backend: Backend) {
