@@ -382,6 +382,12 @@ pub async fn settle(instances: &[&TestInstance]) {
             if report.claimed > 0 {
                 busy = true;
             }
+            if report.failed > 0 {
+                eprintln!(
+                    "note: {} gave up on {} deliveries (refused by the receiver)",
+                    instance.domain, report.failed
+                );
+            }
             // A delivery that failed (a loaded machine can time out) is
             // retried now rather than in a minute, so tests stay
             // deterministic; the retry rules have their own tests.
