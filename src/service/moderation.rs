@@ -16,7 +16,7 @@ use crate::{
     db::{
         actor::Actor,
         community::{Community, LogEntry},
-        follow::{Follow, FollowState},
+        follow::Follow,
         new_id, now,
         post::Post,
     },
@@ -392,18 +392,7 @@ pub async fn is_banned(data: &Data<Context>, group: &Actor, actor: &Actor) -> Re
 
 /// Members waiting for approval.
 pub async fn pending_members(data: &Data<Context>, group: &Actor) -> Result<Vec<Actor>> {
-    let id = group.id.clone();
-    data.db
-        .run(move |conn| {
-            Ok(Follow::list_followers(
-                conn,
-                &id,
-                FollowState::Pending,
-                0,
-                1000,
-            )?)
-        })
-        .await
+    follows::pending_requests(data, group).await
 }
 
 /// A local moderator of a community on another server asks it to remove a
