@@ -64,6 +64,9 @@ enum Admin {
         /// Who may post: members, anyone or moderators.
         #[arg(long, default_value = "members")]
         posting: String,
+        /// The community's icon, as an http(s) URL.
+        #[arg(long)]
+        icon: Option<String>,
     },
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
@@ -127,7 +130,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 approval,
                 members_only,
                 posting,
-            }) => create_community(config, name, owner, approval, members_only, posting).await,
+                icon,
+            }) => {
+                create_community(config, name, owner, approval, members_only, posting, icon).await
+            }
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
@@ -314,6 +320,7 @@ async fn create_community(
     approval: bool,
     members_only: bool,
     posting: String,
+    icon: Option<String>,
 ) -> Result<(), String> {
     service::accounts::normalize_name(&name).map_err(|e| e.to_string())?;
     let posting = Posting::parse(&posting)
@@ -336,6 +343,7 @@ async fn create_community(
             approval,
             members_only,
             posting,
+            icon,
         },
     )
     .await

@@ -69,6 +69,8 @@ pub struct Actor {
     /// Whether the follower and following lists are hidden from others
     /// (their sizes stay public).
     pub hide_network: bool,
+    /// Avatar (people) or icon (communities), as a URL.
+    pub icon_url: Option<String>,
 }
 
 impl Actor {

@@ -27,6 +27,7 @@ diesel::table! {
         updated -> Nullable<Timestamp>,
         last_fetched_at -> Nullable<Timestamp>,
         hide_network -> Bool,
+        icon_url -> Nullable<Text>,
     }
 }
 

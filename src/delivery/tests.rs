@@ -45,6 +45,7 @@ fn setup(db: &Db) -> (diesel::r2d2::PooledConnection<crate::db::Manager>, Actor)
         updated: None,
         last_fetched_at: None,
         hide_network: false,
+        icon_url: None,
     };
     Actor::insert(&mut conn, &actor).unwrap();
     (conn, actor)

@@ -96,6 +96,7 @@ pub async fn create_user(db: &Db, urls: &Urls, new: NewUser<'_>) -> Result<Actor
         updated: None,
         last_fetched_at: None,
         hide_network: false,
+        icon_url: None,
     };
     let user = LocalUser {
         actor_id: actor.id.clone(),

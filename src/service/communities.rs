@@ -50,6 +50,8 @@ pub struct NewCommunity<'a> {
     /// Posts are shown to members only (implies approval).
     pub members_only: bool,
     pub posting: Posting,
+    /// The community's icon, as an http(s) URL.
+    pub icon: Option<String>,
 }
 
 /// Creates a community: a Group actor with its own key pair, owned and
@@ -61,6 +63,14 @@ pub async fn create(db: &Db, urls: &Urls, new: NewCommunity<'_>) -> Result<Actor
     let name = normalize_name(new.name)?;
     if !new.owner.local || new.owner.kind() != ActorKind::Person {
         return Err(Error::unprocessable("the owner must be a local person"));
+    }
+    if let Some(icon) = &new.icon {
+        let valid = Url::parse(icon).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !valid {
+            return Err(Error::unprocessable(format!(
+                "icon: `{icon}` is not an http(s) URL"
+            )));
+        }
     }
     let keys = tokio::task::spawn_blocking(crypto::generate_keypair).await??;
     let summary_html = new
@@ -92,6 +102,7 @@ pub async fn create(db: &Db, urls: &Urls, new: NewCommunity<'_>) -> Result<Actor
         updated: None,
         last_fetched_at: None,
         hide_network: new.members_only,
+        icon_url: new.icon.clone(),
     };
     let community = Community {
         actor_id: actor.id.clone(),
@@ -449,4 +460,29 @@ pub async fn subscriptions(db: &Db, person: &Actor) -> Result<Vec<Actor>> {
             .collect())
     })
     .await
+}
+
+/// An edit or deletion of a post shared in one of our communities: the
+/// community passes it on to its group-aware members, as it did the post.
+pub async fn share_change(
+    data: &Data<Context>,
+    post: &Post,
+    activity: &serde_json::Value,
+) -> Result<()> {
+    let Some(group_id) = post.community_id.clone() else {
+        return Ok(());
+    };
+    let found = data
+        .db
+        .run(move |conn| {
+            let Some(community) = Community::by_actor_id(conn, &group_id)? else {
+                return Ok(None);
+            };
+            Ok(Actor::by_id(conn, &group_id)?.map(|g| (g, community)))
+        })
+        .await?;
+    match found {
+        Some((group, _)) => announce(data, &group, post, activity).await,
+        None => Ok(()),
+    }
 }

@@ -44,6 +44,7 @@ pub async fn ensure_instance_actor(db: &Db, urls: &Urls) -> Result<Actor> {
         updated: None,
         last_fetched_at: None,
         hide_network: false,
+        icon_url: None,
     };
     db.run(move |conn| {
         // Two processes starting at once on one PostgreSQL: the unique name

@@ -449,6 +449,7 @@ pub async fn edit(
         cc: note.cc.clone(),
         object: serde_json::to_value(&note)?,
     };
+    let update_json = crate::apub::outbox::activity_json(&activity)?;
     let (stored, author_row, policy) = (
         updated.clone(),
         author.clone(),
@@ -469,6 +470,7 @@ pub async fn edit(
         })
         .await?;
     data.delivery.wake();
+    crate::service::communities::share_change(data, &updated, &update_json).await?;
     Ok(updated)
 }
 
@@ -498,6 +500,8 @@ pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Resu
         to,
         cc: Vec::new(),
     };
+    let delete_json = crate::apub::outbox::activity_json(&activity)?;
+    let shared = post.clone();
     let (author_row, policy) = (author.clone(), data.config.federation.policy);
     data.db
         .transaction(move |conn| {
@@ -514,7 +518,7 @@ pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Resu
         })
         .await?;
     data.delivery.wake();
-    Ok(())
+    crate::service::communities::share_change(data, &shared, &delete_json).await
 }
 
 /// The author of a post.

@@ -15,6 +15,7 @@ both_backends!(
     admin_commands_refuse_bad_input,
     migrate_is_idempotent,
     federation_policy_commands,
+    create_community_command,
 );
 
 /// `outloud ARGS` with a clean environment plus `env`, feeding `stdin`.
@@ -287,4 +288,83 @@ async fn federation_policy_commands(backend: Backend) {
     );
     let out = run(&["admin", "federation", "block"]);
     assert!(!out.status.success());
+}
+
+async fn create_community_command(backend: Backend) {
+    let db = database(backend, "cli_community");
+    let env = [("OUTLOUD_DATABASE__URL", db.url.as_str())];
+    let run = |args: &[&str]| outloud(args, &env, None);
+    assert!(outloud(
+        &["admin", "create-user", "ana", "--password-stdin"],
+        &env,
+        Some("a long password")
+    )
+    .status
+    .success());
+
+    let out = run(&[
+        "admin",
+        "create-community",
+        "rust",
+        "--owner",
+        "ana",
+        "--approval",
+        "--icon",
+        "https://cdn.example/rust.png",
+    ]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("@rust@"));
+
+    assert_fails_with(
+        &run(&["admin", "create-community", "rust", "--owner", "ana"]),
+        "already taken",
+    );
+    assert_fails_with(
+        &run(&["admin", "create-community", "ana", "--owner", "ana"]),
+        "already taken",
+    );
+    assert_fails_with(
+        &run(&["admin", "create-community", "go", "--owner", "nobody"]),
+        "no local user",
+    );
+    assert_fails_with(
+        &run(&[
+            "admin",
+            "create-community",
+            "go",
+            "--owner",
+            "ana",
+            "--posting",
+            "everyone",
+        ]),
+        "--posting",
+    );
+    assert_fails_with(
+        &run(&[
+            "admin",
+            "create-community",
+            "go",
+            "--owner",
+            "ana",
+            "--icon",
+            "javascript:x",
+        ]),
+        "icon",
+    );
+    assert_fails_with(
+        &run(&["admin", "create-community", "bad name", "--owner", "ana"]),
+        "invalid name",
+    );
+
+    // The community exists with its settings.
+    let pool = outloud::db::Db::connect(&db.url, 1).unwrap();
+    let group = outloud::service::accounts::local_actor(&pool, "rust")
+        .await
+        .unwrap();
+    assert_eq!(group.kind(), outloud::db::actor::ActorKind::Group);
+    assert!(group.manually_approves_followers);
+    assert_eq!(
+        group.icon_url.as_deref(),
+        Some("https://cdn.example/rust.png")
+    );
 }

@@ -41,6 +41,7 @@ async fn create_rust(beta: &TestInstance, posting: Posting) {
             approval: false,
             members_only: false,
             posting,
+            icon: Some("https://cdn.example/rust.png".into()),
         },
     )
     .await
@@ -73,6 +74,8 @@ async fn community_actor_and_name_space(backend: Backend) {
     assert_eq!(group["endpoints"]["sharedInbox"], beta.url("/inbox"));
     assert_eq!(group["manuallyApprovesFollowers"], false);
     assert!(group["publicKey"]["publicKeyPem"].is_string());
+    assert_eq!(group["icon"]["type"], "Image");
+    assert_eq!(group["icon"]["url"], "https://cdn.example/rust.png");
 
     let mods: Value = beta
         .get_ap("/communities/rust/moderators")
@@ -111,6 +114,7 @@ async fn community_actor_and_name_space(backend: Backend) {
             approval: false,
             members_only: false,
             posting: Posting::Members,
+            icon: None,
         },
     )
     .await
@@ -231,6 +235,36 @@ async fn members_receive_posts_and_replies(backend: Backend) {
         Some(question.ap_id.as_str())
     );
 
+    // alice edits, then deletes, her question: both reach carol on gamma
+    // through the community.
+    let alice = alpha.local("alice").await;
+    posts::edit(
+        &alpha.data(),
+        &alice,
+        &question.id,
+        posts::PostEdit {
+            title: None,
+            source: format!("@rust@{} How do you test async code? (edited)", beta.domain),
+            summary: None,
+            sensitive: false,
+            language: None,
+        },
+    )
+    .await
+    .unwrap();
+    settle(&all).await;
+    let edited = gamma.stored_post(question.ap_id.as_str()).await.unwrap();
+    assert!(edited.content.contains("(edited)"), "{}", edited.content);
+    posts::delete(&alpha.data(), &alice, &question.id)
+        .await
+        .unwrap();
+    settle(&all).await;
+    assert!(gamma
+        .stored_post(question.ap_id.as_str())
+        .await
+        .unwrap()
+        .is_deleted());
+
     // dave on gamma is no member: his post is refused and not shared.
     let spam = gamma
         .publish(
@@ -256,7 +290,11 @@ async fn members_receive_posts_and_replies(backend: Backend) {
         .iter()
         .map(|a| a["object"].as_str().unwrap())
         .collect();
-    assert!(shared.contains(&question.ap_id.as_str()));
+    assert!(shared.contains(&answer.ap_id.as_str()));
+    assert!(
+        !shared.contains(&question.ap_id.as_str()),
+        "deleted posts leave the outbox"
+    );
     assert!(!shared.contains(&spam.ap_id.as_str()));
 }
 
@@ -357,6 +395,7 @@ async fn moderation_across_instances(backend: Backend) {
             approval: true,
             members_only: false,
             posting: Posting::Members,
+            icon: None,
         },
     )
     .await
@@ -552,6 +591,7 @@ async fn mass_mentions_are_refused(backend: Backend) {
                 approval: false,
                 members_only: false,
                 posting: Posting::Anyone,
+                icon: None,
             },
         )
         .await
@@ -608,6 +648,7 @@ async fn members_only_communities_show_nothing_to_others(backend: Backend) {
             approval: false,
             members_only: true,
             posting: Posting::Members,
+            icon: None,
         },
     )
     .await
@@ -829,6 +870,7 @@ async fn directory_and_subscriptions(backend: Backend) {
             approval: false,
             members_only: true,
             posting: Posting::Members,
+            icon: None,
         },
     )
     .await

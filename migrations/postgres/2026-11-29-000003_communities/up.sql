@@ -56,3 +56,6 @@ CREATE TABLE moderation_log (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX moderation_log_community ON moderation_log (community_id, id);
+
+-- An actor's avatar or community's icon (a URL; Outloud stores no media yet).
+ALTER TABLE actors ADD COLUMN icon_url TEXT;

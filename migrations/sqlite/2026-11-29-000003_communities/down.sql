@@ -1,3 +1,4 @@
+ALTER TABLE actors DROP COLUMN icon_url;
 DROP TABLE moderation_log;
 DROP TABLE community_pins;
 DROP TABLE community_bans;

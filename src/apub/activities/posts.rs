@@ -134,7 +134,9 @@ impl Activity for Update {
     async fn receive(self, data: &Data<Context>) -> Result<()> {
         match updated_object(&self.object)? {
             Updated::Post(note) => {
-                Post::from_json(*note, data).await?;
+                let raw = serde_json::to_value(&self)?;
+                let post = Post::from_json(*note, data).await?;
+                communities::share_change(data, &post, &raw).await?;
             }
             Updated::Actor(actor) => {
                 Actor::from_json(*actor, data).await?;
@@ -189,10 +191,11 @@ impl Activity for Delete {
         };
         if author.is_some_and(|a| a.id == actor.id) {
             let id = post.id.clone();
-            return data
-                .db
+            data.db
                 .run(move |conn| Ok(Post::mark_deleted(conn, &id).map(|_| ())?))
-                .await;
+                .await?;
+            let raw = serde_json::to_value(&self)?;
+            return communities::share_change(data, &post, &raw).await;
         }
         match group.filter(|g| g.local) {
             Some(group) => moderation::remove_post(data, &actor, &group, &post, None).await,

@@ -93,6 +93,15 @@ impl traits::Object for Actor {
             public_key,
             manually_approves_followers: self.manually_approves_followers,
             discoverable: Some(self.discoverable),
+            icon: self
+                .icon_url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .map(|url| crate::apub::protocol::actor::Image {
+                    kind: "Image".into(),
+                    url,
+                    media_type: None,
+                }),
             attributed_to: community
                 .as_ref()
                 .map(|_| data.urls.community_moderators(&self.username)),
@@ -123,6 +132,7 @@ impl traits::Object for Actor {
 
     /// Stores (or refreshes) a remote actor. Its summary is sanitized HTML.
     async fn from_json(json: ActorObject, data: &Data<Context>) -> Result<Actor> {
+        let icon = json.icon.as_ref().map(|i| i.url.to_string());
         let fetched = Actor {
             id: crate::db::new_id(),
             domain: domain_of(&json.id),
@@ -150,6 +160,7 @@ impl traits::Object for Actor {
             updated: json.updated.map(|t| t.naive_utc()),
             last_fetched_at: Some(now()),
             hide_network: false,
+            icon_url: icon,
         };
         // Not one transaction: two inbox requests may fetch the same new
         // actor at once, and the loser of the insert must be able to read

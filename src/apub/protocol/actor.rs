@@ -36,6 +36,9 @@ pub struct ActorObject {
     pub manually_approves_followers: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discoverable: Option<bool>,
+    /// Avatar or community icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Image>,
     /// Groups (FEP-1b12): the collection of moderators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<Url>,
@@ -65,4 +68,15 @@ pub struct Endpoints {
 pub struct Source {
     pub content: String,
     pub media_type: String,
+}
+
+/// An image by URL (`icon`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
 }
