@@ -12,5 +12,6 @@ mod cli;
 mod delivery;
 mod discovery;
 mod following;
+mod foreign_peer;
 mod inbox;
 mod narrations;

@@ -50,6 +50,7 @@ import {
   Hashtag,
   Like,
   MemoryKvStore,
+  Object as ASObject,
   Mention,
   Note,
   Person,
@@ -90,6 +91,10 @@ globalThis.fetch = function fetchLocalhostOverHttp(input, init) {
       url.protocol = "http:";
       input = url;
     }
+  }
+  if (process.env.PEER_LOG === "debug" && input instanceof Request) {
+    const copy = input.clone();
+    copy.text().then((body) => console.error(`peer: ${copy.method} ${copy.url}\n${[...copy.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${body}`));
   }
   return systemFetch(input, init);
 };
@@ -406,14 +411,20 @@ const control = {
   async fetch({ url, signed }) {
     const ctx = context();
     const loader = signed
-      ? ctx.getDocumentLoader({ identifier: CAROL })
+      ? await ctx.getDocumentLoader({ identifier: CAROL })
       : documentLoader;
+    let document;
     try {
-      const object = await ctx.lookupObject(url, { documentLoader: loader });
-      return { ok: object != null, object: await describeObject(object) };
+      ({ document } = await loader(url));
     } catch (error) {
+      // Fedify's FetchError names the HTTP status.
       return { ok: false, error: String(error) };
     }
+    const object = await ASObject.fromJsonLd(document, {
+      documentLoader,
+      contextLoader: documentLoader,
+    });
+    return { ok: true, object: await describeObject(object) };
   },
 };
 
