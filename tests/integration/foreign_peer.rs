@@ -63,11 +63,11 @@ fn source_dir() -> PathBuf {
 /// Checks node and npm, then installs the peer into `target/peer` unless the
 /// same lockfile was installed there already. Once per process; a file lock
 /// keeps concurrent test processes (nextest) from installing at once.
-fn installed_peer() -> &'static Path {
+fn installed_peer() -> Result<&'static Path, &'static str> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match DIR.get_or_init(install) {
-        Ok(dir) => dir,
-        Err(e) => panic!("{e}"),
+        Ok(dir) => Ok(dir),
+        Err(e) => Err(e),
     }
 }
 
@@ -150,7 +150,10 @@ struct Peer {
 
 impl Peer {
     async fn start(label: &str) -> Peer {
-        let dir = tokio::task::spawn_blocking(installed_peer).await.unwrap();
+        let dir = tokio::task::spawn_blocking(installed_peer)
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"));
         tokio::task::spawn_blocking({
             let dir = dir.to_path_buf();
             let label = label.to_string();
