@@ -14,6 +14,7 @@ mod communities;
 mod delivery;
 mod discovery;
 mod following;
+mod foreign_peer;
 mod inbox;
 mod narrations;
 mod signed_fetch;

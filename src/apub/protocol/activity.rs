@@ -19,8 +19,26 @@ pub struct Follow {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: FollowType,
+    #[serde(deserialize_with = "actor_id")]
     pub actor: ObjectId<Actor>,
+    #[serde(deserialize_with = "actor_id")]
     pub object: ObjectId<Actor>,
+}
+
+/// An actor named by its id, or embedded (of which only `id` is read; the
+/// actor is then dereferenced from its origin as usual). ActivityStreams
+/// allows both, and Fedify-based servers answer a Follow with an Accept whose
+/// Follow embeds the actor they dereferenced.
+fn actor_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ObjectId<Actor>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IdOrObject {
+        Id(Url),
+        Object { id: Url },
+    }
+    Ok(match IdOrObject::deserialize(d)? {
+        IdOrObject::Id(id) | IdOrObject::Object { id } => id.into(),
+    })
 }
 
 /// The object of an `Accept` or `Reject`: the Follow itself, or (as some
@@ -195,4 +213,45 @@ pub struct Announce {
     pub cc: Vec<Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_embedding_a_follow_with_an_embedded_actor_parses() {
+        // As Fedify sends it when the Follow's actor was dereferenced.
+        let accept: Accept = serde_json::from_value(serde_json::json!({
+            "id": "https://peer.example/activities/1",
+            "type": "Accept",
+            "actor": "https://peer.example/users/carol",
+            "object": {
+                "id": "https://acme.example/activities/2",
+                "type": "Follow",
+                "actor": {
+                    "id": "https://acme.example/users/ana",
+                    "type": "Person",
+                    "inbox": "https://acme.example/users/ana/inbox"
+                },
+                "object": "https://peer.example/users/carol"
+            }
+        }))
+        .unwrap();
+        let FollowRef::Embedded(follow) = accept.object else {
+            panic!("the Follow was not read as embedded");
+        };
+        assert_eq!(follow.id.as_str(), "https://acme.example/activities/2");
+        assert_eq!(
+            follow.actor.inner().as_str(),
+            "https://acme.example/users/ana"
+        );
+        assert_eq!(
+            follow.object.inner().as_str(),
+            "https://peer.example/users/carol"
+        );
+        // Sent back out, the actor is an id again.
+        let json = serde_json::to_value(&follow).unwrap();
+        assert_eq!(json["actor"], "https://acme.example/users/ana");
+    }
 }
