@@ -10,6 +10,7 @@ mod harness;
 mod actors;
 mod cli;
 mod delivery;
+mod delivery_scale;
 mod discovery;
 mod following;
 mod inbox;
