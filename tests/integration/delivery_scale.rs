@@ -423,6 +423,7 @@ async fn two_processes_share_the_queue() {
     assert!(twice.is_empty(), "sent more than once: {twice:?}");
     assert_eq!(receiver.posts(), expected as u64);
     let (a, b) = (sent_by(port_a).await, sent_by(port_b).await);
+    println!("two_processes_share_the_queue: {a} + {b} deliveries");
     assert_eq!(a + b, expected as u64);
     assert!(
         a > 0 && b > 0,
