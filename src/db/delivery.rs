@@ -17,6 +17,7 @@ use super::{
 };
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use std::collections::{HashMap, HashSet};
 
 /// State of one delivery row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,6 +390,149 @@ pub fn claim_host(
             mark(conn, ids)
         }
     }
+}
+
+/// Claims up to `max` due rows at once, the longest-waiting first, giving
+/// each host at most `room(host)` of them, until `lease_until`, tagged with
+/// `token`; returns how many were claimed.
+///
+/// The common case costs two statements: the oldest `4 × max` due rows are
+/// read in `next_attempt_at` order (the `deliveries_due` index), the per-host
+/// limits are applied here, and the chosen rows are marked with one
+/// `UPDATE`. Only when that window is full of rows of hosts that have no
+/// room left (one big host's backlog in front of everyone else's) does it
+/// also look further, host by host ([`due_hosts`]), so a backlog never
+/// starves other hosts. Safe on both backends for the reasons in the module
+/// documentation: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a re-checking
+/// `UPDATE` on SQLite.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    token: &str,
+    max: usize,
+    room: &dyn Fn(&str) -> usize,
+) -> QueryResult<usize> {
+    if max == 0 {
+        return Ok(0);
+    }
+    let window = i64::try_from(max.saturating_mul(4).max(64)).unwrap_or(i64::MAX);
+    macro_rules! due {
+        () => {
+            deliveries::table
+                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+                .filter(deliveries::next_attempt_at.le(now))
+                .filter(
+                    deliveries::claimed_until
+                        .is_null()
+                        .or(deliveries::claimed_until.lt(now)),
+                )
+                .filter(deliveries::host.ne_all(unreachable_hosts_query()))
+                .order(deliveries::next_attempt_at.asc())
+                .select((deliveries::id, deliveries::host))
+        };
+    }
+    macro_rules! due_on_host {
+        ($host:expr) => {
+            deliveries::table
+                .filter(deliveries::host.eq($host))
+                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+                .filter(deliveries::next_attempt_at.le(now))
+                .filter(
+                    deliveries::claimed_until
+                        .is_null()
+                        .or(deliveries::claimed_until.lt(now)),
+                )
+                .order(deliveries::next_attempt_at.asc())
+                .select(deliveries::id)
+        };
+    }
+    let claim = |conn: &mut DbConn| -> QueryResult<usize> {
+        let candidates: Vec<(String, String)> = match conn {
+            DbConn::Postgresql(pg) => due!().limit(window).for_update().skip_locked().load(pg)?,
+            DbConn::Sqlite(sqlite) => due!().limit(window).load(sqlite)?,
+        };
+        let window_full = candidates.len() as i64 == window;
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        let mut chosen: Vec<String> = Vec::new();
+        for (id, host) in candidates {
+            if chosen.len() == max {
+                break;
+            }
+            let room = room(&host);
+            let n = taken.entry(host).or_default();
+            if *n < room {
+                *n += 1;
+                chosen.push(id);
+            }
+        }
+        if chosen.len() < max && window_full {
+            // Every row in the window belongs to hosts without room: look
+            // past them, host by host.
+            let seen: HashSet<String> = chosen.iter().cloned().collect();
+            for host in due_hosts(conn, now, FALLBACK_HOSTS)? {
+                let have = taken.get(&host).copied().unwrap_or(0);
+                let want = room(&host)
+                    .saturating_sub(have)
+                    .min(max.saturating_sub(chosen.len()));
+                if want == 0 {
+                    continue;
+                }
+                let limit = i64::try_from(want + have).unwrap_or(i64::MAX);
+                let ids: Vec<String> = match conn {
+                    DbConn::Postgresql(pg) => due_on_host!(&host)
+                        .limit(limit)
+                        .for_update()
+                        .skip_locked()
+                        .load(pg)?,
+                    DbConn::Sqlite(sqlite) => due_on_host!(&host).limit(limit).load(sqlite)?,
+                };
+                chosen.extend(ids.into_iter().filter(|id| !seen.contains(id)).take(want));
+                if chosen.len() >= max {
+                    break;
+                }
+            }
+        }
+        mark_claimed(conn, chosen, now, lease_until, token)
+    };
+    match conn {
+        DbConn::Postgresql(_) => conn.transaction(claim),
+        DbConn::Sqlite(_) => claim(conn),
+    }
+}
+
+/// Hosts the fallback of [`claim_due`] looks at, the longest-waiting first.
+const FALLBACK_HOSTS: i64 = 256;
+
+/// Tags `ids` with `token` and a lease, skipping any row another claimer
+/// took in the meantime (the `UPDATE` re-checks; it is atomic).
+fn mark_claimed(
+    conn: &mut DbConn,
+    ids: Vec<String>,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    token: &str,
+) -> QueryResult<usize> {
+    let mut marked = 0;
+    // Bounded statement size on both backends.
+    for chunk in ids.chunks(500) {
+        marked += diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+                .filter(
+                    deliveries::claimed_until
+                        .is_null()
+                        .or(deliveries::claimed_until.lt(now)),
+                ),
+        )
+        .set((
+            deliveries::claim_token.eq(Some(token)),
+            deliveries::claimed_until.eq(Some(lease_until)),
+        ))
+        .execute(conn)?;
+    }
+    Ok(marked)
 }
 
 /// The rows claimed with `token`, with their activity and sender key.

@@ -64,6 +64,8 @@ pub struct Metrics {
     rejected: AtomicU64,
     expired: AtomicU64,
     retried: AtomicU64,
+    /// Time spent computing RSA signatures (and digests), in microseconds.
+    signing_micros: AtomicU64,
     latency: [Histogram; 4],
 }
 
@@ -99,6 +101,18 @@ impl Metrics {
 
     pub fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Adds the time one request spent being signed (digest and RSA).
+    pub fn observe_signing(&self, elapsed: Duration) {
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.signing_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Total time spent signing, summed over every attempt (CPU time on
+    /// blocking threads, so it can exceed wall-clock time).
+    pub fn signing_time(&self) -> Duration {
+        Duration::from_micros(self.signing_micros.load(Ordering::Relaxed))
     }
 
     /// Renders everything in the Prometheus text format.
@@ -152,6 +166,13 @@ impl Metrics {
             "Attempts that failed and were scheduled again.",
             &[(String::new(), load(&self.retried))],
         );
+        let signing = self.signing_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        metric(
+            "outloud_delivery_signing_seconds_total",
+            "counter",
+            "Time spent computing digests and RSA signatures for deliveries.",
+            &[(String::new(), signing.to_string())],
+        );
         let mut lines = Vec::new();
         for outcome in Outcome::ALL {
             let h = &self.latency[outcome.index()];
@@ -191,6 +212,7 @@ mod tests {
         m.observe(Outcome::Delivered, Duration::from_millis(300));
         m.observe(Outcome::Retry, Duration::from_secs(11));
         m.observe(Outcome::Rejected, Duration::from_millis(1));
+        m.observe_signing(Duration::from_millis(1500));
         let text = m.render(Gauges {
             queued: 3,
             parked: 1,
@@ -204,6 +226,7 @@ mod tests {
             "outloud_deliveries_failed_total{reason=\"rejected\"} 1",
             "outloud_deliveries_failed_total{reason=\"expired\"} 0",
             "outloud_deliveries_retried_total 1",
+            "outloud_delivery_signing_seconds_total 1.5",
             "outloud_delivery_duration_seconds_bucket{outcome=\"delivered\",le=\"0.025\"} 1",
             "outloud_delivery_duration_seconds_bucket{outcome=\"delivered\",le=\"0.5\"} 2",
             "outloud_delivery_duration_seconds_bucket{outcome=\"retry\",le=\"10\"} 0",

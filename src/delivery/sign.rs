@@ -18,7 +18,14 @@ use openssl::{
     sign::{Signer, Verifier},
 };
 use reqwest_middleware::ClientWithMiddleware;
-use std::{collections::BTreeMap, sync::LazyLock, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, LazyLock,
+    },
+    time::{Duration, Instant},
+};
 use url::Url;
 
 /// How long a signature stays valid for receivers that check `Date`
@@ -89,6 +96,24 @@ pub async fn signed_post(
     body: String,
     timeout: Duration,
 ) -> Result<reqwest::Request, SendError> {
+    signed_post_timed(client, inbox, key_id, key, body, timeout)
+        .await
+        .map(|(request, _)| request)
+}
+
+/// [`signed_post`], also returning how long the RSA signature itself took
+/// (measured on the blocking thread that computes it, so time spent waiting
+/// for that thread is not counted).
+pub async fn signed_post_timed(
+    client: &ClientWithMiddleware,
+    inbox: &Url,
+    key_id: String,
+    key: PKey<Private>,
+    body: String,
+    timeout: Duration,
+) -> Result<(reqwest::Request, Duration), SendError> {
+    let signing_micros = Arc::new(AtomicU64::new(0));
+    let recorder = signing_micros.clone();
     let mut request = client
         .post(inbox.as_str())
         .timeout(timeout)
@@ -98,7 +123,13 @@ pub async fn signed_post(
             key_id,
             OpensslSha256,
             body,
-            move |signing_string| sign_string(&key, signing_string),
+            move |signing_string| {
+                let started = Instant::now();
+                let signature = sign_string(&key, signing_string);
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                recorder.store(micros, Ordering::Relaxed);
+                signature
+            },
         )
         .await?;
     // The library always writes `algorithm="hs2019"`. The signature is
@@ -114,7 +145,8 @@ pub async fn signed_post(
             request.headers_mut().insert("signature", rewritten);
         }
     }
-    Ok(request)
+    let signing = Duration::from_micros(signing_micros.load(Ordering::Relaxed));
+    Ok((request, signing))
 }
 
 /// The parameters of a `Signature` header.

@@ -317,3 +317,106 @@ fn concurrent_claims_are_disjoint() {
         assert_eq!(total, 200);
     });
 }
+
+/// One claim takes the oldest due rows, at most `room(host)` per host, and
+/// looks past a big host's backlog so other hosts are not starved.
+#[test]
+fn batch_claims_respect_per_host_room_and_look_past_backlogs() {
+    for_each_backend("batch_claims", |db| {
+        let (mut conn, alice) = setup(db);
+        // 100 rows for h0, queued first; then 2 rows each for h1..h3.
+        let (id, json) = activity(8);
+        let big = (0..100)
+            .map(|i| inbox(&format!("http://h0.localhost:9/u/{i}/inbox"), None))
+            .collect();
+        enqueue(&mut conn, &alice.id, &id, &json, big).unwrap();
+        let (id, json) = activity(9);
+        let small = (1..4)
+            .flat_map(|h| {
+                (0..2).map(move |i| inbox(&format!("http://h{h}.localhost:9/u/{i}/inbox"), None))
+            })
+            .collect();
+        enqueue(&mut conn, &alice.id, &id, &json, small).unwrap();
+        let now = db::now() + TimeDelta::seconds(1);
+        let room = |_: &str| PER_HOST_CONCURRENCY;
+        let n = rows::claim_due(&mut conn, now, now + LEASE, "b1", 16, &room).unwrap();
+        // 4 of h0 from the window, then the fallback finds h1..h3's 6 rows.
+        assert_eq!(n, 10);
+        let claimed = rows::claimed(&mut conn, "b1").unwrap();
+        let mut per_host: std::collections::BTreeMap<String, usize> = Default::default();
+        for row in &claimed {
+            *per_host.entry(row.host.clone()).or_default() += 1;
+        }
+        assert_eq!(
+            per_host.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("h0.localhost:9".to_string(), 4),
+                ("h1.localhost:9".to_string(), 2),
+                ("h2.localhost:9".to_string(), 2),
+                ("h3.localhost:9".to_string(), 2),
+            ]
+        );
+        // A host with no room gets nothing; leased rows are not taken again.
+        let no_h0 = |host: &str| {
+            if host == "h0.localhost:9" {
+                0
+            } else {
+                PER_HOST_CONCURRENCY
+            }
+        };
+        assert_eq!(
+            rows::claim_due(&mut conn, now, now + LEASE, "b2", 16, &no_h0).unwrap(),
+            0
+        );
+        assert_eq!(
+            rows::claim_due(&mut conn, now, now + LEASE, "b3", 3, &room).unwrap(),
+            3
+        );
+        assert!(rows::claimed(&mut conn, "b3")
+            .unwrap()
+            .iter()
+            .all(|r| r.host == "h0.localhost:9"));
+    });
+}
+
+/// Batch claims racing on one database never get the same row either.
+#[test]
+fn concurrent_batch_claims_are_disjoint() {
+    for_each_backend("concurrent_batch_claims", |db| {
+        let (mut conn, alice) = setup(db);
+        queue_many(&mut conn, &alice, 300, 30);
+        drop(conn);
+        let now = db::now() + TimeDelta::seconds(1);
+        let claimers: Vec<_> = (0..4)
+            .map(|w| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut conn = db.get().unwrap();
+                    let mut mine = Vec::new();
+                    loop {
+                        let token = format!("w{w}-{}", db::new_id());
+                        let room = |_: &str| 2;
+                        let got =
+                            rows::claim_due(&mut conn, now, now + LEASE, &token, 8, &room).unwrap();
+                        if got == 0 {
+                            break;
+                        }
+                        let rows = rows::claimed(&mut conn, &token).unwrap();
+                        assert_eq!(rows.len(), got);
+                        mine.extend(rows.into_iter().map(|r| r.id));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let mut all: Vec<String> = Vec::new();
+        for c in claimers {
+            all.extend(c.join().unwrap());
+        }
+        let total = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), total, "a row was claimed twice");
+        assert_eq!(total, 300);
+    });
+}

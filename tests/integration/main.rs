@@ -12,6 +12,7 @@ mod actors;
 mod cli;
 mod communities;
 mod delivery;
+mod delivery_scale;
 mod discovery;
 mod following;
 mod foreign_peer;
