@@ -19,6 +19,9 @@ use std::{
 /// Per-request timeout for federation traffic.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long an idle connection to another server is kept for reuse.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// Resolves `localhost` and `*.localhost` to 127.0.0.1 and everything else
 /// through the system resolver. Dev mode and tests only.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +60,10 @@ pub fn build(dev_mode: bool, domain: &str) -> reqwest::Result<ClientWithMiddlewa
         .redirect(reqwest::redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(REQUEST_TIMEOUT)
+        // Drop idle connections before common servers do (actix-web closes
+        // after 5 s, nginx after 75 s): reusing one the server has just
+        // closed fails a POST outright, which would cost a delivery a retry.
+        .pool_idle_timeout(IDLE_TIMEOUT)
         .user_agent(user_agent(domain));
     let builder = if dev_mode {
         builder.dns_resolver(Arc::new(LocalhostResolver))
