@@ -584,7 +584,19 @@ async fn send_reaction(
                 object: post.ap_id.0.clone(),
             };
             let id = like.id.clone();
-            outbox::send(data, actor, &id, like, vec![author.clone()]).await
+            let like_json = outbox::activity_json(&like)?;
+            // A post in a community: the community hears of the like too,
+            // and passes it on to its members.
+            let mut recipients = vec![author.clone()];
+            if let Some(group_id) = post.community_id.clone() {
+                let group = data
+                    .db
+                    .run(move |conn| Ok(Actor::by_id(conn, &group_id)?))
+                    .await?;
+                recipients.extend(group.filter(|g| !g.local));
+            }
+            outbox::send(data, actor, &id, like, recipients).await?;
+            crate::service::communities::share_change(data, post, &like_json).await
         }
         ReactionKind::Announce => {
             let actor_id = actor.id.clone();

@@ -269,13 +269,13 @@ async fn federation_policy_commands(backend: Backend) {
     assert!(stdout(&out).contains("allowed partner.example"));
 
     let out = run(&["admin", "federation", "list"]);
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let listing = stdout(&out);
     assert!(listing.contains("block\tspam.example"), "{listing}");
     assert!(listing.contains("allow\tpartner.example"), "{listing}");
 
     let out = run(&["admin", "federation", "unblock", "spam.example"]);
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(!stdout(&run(&["admin", "federation", "list"])).contains("spam.example"));
 
     assert_fails_with(

@@ -216,6 +216,24 @@ async fn members_receive_posts_and_replies(backend: Backend) {
     let at_beta = beta.stored_post(reply.ap_id.as_str()).await.unwrap();
     assert_eq!(at_beta.community_id.as_deref(), Some(group.id.as_str()));
 
+    // carol likes the question: the community hears of it too.
+    let carol = gamma.local("carol").await;
+    let question_at_gamma = gamma.stored_post(question.ap_id.as_str()).await.unwrap();
+    posts::react(
+        &gamma.data(),
+        &carol,
+        &question_at_gamma,
+        outloud::db::reaction::ReactionKind::Like,
+    )
+    .await
+    .unwrap();
+    settle(&all).await;
+    let question_at_beta = beta.stored_post(question.ap_id.as_str()).await.unwrap();
+    let (likes, _) = posts::reaction_counts(&beta.data(), &question_at_beta)
+        .await
+        .unwrap();
+    assert_eq!(likes, 1);
+
     // bob answers on beta: gamma, addressed by nobody, still receives it
     // through the community (gamma runs Outloud, a group-aware server).
     let question_at_beta = beta.stored_post(question.ap_id.as_str()).await.unwrap();

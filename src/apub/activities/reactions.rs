@@ -69,7 +69,18 @@ impl Activity for Like {
         else {
             return Ok(());
         };
-        record(data, ReactionKind::Like, &self.id, &self.actor, post).await
+        let raw = serde_json::to_value(&self)?;
+        record(
+            data,
+            ReactionKind::Like,
+            &self.id,
+            &self.actor,
+            post.clone(),
+        )
+        .await?;
+        // A like of a post in one of our communities is passed on to its
+        // group-aware members, as FEP-1b12 servers expect.
+        crate::service::communities::share_change(data, &post, &raw).await
     }
 }
 
