@@ -3,8 +3,8 @@
 //! members receiving one boost per top-level post.
 
 use crate::{
+    fake_server::FakeServer,
     harness::{both_backends, settle, TestInstance},
-    microblog_peer::MicroblogPeer,
 };
 use outloud::service::moderation;
 use outloud::{
@@ -26,6 +26,7 @@ both_backends!(
     members_only_communities_show_nothing_to_others,
     remote_moderation_activities_and_forgeries,
     directory_and_subscriptions,
+    joining_a_lemmy_community,
 );
 
 async fn create_rust(beta: &TestInstance, posting: Posting) {
@@ -327,12 +328,19 @@ async fn microblog_members_get_one_boost_per_top_level_post(backend: Backend) {
         .follow("alice", &format!("rust@{}", beta.domain))
         .await;
     // mo joins from a server whose NodeInfo says Mastodon.
-    let peer = MicroblogPeer::start("delta").await;
-    peer.follow(
-        &beta.url("/communities/rust"),
-        &beta.url("/communities/rust/inbox"),
-    )
-    .await;
+    let peer = FakeServer::start("delta", "mastodon").await;
+    let mo = peer.actor("/users/mo", "Person", "mo", json!({}));
+    let follow = json!({
+        "id": peer.url("/follows/1"),
+        "type": "Follow",
+        "actor": mo.id,
+        "object": beta.url("/communities/rust"),
+    });
+    assert_eq!(
+        peer.send(&mo, &beta.url("/communities/rust/inbox"), &follow)
+            .await,
+        202
+    );
     settle(&all).await;
     assert_eq!(peer.received("Accept").len(), 1);
 
@@ -931,4 +939,92 @@ async fn directory_and_subscriptions(backend: Backend) {
     // NodeInfo counts local communities.
     let info: Value = beta.get("/nodeinfo/2.1").await.json().await.unwrap();
     assert_eq!(info["metadata"]["communities"], 2);
+}
+
+/// A community on a server that says it runs Lemmy: alice joins it from
+/// alpha, and what it shares (an Announce wrapping a Create of a Page, as
+/// Lemmy sends it) reaches her, fetched from its origin.
+async fn joining_a_lemmy_community(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    let lemmy = FakeServer::start("lemmy", "lemmy").await;
+    let group = lemmy.actor(
+        "/c/rust",
+        "Group",
+        "rust",
+        json!({"name": "Rust", "summary": "<p>Lemmy's Rust community</p>"}),
+    );
+    let author = lemmy.actor("/u/ferris", "Person", "ferris", json!({}));
+    // Lemmy's WebFinger answers for the community.
+    lemmy.put(
+        "/.well-known/webfinger",
+        json!({
+            "subject": format!("acct:rust@{}", lemmy.domain),
+            "links": [{"rel": "self", "type": "application/activity+json", "href": group.id}],
+        }),
+    );
+
+    // alice joins by following; Lemmy accepts.
+    alpha.follow("alice", &group.id).await;
+    alpha.drain_deliveries().await;
+    let follows = lemmy.received("Follow");
+    assert_eq!(follows.len(), 1);
+    assert_eq!(follows[0]["object"], group.id.as_str());
+    let accept = json!({
+        "id": lemmy.url("/activities/accept/1"),
+        "type": "Accept",
+        "actor": group.id,
+        "object": follows[0],
+    });
+    assert_eq!(lemmy.send(&group, &alpha.url("/inbox"), &accept).await, 202);
+    let alice = alpha.local("alice").await;
+    let joined = communities::subscriptions(&alpha.context.db, &alice)
+        .await
+        .unwrap();
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].ap_id.as_str(), group.id);
+
+    // Lemmy shares a post: Announce(Create(Page)) from the community.
+    let page = json!({
+        "id": lemmy.url("/post/1"),
+        "type": "Page",
+        "attributedTo": author.id,
+        "to": [group.id, "https://www.w3.org/ns/activitystreams#Public"],
+        "audience": group.id,
+        "name": "Async traits are stable",
+        "content": "<p>Finally.</p>",
+        "published": "2026-11-29T08:00:00Z",
+    });
+    lemmy.put("/post/1", page.clone());
+    let announce = json!({
+        "id": lemmy.url("/activities/announce/1"),
+        "type": "Announce",
+        "actor": group.id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{}/followers", group.id)],
+        "object": {
+            "id": lemmy.url("/activities/create/1"),
+            "type": "Create",
+            "actor": author.id,
+            "to": [group.id, "https://www.w3.org/ns/activitystreams#Public"],
+            "object": page,
+        },
+    });
+    assert_eq!(
+        lemmy.send(&group, &alpha.url("/inbox"), &announce).await,
+        202
+    );
+    let stored = alpha.stored_post(&lemmy.url("/post/1")).await.unwrap();
+    assert_eq!(stored.kind(), outloud::db::post::PostKind::Page);
+    assert_eq!(stored.title.as_deref(), Some("Async traits are stable"));
+    let group_here = alpha.resolve(&group.id).await;
+    assert_eq!(stored.community_id.as_deref(), Some(group_here.id.as_str()));
+    assert!(posts::can_see(&alpha.data(), Some(&alice), &stored)
+        .await
+        .unwrap());
+
+    // Leaving is Undo(Follow).
+    alpha.unfollow("alice", &group.id).await;
+    alpha.drain_deliveries().await;
+    assert_eq!(lemmy.received("Undo").len(), 1);
 }

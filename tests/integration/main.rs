@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fake_server;
 mod harness;
-mod microblog_peer;
 
 mod actors;
 mod cli;
