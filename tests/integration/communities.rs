@@ -200,12 +200,10 @@ async fn members_receive_posts_and_replies(backend: Backend) {
 
     // carol replies; the reply stays in the community and reaches alice.
     let reply = gamma
-        .publish(
+        .reply(
             "carol",
-            NewPost {
-                in_reply_to: Some(question.ap_id.0.clone()),
-                ..NewPost::note("With tokio::test and a paused clock.")
-            },
+            &question.ap_id.0,
+            "With tokio::test and a paused clock.",
         )
         .await;
     settle(&all).await;
@@ -239,12 +237,10 @@ async fn members_receive_posts_and_replies(backend: Backend) {
     // through the community (gamma runs Outloud, a group-aware server).
     let question_at_beta = beta.stored_post(question.ap_id.as_str()).await.unwrap();
     let answer = beta
-        .publish(
+        .reply(
             "bob",
-            NewPost {
-                in_reply_to: Some(question_at_beta.ap_id.0.clone()),
-                ..NewPost::note("Same here, plus proptest.")
-            },
+            &question_at_beta.ap_id.0,
+            "Same here, plus proptest.",
         )
         .await;
     settle(&all).await;
@@ -376,12 +372,10 @@ async fn microblog_members_get_one_boost_per_top_level_post(backend: Backend) {
     // A reply in the community reaches alpha (group-aware), not mo.
     let first_at_beta = beta.stored_post(first.ap_id.as_str()).await.unwrap();
     let reply = beta
-        .publish(
+        .reply(
             "bob",
-            NewPost {
-                in_reply_to: Some(first_at_beta.ap_id.0.clone()),
-                ..NewPost::note("Thanks, adding it to our notes.")
-            },
+            &first_at_beta.ap_id.0,
+            "Thanks, adding it to our notes.",
         )
         .await;
     settle(&all).await;
@@ -410,22 +404,7 @@ async fn moderation_across_instances(backend: Backend) {
     let bob = beta.create_user("bob").await;
     gamma.create_user("carol").await;
     gamma.create_user("dave").await;
-    communities::create(
-        &beta.context.db,
-        &beta.context.urls,
-        NewCommunity {
-            name: "rust",
-            owner: &bob,
-            display_name: None,
-            summary: None,
-            approval: true,
-            members_only: false,
-            posting: Posting::Members,
-            icon: None,
-        },
-    )
-    .await
-    .unwrap();
+    create_community(&beta, "rust", &bob, true, false, Posting::Members).await;
     let group = beta.local("rust").await;
     let rust = format!("rust@{}", beta.domain);
 
@@ -606,22 +585,7 @@ async fn mass_mentions_are_refused(backend: Backend) {
     let mut names = Vec::new();
     for i in 0..6 {
         let name = format!("topic{i}");
-        communities::create(
-            &beta.context.db,
-            &beta.context.urls,
-            NewCommunity {
-                name: &name,
-                owner: &bob,
-                display_name: None,
-                summary: None,
-                approval: false,
-                members_only: false,
-                posting: Posting::Anyone,
-                icon: None,
-            },
-        )
-        .await
-        .unwrap();
+        create_community(&beta, &name, &bob, false, false, Posting::Anyone).await;
         names.push(beta.url(&format!("/communities/{name}")));
     }
     let create = |id: &str, to: &[String]| {
@@ -663,22 +627,7 @@ async fn members_only_communities_show_nothing_to_others(backend: Backend) {
     alpha.create_user("carol").await;
     let bob = beta.create_user("bob").await;
     let dave = gamma.create_user("dave").await;
-    communities::create(
-        &beta.context.db,
-        &beta.context.urls,
-        NewCommunity {
-            name: "inner",
-            owner: &bob,
-            display_name: None,
-            summary: None,
-            approval: false,
-            members_only: true,
-            posting: Posting::Members,
-            icon: None,
-        },
-    )
-    .await
-    .unwrap();
+    create_community(&beta, "inner", &bob, false, true, Posting::Members).await;
     let group = beta.local("inner").await;
     let doc: Value = beta
         .get_ap("/communities/inner")
@@ -885,22 +834,7 @@ async fn remote_moderation_activities_and_forgeries(backend: Backend) {
 async fn directory_and_subscriptions(backend: Backend) {
     let (alpha, beta, _gamma) = community_with_members(backend).await;
     let bob = beta.local("bob").await;
-    communities::create(
-        &beta.context.db,
-        &beta.context.urls,
-        NewCommunity {
-            name: "secret",
-            owner: &bob,
-            display_name: None,
-            summary: None,
-            approval: false,
-            members_only: true,
-            posting: Posting::Members,
-            icon: None,
-        },
-    )
-    .await
-    .unwrap();
+    create_community(&beta, "secret", &bob, false, true, Posting::Members).await;
     let listed = communities::directory(&beta.context.db, None)
         .await
         .unwrap();
@@ -1027,4 +961,32 @@ async fn joining_a_lemmy_community(backend: Backend) {
     alpha.unfollow("alice", &group.id).await;
     alpha.drain_deliveries().await;
     assert_eq!(lemmy.received("Undo").len(), 1);
+}
+
+/// `owner` creates a community on `instance`; no display name, summary or
+/// icon.
+async fn create_community(
+    instance: &TestInstance,
+    name: &str,
+    owner: &outloud::db::actor::Actor,
+    approval: bool,
+    members_only: bool,
+    posting: Posting,
+) {
+    communities::create(
+        &instance.context.db,
+        &instance.context.urls,
+        NewCommunity {
+            name,
+            owner,
+            display_name: None,
+            summary: None,
+            approval,
+            members_only,
+            posting,
+            icon: None,
+        },
+    )
+    .await
+    .unwrap();
 }

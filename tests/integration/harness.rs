@@ -292,6 +292,18 @@ impl TestInstance {
             .unwrap()
     }
 
+    /// Local person `name` answers the post `parent` (an ActivityPub id).
+    pub async fn reply(&self, name: &str, parent: &url::Url, text: &str) -> Post {
+        self.publish(
+            name,
+            NewPost {
+                in_reply_to: Some(parent.clone()),
+                ..NewPost::note(text)
+            },
+        )
+        .await
+    }
+
     /// A post as stored on this instance, by its ActivityPub id.
     pub async fn stored_post(&self, ap_id: &str) -> Option<Post> {
         let url = url::Url::parse(ap_id).unwrap();

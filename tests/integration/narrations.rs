@@ -216,12 +216,10 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
 
     // alice replies from alpha; the reply reaches bob (its parent's author).
     let reply = alpha
-        .publish(
+        .reply(
             "alice",
-            NewPost {
-                in_reply_to: Some(root.ap_id.0.clone()),
-                ..NewPost::note("We quarantine them and fix within a week.")
-            },
+            &root.ap_id.0,
+            "We quarantine them and fix within a week.",
         )
         .await;
     let at_beta = settled(&[&alpha, &beta], || async {
@@ -235,13 +233,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
 
     // bob answers the reply: same thread on both sides.
     let answer = beta
-        .publish(
-            "bob",
-            NewPost {
-                in_reply_to: Some(reply.ap_id.0.clone()),
-                ..NewPost::note("A week is generous!")
-            },
-        )
+        .reply("bob", &reply.ap_id.0, "A week is generous!")
         .await;
     assert_eq!(answer.thread.as_deref(), Some(root.ap_id.as_str()));
     let at_alpha = settled(&[&alpha, &beta], || async {
