@@ -107,13 +107,7 @@ impl Activity for Follow {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, data: &Data<Context>) -> Result<()> {
         if !self.object.is_local(data) {
@@ -230,13 +224,7 @@ impl Activity for Accept {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
         Ok(())
@@ -257,13 +245,7 @@ impl Activity for Reject {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
         Ok(())
@@ -285,13 +267,7 @@ impl Activity for Undo {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
         Ok(())

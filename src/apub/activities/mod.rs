@@ -1,6 +1,20 @@
 //! Inbound activities: one file per family, and [`InboxActivity`], the one
 //! enum of everything an inbox accepts.
 
+/// The `id` and `actor` accessors of the `Activity` trait, the same for
+/// every activity struct here (fields `id: Url`, `actor: ObjectId<_>`).
+macro_rules! activity_ids {
+    () => {
+        fn id(&self) -> &url::Url {
+            &self.id
+        }
+
+        fn actor(&self) -> &url::Url {
+            self.actor.inner()
+        }
+    };
+}
+
 pub mod following;
 pub mod moderation;
 pub mod posts;

@@ -58,13 +58,7 @@ impl Activity for ModerationActivity {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
         Ok(())

@@ -35,13 +35,7 @@ impl Activity for Create {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, data: &Data<Context>) -> Result<()> {
         check_authorship(&self.object, self.actor.inner())?;
@@ -106,13 +100,7 @@ impl Activity for Update {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, data: &Data<Context>) -> Result<()> {
         match updated_object(&self.object)? {
@@ -151,13 +139,7 @@ impl Activity for Delete {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     /// Who may delete what is decided on receipt: the author, or a
     /// moderator of the community the post was shared in (who may live on

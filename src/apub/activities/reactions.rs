@@ -47,13 +47,7 @@ impl Activity for Like {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
         Ok(())
@@ -89,13 +83,7 @@ impl Activity for Announce {
     type DataType = Context;
     type Error = Error;
 
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
+    activity_ids!();
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
         Ok(())
