@@ -10,23 +10,16 @@
 //! again once, in case it rotated its key.
 
 use crate::{
-    apub::{activities::InboxActivity, Data},
+    apub::{activities::InboxActivity, signatures, Data},
     context::Context,
     db::{actor::Actor, domain_policy, received_activity},
     error::{Error, ErrorKind, Result},
 };
-use activitypub_federation::{
-    actix_web::inbox::{receive_activity_with_hook, ReceiveActivityHook},
-    fetch::object_id::ObjectId,
-};
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, TimeDelta, Utc};
+use activitypub_federation::actix_web::inbox::{receive_activity_with_hook, ReceiveActivityHook};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing::Instrument;
 use url::Url;
-
-/// How far a request's `Date` may be from our clock.
-pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::hours(12);
 
 /// The part of an activity read before anything is verified.
 #[derive(Deserialize)]
@@ -83,7 +76,7 @@ async fn handle(
             "this instance does not federate with your server",
         ));
     }
-    check_date(&req)?;
+    signatures::check_date(&req)?;
 
     let outcome = verify_and_handle(&req, &body, data).await;
     let outcome = match outcome {
@@ -155,28 +148,8 @@ impl ReceiveActivityHook<InboxActivity, Actor, Context> for Dedupe {
     }
 }
 
-/// The `Date` header must be present and within [`MAX_CLOCK_SKEW`]: a
-/// replayed old request is refused even with a valid signature.
-fn check_date(req: &HttpRequest) -> Result<()> {
-    let value = req
-        .headers()
-        .get(header::DATE)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Error::unauthorized("missing Date header"))?;
-    let date = DateTime::parse_from_rfc2822(value)
-        .map_err(|_| Error::unauthorized("unreadable Date header"))?
-        .with_timezone(&Utc);
-    let skew = (Utc::now() - date).abs();
-    if skew > MAX_CLOCK_SKEW {
-        return Err(Error::unauthorized("Date header too far from now"));
-    }
-    Ok(())
-}
-
-/// Fetches a remote actor again when its stored key may be outdated; `true`
-/// when a fresh copy was stored and the request is worth retrying. Only
-/// actors fetched more than a minute ago, so a bad signature cannot make us
-/// fetch on every request.
+/// `true` when the actor's stored key was outdated and a fresh copy is now
+/// stored, so the request is worth verifying again.
 async fn refresh_stale_key(data: &Data<Context>, actor: &Url) -> bool {
     let id = actor.clone();
     let known = data
@@ -185,21 +158,10 @@ async fn refresh_stale_key(data: &Data<Context>, actor: &Url) -> bool {
         .await
         .ok()
         .flatten();
-    let Some(known) = known.filter(|a| !a.local) else {
-        return false;
-    };
-    let fresh_enough = known
-        .last_fetched_at
-        .is_some_and(|t| Utc::now().naive_utc() - t < TimeDelta::minutes(1));
-    if fresh_enough {
-        return false;
-    }
-    let object: ObjectId<Actor> = actor.clone().into();
-    match object.dereference_forced(data).await {
-        Ok(fresh) => fresh.public_key_pem != known.public_key_pem,
-        Err(e) => {
-            tracing::debug!(error = %e, "could not refresh actor after a failed signature");
-            false
-        }
+    match known {
+        Some(known) => signatures::refetch_if_key_may_have_rotated(data, &known)
+            .await
+            .is_some(),
+        None => false,
     }
 }

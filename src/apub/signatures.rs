@@ -8,7 +8,7 @@
 //! in case the owner rotated it).
 
 use crate::{
-    apub::{inbox::MAX_CLOCK_SKEW, Data},
+    apub::Data,
     context::Context,
     db::actor::Actor,
     delivery::sign::{parse_signature_header, SignatureHeader},
@@ -19,6 +19,9 @@ use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use openssl::{hash::MessageDigest, pkey::PKey, sign::Verifier};
 use url::Url;
+
+/// How far a request's `Date` may be from our clock.
+pub const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::hours(12);
 
 /// The actor whose valid signature a request carries.
 ///
@@ -52,25 +55,18 @@ pub async fn verify_request(req: &HttpRequest, data: &Data<Context>) -> Result<A
     if verifies(&actor.public_key_pem, &signing_string, &parsed.signature) {
         return Ok(actor);
     }
-    // The owner may have rotated its key since we stored it; look again,
-    // but at most once a minute per actor, so bad signatures cannot make us
-    // fetch on every request.
-    let stale = actor
-        .last_fetched_at
-        .is_none_or(|t| Utc::now().naive_utc() - t > chrono::TimeDelta::minutes(1));
-    if !actor.local && stale {
-        if let Ok(fresh) = owner.dereference_forced(data).await {
-            if fresh.public_key_pem != actor.public_key_pem
-                && verifies(&fresh.public_key_pem, &signing_string, &parsed.signature)
-            {
-                return Ok(fresh);
-            }
+    // The owner may have rotated its key since we stored it.
+    if let Some(fresh) = refetch_if_key_may_have_rotated(data, &actor).await {
+        if verifies(&fresh.public_key_pem, &signing_string, &parsed.signature) {
+            return Ok(fresh);
         }
     }
     Err(Error::unauthorized("signature does not verify"))
 }
 
-fn check_date(req: &HttpRequest) -> Result<()> {
+/// The `Date` header must be present and within [`MAX_CLOCK_SKEW`] of our
+/// clock: a replayed old request is refused even with a valid signature.
+pub fn check_date(req: &HttpRequest) -> Result<()> {
     let value = req
         .headers()
         .get("date")
@@ -83,6 +79,28 @@ fn check_date(req: &HttpRequest) -> Result<()> {
         return Err(Error::unauthorized("Date header too far from now"));
     }
     Ok(())
+}
+
+/// When a signature fails against a remote actor's stored key, the actor
+/// may have rotated it: fetches the actor again and returns the fresh copy
+/// if its key changed. At most once a minute per actor, so bad signatures
+/// cannot make us fetch on every request.
+pub async fn refetch_if_key_may_have_rotated(data: &Data<Context>, known: &Actor) -> Option<Actor> {
+    let stale = known
+        .last_fetched_at
+        .is_none_or(|t| Utc::now().naive_utc() - t > chrono::TimeDelta::minutes(1));
+    if known.local || !stale {
+        return None;
+    }
+    let id: ObjectId<Actor> = known.ap_id.0.clone().into();
+    match id.dereference_forced(data).await {
+        Ok(fresh) if fresh.public_key_pem != known.public_key_pem => Some(fresh),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not refresh an actor after a failed signature");
+            None
+        }
+    }
 }
 
 /// The string the signer signed, rebuilt from the request.

@@ -235,7 +235,6 @@ async fn members_receive_posts_and_replies(backend: Backend) {
 
     // bob answers on beta: gamma, addressed by nobody, still receives it
     // through the community (gamma runs Outloud, a group-aware server).
-    let question_at_beta = beta.stored_post(question.ap_id.as_str()).await.unwrap();
     let answer = beta
         .reply(
             "bob",
