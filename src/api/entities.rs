@@ -245,3 +245,24 @@ pub struct Conversation {
     pub accounts: Vec<Account>,
     pub last_status: Option<Status>,
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationGroup {
+    pub group_key: String,
+    pub notifications_count: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub most_recent_notification_id: String,
+    pub page_min_id: String,
+    pub page_max_id: String,
+    pub latest_page_notification_at: String,
+    pub sample_account_ids: Vec<String>,
+    pub status_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupedNotificationsResults {
+    pub accounts: Vec<Account>,
+    pub statuses: Vec<Status>,
+    pub notification_groups: Vec<NotificationGroup>,
+}

@@ -34,6 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             .wrap(from_fn(rate_limit))
+            // Some clients (Mastodon.py among them) add a trailing slash to
+            // paths such as `/api/v1/instance/`; Mastodon accepts both.
+            .wrap(actix_web::middleware::NormalizePath::trim())
             .wrap(
                 actix_cors::Cors::default()
                     .allow_any_origin()

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     apub::Data,
     context::Context,
-    db::notification::NotificationQuery,
+    db::{actor::Actor, notification::NotificationQuery, post::Post},
     error::Error,
     service::{notifications, timelines::Item},
 };
@@ -29,7 +29,7 @@ struct ListQuery {
 
 async fn entity(
     data: &Data<Context>,
-    viewer: &crate::db::actor::Actor,
+    viewer: &Actor,
     entry: notifications::Entry,
 ) -> Result<entities::Notification, Error> {
     let status = match entry.post {
@@ -37,7 +37,7 @@ async fn entity(
         None => None,
     };
     Ok(entities::Notification {
-        group_key: format!("ungrouped-{}", entry.notification.id),
+        group_key: notifications::group_key(&entry.notification, &default_grouped_types()),
         id: entry.notification.id,
         kind: entry.notification.kind,
         created_at: convert::timestamp(entry.notification.created_at),
@@ -111,6 +111,139 @@ async fn unread_count(data: Data<Context>, auth: Auth) -> Result<HttpResponse, E
     Ok(HttpResponse::Ok().json(serde_json::json!({ "count": count })))
 }
 
+fn default_grouped_types() -> Vec<String> {
+    notifications::GROUPED_TYPES
+        .iter()
+        .map(|t| t.to_string())
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct GroupedQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    #[serde(default, deserialize_with = "one_or_many")]
+    grouped_types: Vec<String>,
+}
+
+/// The grouped form of a page: groups, and the accounts and statuses
+/// they refer to, each once.
+async fn grouped_results(
+    data: &Data<Context>,
+    me: &Actor,
+    groups: Vec<notifications::Group>,
+) -> Result<entities::GroupedNotificationsResults, Error> {
+    let mut actors: Vec<Actor> = Vec::new();
+    let mut posts: Vec<Post> = Vec::new();
+    let mut out = Vec::new();
+    for group in groups {
+        let (Some(newest), Some(oldest)) = (group.entries.first(), group.entries.last()) else {
+            continue;
+        };
+        let mut sample = Vec::new();
+        for entry in &group.entries {
+            if !sample.contains(&entry.from.id) && sample.len() < 8 {
+                sample.push(entry.from.id.clone());
+            }
+            if !actors.iter().any(|a| a.id == entry.from.id) {
+                actors.push(entry.from.clone());
+            }
+        }
+        if let Some(post) = &newest.post {
+            if !posts.iter().any(|p| p.id == post.id) {
+                posts.push(post.clone());
+            }
+        }
+        out.push(entities::NotificationGroup {
+            group_key: group.key.clone(),
+            notifications_count: group.total,
+            kind: group.kind.clone(),
+            most_recent_notification_id: newest.notification.id.clone(),
+            page_min_id: oldest.notification.id.clone(),
+            page_max_id: newest.notification.id.clone(),
+            latest_page_notification_at: convert::timestamp(newest.notification.created_at),
+            sample_account_ids: sample,
+            status_id: newest.post.as_ref().map(|p| p.id.clone()),
+        });
+    }
+    Ok(entities::GroupedNotificationsResults {
+        accounts: convert::accounts(data, &actors).await?,
+        statuses: convert::posts(data, Some(me), posts).await?,
+        notification_groups: out,
+    })
+}
+
+/// `GET /api/v2/notifications`: grouped notifications (Mastodon 4.3).
+async fn list_grouped(
+    req: HttpRequest,
+    data: Data<Context>,
+    auth: Auth,
+    Query(q): Query<GroupedQuery>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("read:notifications")?;
+    let grouped_types = if q.grouped_types.is_empty() {
+        default_grouped_types()
+    } else {
+        q.grouped_types
+    };
+    let query = NotificationQuery {
+        types: q.list.types,
+        exclude_types: q.list.exclude_types,
+        from_account: q.list.account_id.filter(|a| !a.is_empty()),
+        page: q.list.page.page(40, 80),
+    };
+    let (groups, bounds) = notifications::grouped(&data, me, query, grouped_types).await?;
+    let results = grouped_results(&data, me, groups).await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = super::link_header(
+        &req,
+        &data,
+        bounds.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+    ) {
+        response.insert_header(("Link", link));
+    }
+    Ok(response.json(results))
+}
+
+/// `GET /api/v2/notifications/:group_key`
+async fn show_group(
+    data: Data<Context>,
+    auth: Auth,
+    key: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("read:notifications")?;
+    let group = notifications::group(&data, me, &key).await?;
+    Ok(HttpResponse::Ok().json(grouped_results(&data, me, vec![group]).await?))
+}
+
+/// `GET /api/v2/notifications/:group_key/accounts`
+async fn group_accounts(
+    data: Data<Context>,
+    auth: Auth,
+    key: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("read:notifications")?;
+    let group = notifications::group(&data, me, &key).await?;
+    let mut actors: Vec<Actor> = Vec::new();
+    for entry in group.entries {
+        if !actors.iter().any(|a| a.id == entry.from.id) {
+            actors.push(entry.from);
+        }
+    }
+    Ok(HttpResponse::Ok().json(convert::accounts(&data, &actors).await?))
+}
+
+/// `POST /api/v2/notifications/:group_key/dismiss`
+async fn dismiss_group(
+    data: Data<Context>,
+    auth: Auth,
+    key: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("write:notifications")?;
+    notifications::dismiss_group(&data, me, &key).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/notifications", web::get().to(list))
         .route("/api/v1/notifications/clear", web::post().to(clear))
@@ -122,5 +255,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/notifications/{id}/dismiss",
             web::post().to(dismiss),
+        )
+        .route("/api/v2/notifications", web::get().to(list_grouped))
+        .route(
+            "/api/v2/notifications/unread_count",
+            web::get().to(unread_count),
+        )
+        .route("/api/v2/notifications/{key}", web::get().to(show_group))
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            web::get().to(group_accounts),
+        )
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            web::post().to(dismiss_group),
         );
 }

@@ -243,7 +243,15 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(|conn| conn.transaction(|tx| f(tx))).await
+        self.run(|conn| match conn {
+            // SQLite: BEGIN IMMEDIATE takes the write lock up front, waiting
+            // out `busy_timeout`. A deferred transaction that reads first
+            // and writes later fails at once with "database is locked" when
+            // another connection wrote meanwhile (WAL snapshot upgrade).
+            DbConn::Sqlite(_) => immediate_transaction(conn, f),
+            DbConn::Postgresql(_) => conn.transaction(|tx| f(tx)),
+        })
+        .await
     }
 
     /// Whether the database answers a trivial query (for `/readyz`).
@@ -253,6 +261,37 @@ impl Db {
             Ok(())
         })
         .await
+    }
+}
+
+/// Runs `f` in a SQLite `BEGIN IMMEDIATE` transaction, through diesel's
+/// transaction manager so that transactions nested inside `f` become
+/// savepoints as usual.
+fn immediate_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T>
+where
+    F: FnOnce(&mut DbConn) -> Result<T>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(e)
+        }
     }
 }
 
