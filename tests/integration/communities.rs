@@ -964,7 +964,7 @@ async fn joining_a_lemmy_community(backend: Backend) {
 
 /// `owner` creates a community on `instance`; no display name, summary or
 /// icon.
-async fn create_community(
+pub async fn create_community(
     instance: &TestInstance,
     name: &str,
     owner: &outloud::db::actor::Actor,
