@@ -156,12 +156,16 @@ class Page(HTMLParser):
                 "action": attrs.get("action") or "",
                 "hidden": {},
                 "inputs": {},
+                # Named submit buttons: (name, value), e.g. approve / deny.
+                "buttons": [],
             }
         elif tag in ("input", "button") and self._form is not None and attrs.get("name"):
-            kind = (attrs.get("type") or "text").lower()
+            kind = (attrs.get("type") or ("submit" if tag == "button" else "text")).lower()
             self._form["inputs"][attrs["name"]] = kind
             if kind == "hidden":
                 self._form["hidden"][attrs["name"]] = attrs.get("value") or ""
+            elif kind == "submit":
+                self._form["buttons"].append((attrs["name"], attrs.get("value") or ""))
         elif tag == "code" and attrs.get("id"):
             self._code = attrs["id"]
             self.codes[self._code] = ""
@@ -190,6 +194,17 @@ def login_form(response, what):
     for field in ("username", "password"):
         check(field in form["inputs"], f"{what}: the form has no `{field}` input: {form}")
     return form
+
+
+def submission(form, username, password):
+    """What a browser sends when the person fills in the form and presses
+    its (first non-deny) submit button."""
+    data = {**form["hidden"], "username": username, "password": password}
+    for name, value in form["buttons"]:
+        if value.lower() not in ("deny", "cancel", "reject"):
+            data[name] = value
+            break
+    return data
 
 
 def sign_in(base, username, redirect_uri):
@@ -233,7 +248,7 @@ def sign_in(base, username, redirect_uri):
     # A wrong password shows the form again.
     wrong = http.post(
         action,
-        data={**form["hidden"], "username": username, "password": "not the password"},
+        data=submission(form, username, "not the password"),
         allow_redirects=False,
     )
     check(wrong.status_code == 401, f"a wrong password answered {wrong.status_code}, not 401")
@@ -241,7 +256,7 @@ def sign_in(base, username, redirect_uri):
 
     answer = http.post(
         action,
-        data={**form["hidden"], "username": username, "password": PASSWORD},
+        data=submission(form, username, PASSWORD),
         allow_redirects=False,
     )
     if redirect_uri == OOB:
