@@ -30,6 +30,7 @@ pub struct Config {
     pub federation: FederationConfig,
     pub delivery: DeliveryConfig,
     pub communities: CommunitiesConfig,
+    pub api: ApiConfig,
     pub log: LogConfig,
 }
 
@@ -43,6 +44,9 @@ pub struct InstanceConfig {
     pub name: String,
     pub description: String,
     pub registrations: Registrations,
+    /// Where people reach the instance's administrators (client API
+    /// `contact.email`); empty until set.
+    pub contact_email: String,
 }
 
 impl Default for InstanceConfig {
@@ -52,6 +56,7 @@ impl Default for InstanceConfig {
             name: "Outloud".into(),
             description: String::new(),
             registrations: Registrations::Closed,
+            contact_email: String::new(),
         }
     }
 }
@@ -151,6 +156,21 @@ pub struct CommunitiesConfig {
 impl Default for CommunitiesConfig {
     fn default() -> Self {
         Self { max_mentions: 5 }
+    }
+}
+
+/// `[api]`: the Mastodon client API.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Requests per 5 minutes per access token (or per IP address without
+    /// one), per server process; 0 turns the limit off. Mastodon's is 300.
+    pub rate_limit: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { rate_limit: 300 }
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Context {
     /// ActivityPub fetches go through the federation crate, which uses the
     /// same client.
     pub http: reqwest_middleware::ClientWithMiddleware,
+    /// Login and client-API rate limits of this process.
+    pub limits: Arc<crate::ratelimit::Limits>,
 }
 
 impl std::fmt::Debug for Context {

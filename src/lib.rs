@@ -10,6 +10,7 @@
 // Tests may unwrap: a panic there is a failed assertion.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod api;
 pub mod apub;
 pub mod config;
 pub mod context;
@@ -17,6 +18,7 @@ pub mod crypto;
 pub mod db;
 pub mod delivery;
 pub mod error;
+pub mod ratelimit;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

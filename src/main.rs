@@ -68,6 +68,16 @@ enum Admin {
         #[arg(long)]
         icon: Option<String>,
     },
+    /// Print an OAuth access token for a local account, for scripts and
+    /// client tests (Authorization: Bearer TOKEN).
+    CreateToken {
+        /// The local account the token acts for.
+        user: String,
+        /// Space-separated scopes (read, write, follow, push, or granular
+        /// ones such as read:statuses).
+        #[arg(long, default_value = "read write follow")]
+        scopes: String,
+    },
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
     Federation(Federation),
@@ -133,6 +143,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 icon,
             }) => {
                 create_community(config, name, owner, approval, members_only, posting, icon).await
+            }
+            Command::Admin(Admin::CreateToken { user, scopes }) => {
+                create_token(config, user, scopes).await
             }
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
@@ -207,6 +220,23 @@ async fn create_user(
     if generated {
         println!("password: {password}");
     }
+    Ok(())
+}
+
+async fn create_token(config: Config, user: String, scopes: String) -> Result<(), String> {
+    let name = service::accounts::normalize_name(&user).map_err(|e| e.to_string())?;
+    // Scopes are checked before the database is touched.
+    service::oauth::Scopes::parse(&scopes).map_err(|e| e.to_string())?;
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let actor = service::accounts::local_person(&db, &name)
+        .await
+        .map_err(|_| format!("no local user named `{name}`"))?;
+    let token = service::oauth::token_for_user(&db, &actor, &scopes)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{}", token.access_token);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! that knows its bound port, so tests can start instances on port 0.
 
 use crate::{
-    apub,
+    api, apub,
     config::Config,
     context::Context,
     db::{migrations, Db},
@@ -105,7 +105,9 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         delivery_client,
         config.delivery.workers as usize,
     ));
+    let limits = Arc::new(crate::ratelimit::Limits::new(config.api.rate_limit));
     let context = Context {
+        limits,
         db,
         config: Arc::new(config),
         urls,
@@ -168,6 +170,8 @@ pub async fn build_with_listener(
             .configure(apub::http::configure)
             .configure(apub::objects_http::configure)
             .configure(web::configure)
+            // Last: its scope matches every path (see `api::configure`).
+            .configure(api::configure)
     })
     .shutdown_timeout(10);
     if let Some(workers) = options.workers {

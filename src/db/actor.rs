@@ -71,6 +71,9 @@ pub struct Actor {
     pub hide_network: bool,
     /// Avatar (people) or icon (communities), as a URL.
     pub icon_url: Option<String>,
+    /// Profile metadata, a JSON array of `{"name", "value"}` (local
+    /// accounts set it through the client API).
+    pub fields_json: Option<String>,
 }
 
 impl Actor {
@@ -92,6 +95,16 @@ impl Actor {
             .set(actor)
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// The hosts of every remote actor known here (the instance's peers).
+    pub fn known_domains(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+        actors::table
+            .filter(actors::local.eq(false))
+            .select(actors::domain)
+            .distinct()
+            .order(actors::domain.asc())
+            .load(conn)
     }
 
     pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Actor>> {

@@ -48,11 +48,23 @@ impl Follow {
         }
     }
 
+    /// Records a follow and notifies a local followee (`follow`, or
+    /// `follow_request` while pending).
     pub fn insert(conn: &mut DbConn, follow: &Follow) -> QueryResult<()> {
         diesel::insert_into(follows::table)
             .values(follow)
-            .execute(conn)
-            .map(|_| ())
+            .execute(conn)?;
+        let kind = match follow.state() {
+            FollowState::Accepted => "follow",
+            FollowState::Pending => "follow_request",
+        };
+        super::notification::Notification::notify(
+            conn,
+            &follow.followee_id,
+            kind,
+            &follow.follower_id,
+            None,
+        )
     }
 
     pub fn by_ap_id(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<Option<Follow>> {
@@ -168,5 +180,36 @@ impl Follow {
                 follows::updated_at.eq(super::now()),
             ))
             .execute(conn)
+    }
+
+    /// One page of accepted followers (or followings) with the edges' ids,
+    /// newest edge first (the client API pages by them).
+    pub fn page_of_network(
+        conn: &mut DbConn,
+        account_id: &str,
+        followers: bool,
+        page: &super::Page,
+    ) -> QueryResult<Vec<(String, Actor)>> {
+        let mut q = follows::table
+            .filter(follows::state.eq(FollowState::Accepted.as_str()))
+            .into_boxed();
+        q = if followers {
+            q.filter(follows::followee_id.eq(account_id.to_string()))
+        } else {
+            q.filter(follows::follower_id.eq(account_id.to_string()))
+        };
+        let edges: Vec<Follow> = crate::load_page!(conn, q, follows::id, page)?;
+        let mut out = Vec::with_capacity(edges.len());
+        for edge in edges {
+            let other = if followers {
+                &edge.follower_id
+            } else {
+                &edge.followee_id
+            };
+            if let Some(actor) = Actor::by_id(conn, other)? {
+                out.push((edge.id.clone(), actor));
+            }
+        }
+        Ok(out)
     }
 }

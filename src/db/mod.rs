@@ -14,11 +14,16 @@ pub mod domain_policy;
 pub mod follow;
 pub mod host_software;
 pub mod local_user;
+pub mod marks;
 pub mod migrations;
+pub mod notification;
+pub mod oauth;
 pub mod post;
 pub mod reaction;
 pub mod received_activity;
 pub mod schema;
+pub mod search;
+pub mod timeline;
 mod url;
 
 pub use self::url::DbUrl;
@@ -61,6 +66,35 @@ macro_rules! per_backend {
             $crate::db::DbConn::Sqlite($c) => $body,
         }
     };
+}
+
+/// Loads one [`Page`] of a boxed query keyed by a time-ordered id column:
+/// newest first below `max_id` and above `since_id`; with `min_id`, the
+/// oldest rows above it, returned newest first as Mastodon does.
+#[macro_export]
+macro_rules! load_page {
+    ($conn:expr, $query:expr, $id:expr, $page:expr) => {{
+        let page: &$crate::db::Page = $page;
+        let mut q = $query;
+        if let Some(max) = &page.max_id {
+            q = q.filter($id.lt(max.clone()));
+        }
+        if let Some(since) = &page.since_id {
+            q = q.filter($id.gt(since.clone()));
+        }
+        match &page.min_id {
+            Some(min) => q
+                .filter($id.gt(min.clone()))
+                .order($id.asc())
+                .limit(page.limit)
+                .load($conn)
+                .map(|mut rows: Vec<_>| {
+                    rows.reverse();
+                    rows
+                }),
+            None => q.order($id.desc()).limit(page.limit).load($conn),
+        }
+    }};
 }
 
 /// SQLite settings that must hold on every connection. `busy_timeout` comes
@@ -232,4 +266,27 @@ pub fn now() -> chrono::NaiveDateTime {
 /// which keyset pagination relies on.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// Keyset pagination over time-ordered ids, as Mastodon's `max_id`,
+/// `since_id`, `min_id` and `limit` parameters describe it: `max_id` and
+/// `since_id` bound a newest-first page; `min_id` asks for the page just
+/// above it (the oldest entries newer than `min_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub max_id: Option<String>,
+    pub since_id: Option<String>,
+    pub min_id: Option<String>,
+    pub limit: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            max_id: None,
+            since_id: None,
+            min_id: None,
+            limit: 20,
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! Pages, with their hashtags and mentions.
 
 use super::{
+    marks::PostEdit,
+    notification::Notification,
     schema::{post_tags, posts},
     DbConn, DbUrl,
 };
@@ -111,6 +113,9 @@ pub struct Post {
     pub deleted_at: Option<chrono::NaiveDateTime>,
     /// The community the post was shared in (a Group actor).
     pub community_id: Option<String>,
+    /// Title and content as plain text, for full-text search; `insert` and
+    /// `update` derive it, whatever the caller set.
+    pub search_text: Option<String>,
 }
 
 /// A hashtag or mention of a post.
@@ -148,17 +153,55 @@ impl Post {
 
     pub fn insert(conn: &mut DbConn, post: &Post, tags: &[PostTag]) -> QueryResult<()> {
         diesel::insert_into(posts::table)
-            .values(post)
+            .values(&post.with_search_text())
             .execute(conn)?;
-        Post::replace_tags(conn, &post.id, tags)
+        Post::replace_tags(conn, &post.id, tags)?;
+        if !post.is_deleted() {
+            Notification::notify_mentioned(conn, &post.id, &post.author_id)?;
+        }
+        Ok(())
     }
 
     /// Overwrites a post (matched by `id`) and its tags.
+    /// When the text changed, the previous version is kept in `post_edits`
+    /// and whoever liked or boosted the post is notified.
     pub fn update(conn: &mut DbConn, post: &Post, tags: &[PostTag]) -> QueryResult<()> {
+        let before = Post::by_id(conn, &post.id)?;
         diesel::update(posts::table.find(&post.id))
-            .set(post)
+            .set(&post.with_search_text())
             .execute(conn)?;
-        Post::replace_tags(conn, &post.id, tags)
+        Post::replace_tags(conn, &post.id, tags)?;
+        if let Some(before) = before.filter(|b| {
+            !b.is_deleted()
+                && (b.content != post.content || b.title != post.title || b.summary != post.summary)
+        }) {
+            PostEdit::insert(
+                conn,
+                &PostEdit {
+                    id: super::new_id(),
+                    post_id: before.id.clone(),
+                    title: before.title.clone(),
+                    content: before.content.clone(),
+                    summary: before.summary.clone(),
+                    sensitive: before.sensitive,
+                    created_at: before.updated.unwrap_or(before.published),
+                },
+            )?;
+            Notification::notify_edited(conn, &post.id, &post.author_id)?;
+        }
+        Ok(())
+    }
+
+    /// A copy whose `search_text` is the plain text of title and content.
+    fn with_search_text(&self) -> Post {
+        let mut text = self.title.clone().unwrap_or_default();
+        text.push(' ');
+        // A space before each tag keeps words of adjacent paragraphs apart.
+        text.push_str(&crate::text::strip_html(&self.content.replace('<', " <")));
+        Post {
+            search_text: Some(text.trim().to_string()),
+            ..self.clone()
+        }
     }
 
     fn replace_tags(conn: &mut DbConn, post_id: &str, tags: &[PostTag]) -> QueryResult<()> {
@@ -185,6 +228,7 @@ impl Post {
                 posts::source.eq(None::<String>),
                 posts::title.eq(None::<String>),
                 posts::summary.eq(None::<String>),
+                posts::search_text.eq(None::<String>),
             ))
             .execute(conn)
     }

@@ -51,6 +51,25 @@ impl Reaction {
         diesel::insert_into(reactions::table)
             .values(reaction)
             .execute(conn)?;
+        let author: Option<String> = super::schema::posts::table
+            .find(&reaction.post_id)
+            .select(super::schema::posts::author_id)
+            .first(conn)
+            .optional()?;
+        if let Some(author) = author {
+            let kind = if reaction.kind == ReactionKind::Like.as_str() {
+                "favourite"
+            } else {
+                "reblog"
+            };
+            super::notification::Notification::notify(
+                conn,
+                &author,
+                kind,
+                &reaction.actor_id,
+                Some(&reaction.post_id),
+            )?;
+        }
         Ok(true)
     }
 

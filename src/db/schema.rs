@@ -28,6 +28,7 @@ diesel::table! {
         last_fetched_at -> Nullable<Timestamp>,
         hide_network -> Bool,
         icon_url -> Nullable<Text>,
+        fields_json -> Nullable<Text>,
     }
 }
 
@@ -123,6 +124,7 @@ diesel::table! {
         updated -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         community_id -> Nullable<Text>,
+        search_text -> Nullable<Text>,
     }
 }
 
@@ -209,6 +211,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_apps (id) {
+        id -> Text,
+        client_id -> Text,
+        client_secret_hash -> Text,
+        name -> Text,
+        website -> Nullable<Text>,
+        redirect_uris -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        app_id -> Text,
+        actor_id -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        refresh_hash -> Nullable<Text>,
+        app_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        scopes -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        recipient_id -> Text,
+        kind -> Text,
+        actor_id -> Text,
+        post_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_marks (id) {
+        id -> Text,
+        actor_id -> Text,
+        kind -> Text,
+        target_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    markers (actor_id, timeline) {
+        actor_id -> Text,
+        timeline -> Text,
+        last_read_id -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (actor_id, key) {
+        actor_id -> Text,
+        key -> Text,
+        post_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_edits (id) {
+        id -> Text,
+        post_id -> Text,
+        title -> Nullable<Text>,
+        content -> Text,
+        summary -> Nullable<Text>,
+        sensitive -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(reactions -> posts (post_id));
@@ -233,4 +325,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_pins,
     moderation_log,
     host_software,
+    oauth_apps,
+    oauth_codes,
+    oauth_tokens,
+    notifications,
+    account_marks,
+    markers,
+    idempotency_keys,
+    post_edits,
 );

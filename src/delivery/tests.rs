@@ -46,6 +46,7 @@ fn setup(db: &Db) -> (diesel::r2d2::PooledConnection<crate::db::Manager>, Actor)
         last_fetched_at: None,
         hide_network: false,
         icon_url: None,
+        fields_json: None,
     };
     Actor::insert(&mut conn, &actor).unwrap();
     (conn, actor)

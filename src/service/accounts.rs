@@ -97,6 +97,7 @@ pub async fn create_user(db: &Db, urls: &Urls, new: NewUser<'_>) -> Result<Actor
         last_fetched_at: None,
         hide_network: false,
         icon_url: None,
+        fields_json: None,
     };
     let user = LocalUser {
         actor_id: actor.id.clone(),

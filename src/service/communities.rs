@@ -103,6 +103,7 @@ pub async fn create(db: &Db, urls: &Urls, new: NewCommunity<'_>) -> Result<Actor
         last_fetched_at: None,
         hide_network: new.members_only,
         icon_url: new.icon.clone(),
+        fields_json: None,
     };
     let community = Community {
         actor_id: actor.id.clone(),

@@ -45,6 +45,7 @@ pub async fn ensure_instance_actor(db: &Db, urls: &Urls) -> Result<Actor> {
         last_fetched_at: None,
         hide_network: false,
         icon_url: None,
+        fields_json: None,
     };
     db.run(move |conn| {
         // Two processes starting at once on one PostgreSQL: the unique name

@@ -272,6 +272,7 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
         updated: None,
         deleted_at: None,
         community_id: community.as_ref().map(|g| g.id.clone()),
+        search_text: None,
     };
     // The post and its Create commit together: nothing is stored that is
     // not also queued for delivery, and the reverse.

@@ -93,6 +93,16 @@ async fn create_user_then_discover_over_http(backend: Backend) {
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("password: "));
 
+    // A token for scripts; unknown users and scopes are refused.
+    let out = outloud(&["admin", "create-token", "alice", "--scopes", "read"], &env, None);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(token.len(), 64, "{token}");
+    let out = outloud(&["admin", "create-token", "nobody"], &env, None);
+    assert_fails_with(&out, "no local user named `nobody`");
+    let out = outloud(&["admin", "create-token", "alice", "--scopes", "read sudo"], &env, None);
+    assert_fails_with(&out, "unknown scope `sudo`");
+
     let mut server = Command::new(env!("CARGO_BIN_EXE_outloud"))
         .arg("serve")
         .envs(env)
@@ -144,6 +154,17 @@ async fn create_user_then_discover_over_http(backend: Backend) {
     assert_eq!(person["type"], "Person");
     let pem = person["publicKey"]["publicKeyPem"].as_str().unwrap();
     assert!(openssl::pkey::PKey::public_key_from_pem(pem.as_bytes()).is_ok());
+
+    let me: Value = client
+        .get(format!("{base}/api/v1/accounts/verify_credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "alice");
 
     // SIGTERM stops it gracefully and promptly, with a zero exit status.
     let pid = server.id().to_string();

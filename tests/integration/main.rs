@@ -5,11 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_client;
 mod fake_server;
 mod harness;
+mod schema;
 
 mod actors;
 mod cli;
+mod client_accounts;
+mod client_federation;
+mod client_oauth;
+mod client_statuses;
 mod communities;
 mod delivery;
 mod delivery_scale;

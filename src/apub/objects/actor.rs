@@ -161,6 +161,7 @@ impl traits::Object for Actor {
             last_fetched_at: Some(now()),
             hide_network: false,
             icon_url: icon,
+            fields_json: None,
         };
         // Not one transaction: two inbox requests may fetch the same new
         // actor at once, and the loser of the insert must be able to read

@@ -147,6 +147,7 @@ impl Object for Post {
             updated: json.updated.map(|t| t.naive_utc()),
             deleted_at: None,
             community_id: None,
+            search_text: None,
         };
         let tags: Vec<PostTag> = json
             .tags()

@@ -1,0 +1,14 @@
+DROP TRIGGER posts_fts_update;
+DROP TRIGGER posts_fts_delete;
+DROP TRIGGER posts_fts_insert;
+DROP TABLE posts_fts;
+ALTER TABLE posts DROP COLUMN search_text;
+ALTER TABLE actors DROP COLUMN fields_json;
+DROP TABLE post_edits;
+DROP TABLE idempotency_keys;
+DROP TABLE markers;
+DROP TABLE account_marks;
+DROP TABLE notifications;
+DROP TABLE oauth_tokens;
+DROP TABLE oauth_codes;
+DROP TABLE oauth_apps;

@@ -1,0 +1,329 @@
+//! Instance information and the small endpoints every app calls at start
+//! (emojis, announcements, preferences, markers, filters, trends, lists):
+//! those Outloud has no data for answer empty lists, never 404.
+
+use super::{
+    auth::{Auth, MaybeAuth},
+    convert,
+    params::{Form, Query},
+};
+use crate::{
+    apub::Data,
+    config::Registrations,
+    context::Context,
+    db::{actor::Actor, marks::Marker, schema::actors},
+    error::Error,
+    service,
+};
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// What apps read as the server version. Clients (Mastodon.py among them)
+/// gate features on a Mastodon version number, so Outloud states the
+/// Mastodon API level it implements first, as Pleroma and Akkoma do.
+pub fn version() -> String {
+    format!("4.3.0 (compatible; Outloud {})", env!("CARGO_PKG_VERSION"))
+}
+
+/// Longest status text, as `configuration.statuses.max_characters`.
+const MAX_CHARACTERS: usize = service::posts::MAX_NOTE_CHARS;
+
+fn configuration(data: &Data<Context>, v2: bool) -> Value {
+    let mut config = json!({
+        "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
+        "statuses": {
+            "max_characters": MAX_CHARACTERS,
+            "max_media_attachments": 0,
+            "characters_reserved_per_url": 23
+        },
+        "media_attachments": {
+            "supported_mime_types": [],
+            "image_size_limit": 0,
+            "image_matrix_limit": 0,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+            "description_limit": 1500
+        },
+        "polls": {
+            "max_options": 0,
+            "max_characters_per_option": 0,
+            "min_expiration": 300,
+            "max_expiration": 2629746
+        }
+    });
+    if v2 {
+        config["urls"] = json!({ "streaming": null, "status": null });
+        config["vapid"] = json!({ "public_key": "" });
+        config["translation"] = json!({ "enabled": false });
+    }
+    let _ = data;
+    config
+}
+
+async fn counts(data: &Data<Context>) -> Result<(service::instance::Usage, i64), Error> {
+    let usage = service::instance::usage(&data.db).await?;
+    let domains = data
+        .db
+        .run(|conn| Ok(Actor::known_domains(conn)?))
+        .await?
+        .len() as i64;
+    Ok((usage, domains))
+}
+
+/// `GET /api/v2/instance`
+pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
+    let (usage, _) = counts(&data).await?;
+    let config = &data.config.instance;
+    let base = data.urls.base().as_str().trim_end_matches('/').to_string();
+    Ok(HttpResponse::Ok().json(json!({
+        "domain": data.urls.domain(),
+        "title": config.name,
+        "version": version(),
+        "source_url": "https://github.com/outloud/outloud",
+        "description": config.description,
+        "usage": { "users": { "active_month": usage.users } },
+        "thumbnail": { "url": format!("{base}/static/header.svg") },
+        "icon": [],
+        "languages": ["en"],
+        "configuration": configuration(&data, true),
+        "registrations": {
+            "enabled": config.registrations == Registrations::Open,
+            "approval_required": false,
+            "message": null,
+            "url": null
+        },
+        "api_versions": { "mastodon": 2 },
+        "contact": { "email": config.contact_email, "account": null },
+        "rules": []
+    })))
+}
+
+/// `GET /api/v1/instance`
+pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
+    let (usage, domains) = counts(&data).await?;
+    let config = &data.config.instance;
+    let base = data.urls.base().as_str().trim_end_matches('/').to_string();
+    Ok(HttpResponse::Ok().json(json!({
+        "uri": data.urls.domain(),
+        "title": config.name,
+        "short_description": config.description,
+        "description": config.description,
+        "email": config.contact_email,
+        "version": version(),
+        "urls": { "streaming_api": base.replacen("http", "ws", 1) },
+        "stats": {
+            "user_count": usage.users,
+            "status_count": usage.local_posts,
+            "domain_count": domains
+        },
+        "thumbnail": format!("{base}/static/header.svg"),
+        "languages": ["en"],
+        "registrations": config.registrations == Registrations::Open,
+        "approval_required": false,
+        "invites_enabled": config.registrations == Registrations::Invite,
+        "configuration": configuration(&data, false),
+        "contact_account": null,
+        "rules": []
+    })))
+}
+
+/// `GET /api/v1/instance/peers`: the hosts this instance knows actors of.
+pub async fn peers(data: Data<Context>) -> Result<HttpResponse, Error> {
+    let domains = data.db.run(|conn| Ok(Actor::known_domains(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(domains))
+}
+
+async fn empty_list() -> HttpResponse {
+    HttpResponse::Ok().json(Vec::<Value>::new())
+}
+
+/// Endpoints behind a token that return empty lists.
+async fn empty_list_for_user(auth: Auth) -> Result<HttpResponse, Error> {
+    auth.user("read")?;
+    Ok(HttpResponse::Ok().json(Vec::<Value>::new()))
+}
+
+/// `GET /api/v1/preferences`
+pub async fn preferences(auth: Auth) -> Result<HttpResponse, Error> {
+    auth.user("read:accounts")?;
+    Ok(HttpResponse::Ok().json(json!({
+        "posting:default:visibility": "public",
+        "posting:default:sensitive": false,
+        "posting:default:language": null,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": false
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct MarkerQuery {
+    #[serde(default, deserialize_with = "super::params::one_or_many")]
+    timeline: Vec<String>,
+}
+
+fn markers_json(markers: Vec<Marker>) -> Value {
+    let map: BTreeMap<String, super::entities::Marker> = markers
+        .into_iter()
+        .map(|m| {
+            (
+                m.timeline.clone(),
+                super::entities::Marker {
+                    last_read_id: m.last_read_id,
+                    version: m.version,
+                    updated_at: convert::timestamp(m.updated_at),
+                },
+            )
+        })
+        .collect();
+    json!(map)
+}
+
+const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
+
+/// `GET /api/v1/markers`
+pub async fn get_markers(
+    data: Data<Context>,
+    auth: Auth,
+    Query(q): Query<MarkerQuery>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("read:statuses")?.id.clone();
+    let timelines: Vec<String> = q
+        .timeline
+        .into_iter()
+        .filter(|t| MARKER_TIMELINES.contains(&t.as_str()))
+        .collect();
+    let markers = data
+        .db
+        .run(move |conn| Ok(Marker::get(conn, &me, &timelines)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(markers_json(markers)))
+}
+
+#[derive(Deserialize)]
+pub struct MarkerUpdate {
+    last_read_id: Option<String>,
+}
+
+/// `POST /api/v1/markers`: `home[last_read_id]=…` and/or
+/// `notifications[last_read_id]=…`.
+pub async fn save_markers(
+    data: Data<Context>,
+    auth: Auth,
+    Form(body): Form<BTreeMap<String, MarkerUpdate>>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("write:statuses")?.id.clone();
+    let updates: Vec<(String, String)> = body
+        .into_iter()
+        .filter(|(t, _)| MARKER_TIMELINES.contains(&t.as_str()))
+        .filter_map(|(t, u)| u.last_read_id.filter(|id| !id.is_empty()).map(|id| (t, id)))
+        .collect();
+    if updates.is_empty() {
+        return Err(Error::unprocessable(
+            "give home[last_read_id] or notifications[last_read_id]",
+        ));
+    }
+    let markers = data
+        .db
+        .transaction(move |conn| {
+            let mut saved = Vec::new();
+            for (timeline, id) in &updates {
+                saved.push(Marker::save(conn, &me, timeline, id)?);
+            }
+            Ok(saved)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(markers_json(markers)))
+}
+
+/// A neutral avatar for accounts without one.
+async fn avatar() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#8a94a6"/><circle cx="32" cy="25" r="12" fill="#e8ebf0"/><path d="M12 58c2-12 11-18 20-18s18 6 20 18z" fill="#e8ebf0"/></svg>"##)
+}
+
+/// A plain header image for accounts and the instance.
+async fn header() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1500 500"><rect width="1500" height="500" fill="#d9dee7"/></svg>"##)
+}
+
+/// `GET /api/v1/accounts/…` lookups that need only a viewer, kept here:
+/// the directory of communities and people.
+pub async fn directory(
+    data: Data<Context>,
+    auth: MaybeAuth,
+    Query(q): Query<DirectoryQuery>,
+) -> Result<HttpResponse, Error> {
+    let _ = auth.viewer("read:accounts");
+    let local = q.local.unwrap_or(false);
+    let limit = q.limit.unwrap_or(40).clamp(1, 80);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let actors: Vec<Actor> = data
+        .db
+        .run(move |conn| {
+            let mut query = actors::table
+                .filter(actors::discoverable.eq(true))
+                .filter(actors::kind.eq_any(["Person", "Group"]))
+                .into_boxed();
+            if local {
+                query = query.filter(actors::local.eq(true));
+            }
+            Ok(query
+                .order(actors::id.desc())
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(convert::accounts(&data, &actors).await?))
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    #[serde(default, deserialize_with = "super::params::flexible_bool")]
+    local: Option<bool>,
+    #[serde(default, deserialize_with = "super::params::flexible_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "super::params::flexible_i64")]
+    offset: Option<i64>,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/instance", web::get().to(instance_v1))
+        .route("/api/v2/instance", web::get().to(instance_v2))
+        .route("/api/v1/instance/peers", web::get().to(peers))
+        .route("/api/v1/instance/rules", web::get().to(empty_list))
+        .route("/api/v1/instance/domain_blocks", web::get().to(empty_list))
+        .route("/api/v1/directory", web::get().to(directory))
+        .route("/api/v1/custom_emojis", web::get().to(empty_list))
+        .route("/api/v1/announcements", web::get().to(empty_list_for_user))
+        .route("/api/v1/preferences", web::get().to(preferences))
+        .route("/api/v1/markers", web::get().to(get_markers))
+        .route("/api/v1/markers", web::post().to(save_markers))
+        // Filters, lists, followed and featured tags are not kept yet:
+        // apps read empty lists (docs/api.md).
+        .route("/api/v1/filters", web::get().to(empty_list_for_user))
+        .route("/api/v2/filters", web::get().to(empty_list_for_user))
+        .route("/api/v1/lists", web::get().to(empty_list_for_user))
+        .route("/api/v1/followed_tags", web::get().to(empty_list_for_user))
+        .route("/api/v1/featured_tags", web::get().to(empty_list_for_user))
+        .route("/api/v1/domain_blocks", web::get().to(empty_list_for_user))
+        .route(
+            "/api/v1/scheduled_statuses",
+            web::get().to(empty_list_for_user),
+        )
+        .route("/api/v1/trends", web::get().to(empty_list))
+        .route("/api/v1/trends/tags", web::get().to(empty_list))
+        .route("/api/v1/trends/statuses", web::get().to(empty_list))
+        .route("/api/v1/trends/links", web::get().to(empty_list))
+        .route("/static/avatar.svg", web::get().to(avatar))
+        .route("/static/header.svg", web::get().to(header));
+}

@@ -1,0 +1,481 @@
+//! `/api/v1/statuses/…`: posting, reading, editing and deleting
+//! narrations, and reacting to them.
+
+use super::{
+    auth::{Auth, MaybeAuth},
+    convert, entities,
+    params::{flexible_bool, one_or_many, Form},
+};
+use crate::{
+    apub::Data,
+    context::Context,
+    db::{
+        actor::Actor,
+        marks::{self, AccountMark, MarkKind, PostEdit},
+        post::{Post, PostKind, Visibility},
+        reaction::{Reaction, ReactionKind},
+    },
+    error::{Error, ErrorKind},
+    service::{
+        self,
+        posts::{NewPost, PostEdit as Edit},
+        timelines::{self, Item},
+    },
+};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct NewStatus {
+    status: Option<String>,
+    in_reply_to_id: Option<String>,
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    local_only: Option<bool>,
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    sensitive: Option<bool>,
+    language: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    media_ids: Vec<String>,
+    poll: Option<serde_json::Value>,
+    scheduled_at: Option<String>,
+    /// Outloud: a title makes the narration an Article.
+    title: Option<String>,
+}
+
+/// Outloud's visibility for Mastodon's `visibility` and `local_only`.
+fn visibility_of(visibility: Option<&str>, local_only: bool) -> Result<Visibility, Error> {
+    let v = match visibility.filter(|v| !v.is_empty()).unwrap_or("public") {
+        "public" => Visibility::Public,
+        "unlisted" => Visibility::Unlisted,
+        "private" => Visibility::Followers,
+        "direct" => Visibility::Direct,
+        "local" => Visibility::Local,
+        other => {
+            return Err(Error::unprocessable(format!(
+                "Validation failed: visibility `{other}` is not one of public, unlisted, private, direct"
+            )))
+        }
+    };
+    match (v, local_only) {
+        (Visibility::Public | Visibility::Unlisted | Visibility::Local, true) => {
+            Ok(Visibility::Local)
+        }
+        (_, true) => Err(Error::unprocessable(
+            "Validation failed: local_only applies to public and unlisted statuses",
+        )),
+        (v, false) => Ok(v),
+    }
+}
+
+fn idempotency_key(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().chars().take(200).collect::<String>())
+        .filter(|v| !v.is_empty())
+}
+
+/// `POST /api/v1/statuses`
+async fn create(
+    req: HttpRequest,
+    data: Data<Context>,
+    auth: Auth,
+    Form(p): Form<NewStatus>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("write:statuses")?.clone();
+    let key = idempotency_key(&req);
+    if let Some(key) = key.clone() {
+        let me_id = me.id.clone();
+        let earlier = data
+            .db
+            .run(move |conn| Ok(marks::idempotent_post(conn, &me_id, &key)?))
+            .await?;
+        if let Some(post_id) = earlier {
+            let post = service::posts::get(&data, Some(&me), &post_id).await?;
+            return Ok(
+                HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(post)).await?)
+            );
+        }
+    }
+    if !p.media_ids.is_empty() {
+        return Err(Error::unprocessable(
+            "Validation failed: media attachments are not supported",
+        ));
+    }
+    if p.poll.is_some() {
+        return Err(Error::unprocessable(
+            "Validation failed: polls are not supported",
+        ));
+    }
+    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(Error::unprocessable(
+            "Validation failed: scheduled statuses are not supported",
+        ));
+    }
+    let text = p.status.unwrap_or_default();
+    if text.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "Validation failed: Text can't be blank",
+        ));
+    }
+    let in_reply_to = match p.in_reply_to_id.filter(|id| !id.is_empty()) {
+        Some(id) => {
+            let parent = timelines::item_by_id(&data, Some(&me), &id)
+                .await?
+                .into_post();
+            Some(parent.ap_id.0.clone())
+        }
+        None => None,
+    };
+    let title = p.title.filter(|t| !t.trim().is_empty());
+    let new = NewPost {
+        kind: if title.is_some() {
+            PostKind::Article
+        } else {
+            PostKind::Note
+        },
+        title,
+        source: text,
+        visibility: visibility_of(p.visibility.as_deref(), p.local_only.unwrap_or(false))?,
+        in_reply_to,
+        summary: p.spoiler_text.filter(|s| !s.trim().is_empty()),
+        sensitive: p.sensitive.unwrap_or(false),
+        language: p.language.filter(|l| !l.is_empty()),
+        community: None,
+    };
+    let post = service::posts::publish(&data, &me, new).await?;
+    if let Some(key) = key {
+        let (me_id, post_id) = (me.id.clone(), post.id.clone());
+        data.db
+            .run(move |conn| {
+                Ok(marks::remember_idempotency_key(
+                    conn, &me_id, &key, &post_id,
+                )?)
+            })
+            .await?;
+    }
+    Ok(HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(post)).await?))
+}
+
+/// `GET /api/v1/statuses/:id`
+async fn show(
+    data: Data<Context>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let viewer = auth.viewer("read:statuses");
+    let item = timelines::item_by_id(&data, viewer, &id).await?;
+    Ok(HttpResponse::Ok().json(convert::status(&data, viewer, item).await?))
+}
+
+/// The post behind a status id (a boost's id names the boosted post).
+async fn target(data: &Data<Context>, viewer: &Actor, id: &str) -> Result<Post, Error> {
+    Ok(timelines::item_by_id(data, Some(viewer), id)
+        .await?
+        .into_post())
+}
+
+/// `DELETE /api/v1/statuses/:id`: answers the deleted status with its
+/// source `text`, for "delete and redraft".
+async fn delete(
+    data: Data<Context>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("write:statuses")?.clone();
+    let item = timelines::item_by_id(&data, Some(&me), &id).await?;
+    let post = match &item {
+        Item::Boost { .. } => return Err(Error::not_found("Record not found")),
+        Item::Post(p) => p.clone(),
+    };
+    if post.author_id != me.id {
+        return Err(Error::forbidden("This action is not allowed"));
+    }
+    let mut status = convert::status(&data, Some(&me), item).await?;
+    status.text = Some(
+        post.source
+            .clone()
+            .unwrap_or_else(|| crate::text::strip_html(&post.content)),
+    );
+    service::posts::delete(&data, &me, &post.id).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+#[derive(Deserialize)]
+struct StatusEdit {
+    status: Option<String>,
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    sensitive: Option<bool>,
+    language: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    media_ids: Vec<String>,
+    title: Option<String>,
+}
+
+/// `PUT /api/v1/statuses/:id`
+async fn edit(
+    data: Data<Context>,
+    auth: Auth,
+    id: web::Path<String>,
+    Form(p): Form<StatusEdit>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("write:statuses")?.clone();
+    let post = target(&data, &me, &id).await?;
+    if post.author_id != me.id {
+        return Err(Error::forbidden("This action is not allowed"));
+    }
+    if !p.media_ids.is_empty() {
+        return Err(Error::unprocessable(
+            "Validation failed: media attachments are not supported",
+        ));
+    }
+    let source = p.status.unwrap_or_default();
+    if source.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "Validation failed: Text can't be blank",
+        ));
+    }
+    let updated = service::posts::edit(
+        &data,
+        &me,
+        &post.id,
+        Edit {
+            title: p.title.or(post.title.clone()),
+            source,
+            summary: p.spoiler_text,
+            sensitive: p.sensitive.unwrap_or(post.sensitive),
+            language: p.language.filter(|l| !l.is_empty()),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(updated)).await?))
+}
+
+/// `GET /api/v1/statuses/:id/history`: every version, oldest first.
+async fn history(
+    data: Data<Context>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let viewer = auth.viewer("read:statuses");
+    let post = timelines::item_by_id(&data, viewer, &id).await?.into_post();
+    let author = service::relations::actor_by_id(&data, &post.author_id).await?;
+    let account = convert::account(&data, &author).await?;
+    let post_id = post.id.clone();
+    let earlier = data
+        .db
+        .run(move |conn| Ok(PostEdit::of_post(conn, &post_id)?))
+        .await?;
+    let version =
+        |title: &Option<String>, content: &str, summary: &Option<String>, sensitive: bool, at| {
+            let html = match title {
+                Some(t) => format!(
+                    "<p><strong>{}</strong></p>{content}",
+                    crate::text::html_escape(t)
+                ),
+                None => content.to_string(),
+            };
+            entities::StatusEdit {
+                content: html,
+                spoiler_text: summary.clone().unwrap_or_default(),
+                sensitive: sensitive || summary.is_some(),
+                created_at: convert::timestamp(at),
+                account: account.clone(),
+                media_attachments: Vec::new(),
+                emojis: Vec::new(),
+            }
+        };
+    let mut versions: Vec<entities::StatusEdit> = earlier
+        .iter()
+        .map(|e| version(&e.title, &e.content, &e.summary, e.sensitive, e.created_at))
+        .collect();
+    versions.push(version(
+        &post.title,
+        &post.content,
+        &post.summary,
+        post.sensitive,
+        post.updated.unwrap_or(post.published),
+    ));
+    Ok(HttpResponse::Ok().json(versions))
+}
+
+/// `GET /api/v1/statuses/:id/source`
+async fn source(
+    data: Data<Context>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let me = auth.user("read:statuses")?.clone();
+    let post = target(&data, &me, &id).await?;
+    Ok(HttpResponse::Ok().json(entities::StatusSource {
+        id: post.id.clone(),
+        text: post
+            .source
+            .clone()
+            .unwrap_or_else(|| crate::text::strip_html(&post.content)),
+        spoiler_text: post.summary.clone().unwrap_or_default(),
+    }))
+}
+
+/// Most posts a context lists on each side.
+const MAX_CONTEXT: usize = 400;
+
+/// `GET /api/v1/statuses/:id/context`
+async fn context(
+    data: Data<Context>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let viewer = auth.viewer("read:statuses");
+    let post = timelines::item_by_id(&data, viewer, &id).await?.into_post();
+    let mut ancestors = Vec::new();
+    let mut cursor = post.in_reply_to.clone();
+    while let Some(parent) = cursor.take().and_then(|u| url::Url::parse(&u).ok()) {
+        if ancestors.len() >= MAX_CONTEXT {
+            break;
+        }
+        let found = data
+            .db
+            .run(move |conn| Ok(Post::by_ap_id(conn, &parent)?))
+            .await?;
+        let Some(parent) = found else { break };
+        cursor = parent.in_reply_to.clone();
+        if !parent.is_deleted() && service::posts::can_see(&data, viewer, &parent).await? {
+            ancestors.push(parent);
+        }
+    }
+    ancestors.reverse();
+    let mut descendants = Vec::new();
+    let mut frontier = vec![post];
+    while let Some(next) = frontier.pop() {
+        if descendants.len() >= MAX_CONTEXT {
+            break;
+        }
+        let mut replies = service::posts::replies(&data, viewer, &next).await?;
+        replies.reverse();
+        for reply in replies {
+            descendants.push(reply.clone());
+            frontier.push(reply);
+        }
+    }
+    // Depth-first walk, then by time within the thread, as Mastodon lists them.
+    descendants.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(HttpResponse::Ok().json(entities::Context {
+        ancestors: convert::posts(&data, viewer, ancestors).await?,
+        descendants: convert::posts(&data, viewer, descendants).await?,
+    }))
+}
+
+/// `POST /api/v1/statuses/:id/{action}`
+async fn act(
+    data: Data<Context>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (id, action) = path.into_inner();
+    let scope = match action.as_str() {
+        "favourite" | "unfavourite" => "write:favourites",
+        "reblog" | "unreblog" => "write:statuses",
+        "bookmark" | "unbookmark" => "write:bookmarks",
+        "pin" | "unpin" => "write:accounts",
+        _ => return Err(Error::not_found("no such action")),
+    };
+    let me = auth.user(scope)?.clone();
+    let post = target(&data, &me, &id).await?;
+    let undo_missing_ok = |r: Result<(), Error>| match r {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        other => other,
+    };
+    match action.as_str() {
+        "favourite" => service::posts::react(&data, &me, &post, ReactionKind::Like).await?,
+        "unfavourite" => {
+            undo_missing_ok(service::posts::unreact(&data, &me, &post, ReactionKind::Like).await)?
+        }
+        "reblog" => {
+            service::posts::react(&data, &me, &post, ReactionKind::Announce).await?;
+            let (me_id, post_id) = (me.id.clone(), post.id.clone());
+            let reaction = data
+                .db
+                .run(move |conn| {
+                    Ok(Reaction::find(
+                        conn,
+                        ReactionKind::Announce,
+                        &me_id,
+                        &post_id,
+                    )?)
+                })
+                .await?
+                .ok_or_else(|| Error::not_found("Record not found"))?;
+            let status = convert::status(&data, Some(&me), Item::Boost { reaction, post }).await?;
+            return Ok(HttpResponse::Ok().json(status));
+        }
+        "unreblog" => undo_missing_ok(
+            service::posts::unreact(&data, &me, &post, ReactionKind::Announce).await,
+        )?,
+        // bookmark, unbookmark, pin, unpin
+        _ => {
+            let kind = if action.ends_with("bookmark") {
+                MarkKind::Bookmark
+            } else {
+                MarkKind::Pin
+            };
+            if action == "pin"
+                && (post.author_id != me.id || post.visibility() == Visibility::Direct)
+            {
+                return Err(Error::unprocessable(
+                    "Validation failed: you can only pin your own public or followers-only statuses",
+                ));
+            }
+            let (me_id, post_id, set) = (me.id.clone(), post.id.clone(), !action.starts_with("un"));
+            data.db
+                .run(move |conn| {
+                    if set {
+                        AccountMark::set(conn, &me_id, kind, &post_id)?;
+                    } else {
+                        AccountMark::unset(conn, &me_id, kind, &post_id)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+    }
+    let fresh = service::posts::get(&data, Some(&me), &post.id).await?;
+    Ok(HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(fresh)).await?))
+}
+
+/// `GET /api/v1/statuses/:id/{favourited_by,reblogged_by}`
+async fn reacted_by(
+    data: Data<Context>,
+    auth: MaybeAuth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (id, which) = path.into_inner();
+    let kind = match which.as_str() {
+        "favourited_by" => ReactionKind::Like,
+        "reblogged_by" => ReactionKind::Announce,
+        _ => return Err(Error::not_found("Record not found")),
+    };
+    let viewer = auth.viewer("read:accounts");
+    let post = timelines::item_by_id(&data, viewer, &id).await?.into_post();
+    let post_id = post.id.clone();
+    let actors = data
+        .db
+        .run(move |conn| Ok(Reaction::actors(conn, kind, &post_id)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(convert::accounts(&data, &actors).await?))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/statuses", web::post().to(create))
+        .route("/api/v1/statuses/{id}", web::get().to(show))
+        .route("/api/v1/statuses/{id}", web::delete().to(delete))
+        .route("/api/v1/statuses/{id}", web::put().to(edit))
+        .route("/api/v1/statuses/{id}/history", web::get().to(history))
+        .route("/api/v1/statuses/{id}/source", web::get().to(source))
+        .route("/api/v1/statuses/{id}/context", web::get().to(context))
+        .route("/api/v1/statuses/{id}/{which}", web::get().to(reacted_by))
+        .route("/api/v1/statuses/{id}/{action}", web::post().to(act));
+}

@@ -1,0 +1,135 @@
+//! OAuth 2 applications, authorization codes and access tokens. Secrets,
+//! codes and tokens are stored as SHA-256 hashes: whoever reads the
+//! database cannot use them.
+
+use super::schema::{oauth_apps, oauth_codes, oauth_tokens};
+use super::DbConn;
+use diesel::prelude::*;
+
+/// One row of `oauth_apps`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oauth_apps)]
+pub struct OauthApp {
+    pub id: String,
+    pub client_id: String,
+    pub client_secret_hash: String,
+    pub name: String,
+    pub website: Option<String>,
+    /// One URI per line.
+    pub redirect_uris: String,
+    /// Space-separated.
+    pub scopes: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl OauthApp {
+    pub fn redirect_uris(&self) -> Vec<String> {
+        self.redirect_uris
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    pub fn insert(conn: &mut DbConn, app: &OauthApp) -> QueryResult<()> {
+        diesel::insert_into(oauth_apps::table)
+            .values(app)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<OauthApp>> {
+        oauth_apps::table.find(id).first(conn).optional()
+    }
+
+    pub fn by_client_id(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<OauthApp>> {
+        oauth_apps::table
+            .filter(oauth_apps::client_id.eq(client_id))
+            .first(conn)
+            .optional()
+    }
+}
+
+/// One row of `oauth_codes`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oauth_codes)]
+pub struct OauthCode {
+    pub code_hash: String,
+    pub app_id: String,
+    pub actor_id: String,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: chrono::NaiveDateTime,
+}
+
+impl OauthCode {
+    pub fn insert(conn: &mut DbConn, code: &OauthCode) -> QueryResult<()> {
+        diesel::insert_into(oauth_codes::table)
+            .values(code)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Removes and returns a code: a code is good for one exchange only,
+    /// even when that exchange fails.
+    pub fn take(conn: &mut DbConn, code_hash: &str) -> QueryResult<Option<OauthCode>> {
+        let code = oauth_codes::table
+            .find(code_hash)
+            .first::<OauthCode>(conn)
+            .optional()?;
+        if code.is_some() {
+            diesel::delete(oauth_codes::table.find(code_hash)).execute(conn)?;
+        }
+        Ok(code)
+    }
+}
+
+/// One row of `oauth_tokens`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oauth_tokens)]
+pub struct OauthToken {
+    pub id: String,
+    pub token_hash: String,
+    pub refresh_hash: Option<String>,
+    pub app_id: Option<String>,
+    /// `None` for an app-only (client_credentials) token.
+    pub actor_id: Option<String>,
+    /// Space-separated.
+    pub scopes: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub revoked_at: Option<chrono::NaiveDateTime>,
+}
+
+impl OauthToken {
+    pub fn insert(conn: &mut DbConn, token: &OauthToken) -> QueryResult<()> {
+        diesel::insert_into(oauth_tokens::table)
+            .values(token)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<OauthToken>> {
+        oauth_tokens::table
+            .filter(oauth_tokens::token_hash.eq(token_hash))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn by_refresh_hash(
+        conn: &mut DbConn,
+        refresh_hash: &str,
+    ) -> QueryResult<Option<OauthToken>> {
+        oauth_tokens::table
+            .filter(oauth_tokens::refresh_hash.eq(refresh_hash))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn revoke(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        diesel::update(oauth_tokens::table.find(id))
+            .set(oauth_tokens::revoked_at.eq(Some(super::now())))
+            .execute(conn)
+    }
+}

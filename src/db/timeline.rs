@@ -1,0 +1,267 @@
+//! The queries behind timelines: which posts (and boosts) a viewer sees,
+//! newest first, paged by time-ordered id. Visibility is decided in SQL
+//! here so a page never comes back short because rows were filtered later.
+
+use super::{
+    actor::Actor,
+    post::Post,
+    reaction::Reaction,
+    schema::{account_marks, actors, follows, post_tags, posts, reactions},
+    DbConn, Page,
+};
+use diesel::prelude::*;
+
+type Backend = <DbConn as diesel::Connection>::Backend;
+type BoxedPosts = posts::BoxedQuery<'static, Backend>;
+
+/// Runs a posts query as one page (see [`crate::load_page`]).
+fn page_of_posts(conn: &mut DbConn, q: BoxedPosts, page: &Page) -> QueryResult<Vec<Post>> {
+    crate::load_page!(conn, q, posts::id, page)
+}
+
+/// Actors a viewer has blocked or muted: their posts stay out of view.
+/// (Macros, not functions: a boxed subquery cannot sit inside a boxed
+/// query over `MultiConnection`.)
+macro_rules! hidden_by {
+    ($viewer_id:expr) => {
+        account_marks::table
+            .filter(account_marks::actor_id.eq($viewer_id.to_string()))
+            .filter(account_marks::kind.eq_any(["block", "mute"]))
+            .select(account_marks::target_id)
+    };
+}
+
+/// Actors a viewer follows (accepted).
+macro_rules! followed_by {
+    ($viewer_id:expr) => {
+        follows::table
+            .filter(follows::follower_id.eq($viewer_id.to_string()))
+            .filter(follows::state.eq("accepted"))
+            .select(follows::followee_id)
+    };
+}
+
+/// Home: the viewer's own posts, posts of people followed (all but direct
+/// ones), posts shared in communities joined, and posts that mention the
+/// viewer.
+pub fn home_posts(conn: &mut DbConn, viewer: &Actor, page: &Page) -> QueryResult<Vec<Post>> {
+    let mentions = post_tags::table
+        .filter(post_tags::kind.eq("mention"))
+        .filter(post_tags::href.eq(viewer.ap_id.to_string()))
+        .select(post_tags::post_id);
+    let q = posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(diesel::dsl::not(
+            posts::author_id.eq_any(hidden_by!(viewer.id)),
+        ))
+        .filter(
+            posts::author_id
+                .eq(viewer.id.clone())
+                .or(posts::author_id
+                    .eq_any(followed_by!(viewer.id))
+                    .and(posts::visibility.ne("direct")))
+                .or(posts::community_id
+                    .assume_not_null()
+                    .eq_any(followed_by!(viewer.id)))
+                .or(posts::id.eq_any(mentions)),
+        )
+        .into_boxed();
+    page_of_posts(conn, q, page)
+}
+
+/// Home: boosts by people followed (and the viewer's own) of public posts.
+/// Communities' shares are not boosts here: their posts come in through
+/// `home_posts`.
+pub fn home_boosts(
+    conn: &mut DbConn,
+    viewer: &Actor,
+    page: &Page,
+) -> QueryResult<Vec<(Reaction, Post)>> {
+    let groups = actors::table
+        .filter(actors::kind.eq("Group"))
+        .select(actors::id);
+    let q = reactions::table
+        .inner_join(posts::table)
+        .filter(reactions::kind.eq("announce"))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq_any(["public", "unlisted"]))
+        .filter(
+            reactions::actor_id
+                .eq(viewer.id.clone())
+                .or(reactions::actor_id.eq_any(followed_by!(viewer.id))),
+        )
+        .filter(diesel::dsl::not(reactions::actor_id.eq_any(groups)))
+        .filter(diesel::dsl::not(
+            posts::author_id.eq_any(hidden_by!(viewer.id)),
+        ))
+        .select((Reaction::as_select(), Post::as_select()))
+        .into_boxed();
+    crate::load_page!(conn, q, reactions::id, page)
+}
+
+/// Which public posts: all, this instance's, or other instances'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    All,
+    Local,
+    Remote,
+}
+
+/// The public timeline; local viewers also see their organisation's
+/// local-only posts.
+pub fn public_posts(
+    conn: &mut DbConn,
+    viewer: Option<&Actor>,
+    origin: Origin,
+    page: &Page,
+) -> QueryResult<Vec<Post>> {
+    let mut visible = vec!["public"];
+    if viewer.is_some_and(|v| v.local) && origin != Origin::Remote {
+        visible.push("local");
+    }
+    let mut q = posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq_any(visible))
+        .into_boxed();
+    match origin {
+        Origin::All => {}
+        Origin::Local => q = q.filter(posts::local.eq(true)),
+        Origin::Remote => q = q.filter(posts::local.eq(false)),
+    }
+    if let Some(viewer) = viewer {
+        q = q.filter(diesel::dsl::not(
+            posts::author_id.eq_any(hidden_by!(viewer.id)),
+        ));
+    }
+    page_of_posts(conn, q, page)
+}
+
+/// Public posts with a hashtag.
+pub fn tag_posts(
+    conn: &mut DbConn,
+    viewer: Option<&Actor>,
+    tag: &str,
+    origin: Origin,
+    page: &Page,
+) -> QueryResult<Vec<Post>> {
+    let tagged = post_tags::table
+        .filter(post_tags::kind.eq("hashtag"))
+        .filter(post_tags::name.eq(tag.to_lowercase()))
+        .select(post_tags::post_id);
+    let mut visible = vec!["public"];
+    if viewer.is_some_and(|v| v.local) {
+        visible.push("local");
+    }
+    let mut q = posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq_any(visible))
+        .filter(posts::id.eq_any(tagged))
+        .into_boxed();
+    match origin {
+        Origin::All => {}
+        Origin::Local => q = q.filter(posts::local.eq(true)),
+        Origin::Remote => q = q.filter(posts::local.eq(false)),
+    }
+    page_of_posts(conn, q, page)
+}
+
+/// Filters on an account's posts (`GET /api/v1/accounts/:id/statuses`).
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub exclude_replies: bool,
+    pub pinned: bool,
+    pub tagged: Option<String>,
+}
+
+/// An account's posts of the given visibilities.
+pub fn account_posts(
+    conn: &mut DbConn,
+    author_id: &str,
+    visibilities: &[&str],
+    filter: &AccountFilter,
+    page: &Page,
+) -> QueryResult<Vec<Post>> {
+    let mut q = posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::author_id.eq(author_id.to_string()))
+        .filter(
+            posts::visibility.eq_any(
+                visibilities
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .into_boxed();
+    if filter.exclude_replies {
+        q = q.filter(posts::in_reply_to.is_null());
+    }
+    if filter.pinned {
+        let pins = account_marks::table
+            .filter(account_marks::actor_id.eq(author_id.to_string()))
+            .filter(account_marks::kind.eq("pin"))
+            .select(account_marks::target_id);
+        q = q.filter(posts::id.eq_any(pins));
+    }
+    if let Some(tag) = &filter.tagged {
+        let tagged = post_tags::table
+            .filter(post_tags::kind.eq("hashtag"))
+            .filter(post_tags::name.eq(tag.to_lowercase()))
+            .select(post_tags::post_id);
+        q = q.filter(posts::id.eq_any(tagged));
+    }
+    page_of_posts(conn, q, page)
+}
+
+/// An account's boosts of public posts.
+pub fn account_boosts(
+    conn: &mut DbConn,
+    actor_id: &str,
+    page: &Page,
+) -> QueryResult<Vec<(Reaction, Post)>> {
+    let q = reactions::table
+        .inner_join(posts::table)
+        .filter(reactions::kind.eq("announce"))
+        .filter(reactions::actor_id.eq(actor_id.to_string()))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq_any(["public", "unlisted"]))
+        .select((Reaction::as_select(), Post::as_select()))
+        .into_boxed();
+    crate::load_page!(conn, q, reactions::id, page)
+}
+
+/// Posts an account liked, newest like first, paged by the like's id.
+pub fn liked_by(
+    conn: &mut DbConn,
+    actor_id: &str,
+    page: &Page,
+) -> QueryResult<Vec<(Reaction, Post)>> {
+    let q = reactions::table
+        .inner_join(posts::table)
+        .filter(reactions::kind.eq("like"))
+        .filter(reactions::actor_id.eq(actor_id.to_string()))
+        .filter(posts::deleted_at.is_null())
+        .select((Reaction::as_select(), Post::as_select()))
+        .into_boxed();
+    crate::load_page!(conn, q, reactions::id, page)
+}
+
+/// Direct posts the viewer wrote or was addressed in, newest first.
+pub fn direct_posts(conn: &mut DbConn, viewer: &Actor, limit: i64) -> QueryResult<Vec<Post>> {
+    let mentions = post_tags::table
+        .filter(post_tags::kind.eq("mention"))
+        .filter(post_tags::href.eq(viewer.ap_id.to_string()))
+        .select(post_tags::post_id);
+    posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq("direct"))
+        .filter(posts::community_id.is_null())
+        .filter(
+            posts::author_id
+                .eq(viewer.id.clone())
+                .or(posts::id.eq_any(mentions)),
+        )
+        .order(posts::id.desc())
+        .limit(limit)
+        .load(conn)
+}
