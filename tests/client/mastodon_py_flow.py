@@ -76,10 +76,14 @@ def check(condition, message):
 
 STEP = ["start"]
 EXCHANGES = collections.deque(maxlen=4)
+# The first error answers of the current step: a retry loop in a library can
+# push the one that started it out of EXCHANGES.
+STEP_ERRORS = []
 
 
 def step(name):
     STEP[0] = name
+    STEP_ERRORS.clear()
     print(f"== {name}", flush=True)
 
 
@@ -93,12 +97,15 @@ def _shorten(text, limit=1500):
 
 def _record(response, *args, **kwargs):
     request = response.request
-    EXCHANGES.append(
+    exchange = (
         f"{request.method} {request.url}\n"
         f"  request body: {_shorten(request.body, 500)}\n"
         f"  -> {response.status_code} {response.headers.get('Content-Type', '')}\n"
         f"  {_shorten(response.text)}"
     )
+    EXCHANGES.append(exchange)
+    if response.status_code >= 400 and len(STEP_ERRORS) < 2:
+        STEP_ERRORS.append(exchange)
 
 
 def session():
@@ -253,6 +260,7 @@ def sign_in(base, username, redirect_uri):
     )
     check(wrong.status_code == 401, f"a wrong password answered {wrong.status_code}, not 401")
     login_form(wrong, "the page after a wrong password")
+    STEP_ERRORS.clear()  # that 401 was wanted
 
     answer = http.post(
         action,
@@ -505,7 +513,11 @@ if __name__ == "__main__":
             print(f"check failed: {error}")
         else:
             # The last exception only: Mastodon.py's messages name the cause.
-            traceback.print_exception(error, chain=False, file=sys.stdout)
+            traceback.print_exception(error, limit=-6, chain=False, file=sys.stdout)
+        if STEP_ERRORS:
+            print("\nfirst error answers in this step:")
+            for exchange in STEP_ERRORS:
+                print(exchange)
         print("\nlast HTTP exchanges (oldest first):")
         for exchange in EXCHANGES:
             print(exchange)
