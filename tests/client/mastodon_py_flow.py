@@ -332,9 +332,17 @@ def main():
     bob_at_alpha = resolve_account(alice, f"bob@{BETA_DOMAIN}")
     follow(alice, bob_at_alpha, "bob")
 
-    step("bob follows alice back")
+    step("bob follows alice back; each is notified of the other's follow")
     alice_at_beta = resolve_account(bob, f"alice@{ALPHA_DOMAIN}")
     follow(bob, alice_at_beta, "alice")
+    for api, who, by in ((bob, "bob", f"alice@{ALPHA_DOMAIN}"), (alice, "alice", f"bob@{BETA_DOMAIN}")):
+        wait_for(
+            f"{who}'s follow notification from {by}",
+            lambda: any(
+                n["type"] == "follow" and n["account"]["acct"] == by
+                for n in api.notifications(types=["follow"])
+            ),
+        )
 
     step(f"alice finds the community {COMMUNITY} and joins it")
     group = resolve_account(alice, f"{COMMUNITY}@{BETA_DOMAIN}")
@@ -368,26 +376,35 @@ def main():
             f"{status['visibility']} status {status['id']} missing from alice's home",
         )
 
-    step("alpha's local and public timelines show the public status only")
+    step("alpha's local and public timelines: public and (signed in) local-only, not unlisted or private")
     for name, timeline in (
         ("local", alice.timeline_local(limit=40)),
         ("public", alice.timeline_public(limit=40)),
     ):
         ids = {s["id"] for s in timeline}
         check(public["id"] in ids, f"public status missing from alpha's {name} timeline")
+        check(local_only["id"] in ids, f"local-only status missing from alpha's {name} timeline (signed in)")
         check(unlisted["id"] not in ids, f"unlisted status in alpha's {name} timeline")
         check(private["id"] not in ids, f"private status in alpha's {name} timeline")
     anonymous = Mastodon(api_base_url=ALPHA, session=session(), version_check_mode="none")
     ids = {s["id"] for s in anonymous.timeline_public(limit=40)}
+    check(public["id"] in ids, "the public status is missing from alpha's public timeline (signed out)")
+    check(local_only["id"] not in ids, "the local-only status is in alpha's public timeline (signed out)")
     check(private["id"] not in ids, "the private status is in alpha's public timeline (signed out)")
 
-    step("bob, alice's follower, gets the public and private statuses on beta, not the local-only one")
+    step("bob, alice's follower, gets her public, unlisted and private statuses on beta, not the local-only one")
     bob_public = wait_for("alice's public status in bob's home", lambda: find(bob.timeline_home(limit=40), public["uri"]))
     check(bob_public["visibility"] == "public", f"on beta: visibility {bob_public['visibility']!r}")
+    bob_unlisted = wait_for("alice's unlisted status in bob's home", lambda: find(bob.timeline_home(limit=40), unlisted["uri"]))
+    check(bob_unlisted["visibility"] == "unlisted", f"on beta: visibility {bob_unlisted['visibility']!r}")
     bob_private = wait_for("alice's private status in bob's home", lambda: find(bob.timeline_home(limit=40), private["uri"]))
     check(bob_private["visibility"] == "private", f"on beta: visibility {bob_private['visibility']!r}")
     check(bob_private["account"]["acct"] == f"alice@{ALPHA_DOMAIN}", f"on beta: author {bob_private['account']['acct']!r}")
     check(find(bob.timeline_home(limit=40), local_only["uri"]) is None, "the local-only status reached beta")
+    federated = bob.timeline_public(remote=True, limit=40)
+    check(find(federated, public["uri"]), "alice's public status is missing from beta's public timeline (remote)")
+    for status in (unlisted, private):
+        check(find(federated, status["uri"]) is None, f"alice's {status['visibility']} status is in beta's public timeline")
     try:
         found = bob.search(local_only["uri"], resolve=True)["statuses"]
         check(not found, f"beta resolved the local-only status: {found}")
@@ -432,6 +449,7 @@ def main():
     step("carol posts into the community; it appears in alice's home")
     shared = carol.status_post(f"@{COMMUNITY}@{BETA_DOMAIN} Community news from carol", visibility="public")
     seen = wait_for("carol's community post in alice's home", lambda: find(alice.timeline_home(limit=40), shared["uri"]))
+    print(f"   seen as {'a reblog by ' + seen['account']['acct'] if seen.get('reblog') else 'a status'}", flush=True)
     if seen.get("reblog"):
         check(seen["account"].get("group") is True, f"shared by {seen['account']['acct']!r}, not the group")
         check(seen["account"]["acct"] == f"{COMMUNITY}@{BETA_DOMAIN}", f"shared by {seen['account']['acct']!r}")
@@ -446,6 +464,7 @@ def main():
     check(reblog.get("reblog") and reblog["reblog"]["id"] == question["id"], f"status_reblog gave {reblog}")
     check(reblog["reblog"]["reblogged"] is True, "reblogged is not true")
     check(alice.status(question)["favourited"] is True, "favourited not kept")
+    check(any(s["id"] == question["id"] for s in alice.favourites()), "bob's status is not in alice's favourites")
     check(any(s["id"] == reblog["id"] for s in alice.account_statuses(me)), "the reblog is not among alice's statuses")
 
     step("bob is notified of the favourite and the reblog on beta")
@@ -469,6 +488,9 @@ def main():
     check(edited.get("edited_at"), "edited_at is not set after an edit")
     again = alice.status(public)
     check("edited" in plain(again["content"]) and again.get("edited_at"), f"the edit did not stick: {again}")
+    history = alice.status_history(public)
+    check(len(history) >= 2, f"status_history has {len(history)} entries after one edit")
+    check("edited" not in plain(history[0]["content"]), f"the first version reads {history[0]['content']!r}")
     wait_for(
         "the edit on beta",
         lambda: "edited" in plain(bob.status(bob_public)["content"]) and bob.status(bob_public).get("edited_at"),
@@ -481,6 +503,7 @@ def main():
         raise CheckFailed("status() of the deleted status answered")
     except MastodonNotFoundError:
         pass
+    check(find(alice.timeline_home(limit=40), public["uri"]) is None, "the deleted status is still in alice's home")
 
     def gone_on_beta():
         try:
