@@ -285,6 +285,8 @@ def sign_in(base, username, redirect_uri):
 
     token = api.log_in(code=code, redirect_uri=redirect_uri, allow_http=True)
     check(token, "log_in gave no access token")
+    app = api.app_verify_credentials()
+    check(app["name"] == "Outloud client test", f"app_verify_credentials names {app['name']!r}")
     return api
 
 
