@@ -94,13 +94,21 @@ async fn create_user_then_discover_over_http(backend: Backend) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("password: "));
 
     // A token for scripts; unknown users and scopes are refused.
-    let out = outloud(&["admin", "create-token", "alice", "--scopes", "read"], &env, None);
+    let out = outloud(
+        &["admin", "create-token", "alice", "--scopes", "read"],
+        &env,
+        None,
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(token.len(), 64, "{token}");
     let out = outloud(&["admin", "create-token", "nobody"], &env, None);
     assert_fails_with(&out, "no local user named `nobody`");
-    let out = outloud(&["admin", "create-token", "alice", "--scopes", "read sudo"], &env, None);
+    let out = outloud(
+        &["admin", "create-token", "alice", "--scopes", "read sudo"],
+        &env,
+        None,
+    );
     assert_fails_with(&out, "unknown scope `sudo`");
 
     let mut server = Command::new(env!("CARGO_BIN_EXE_outloud"))
