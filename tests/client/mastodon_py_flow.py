@@ -367,8 +367,10 @@ def main():
     check(response.status_code == 200, f"posting local-only answered {response.status_code}")
     local_only = alice.status(response.json()["id"])
     check(local_only.get("local_only") is True, f"`local_only` is {local_only.get('local_only')!r}")
-    private = alice.status_post("A private word for followers", visibility="private")
+    private = alice.status_post("A private word for followers", visibility="private", idempotency_key="private-1")
     check(private["visibility"] == "private", f"visibility {private['visibility']!r}")
+    again = alice.status_post("A private word for followers", visibility="private", idempotency_key="private-1")
+    check(again["id"] == private["id"], "posting again with the same Idempotency-Key made a second status")
 
     step("alice's home timeline shows all four")
     home = alice.timeline_home(limit=40)
@@ -377,6 +379,21 @@ def main():
             any(s["id"] == status["id"] for s in home),
             f"{status['visibility']} status {status['id']} missing from alice's home",
         )
+
+    step("alice pages through her home timeline two at a time (Link headers)")
+    pages = [alice.timeline_home(limit=2)]
+    while len(pages) < 10:
+        following = alice.fetch_next(pages[-1])
+        if not following:
+            break
+        pages.append(following)
+    paged = [s["id"] for page in pages for s in page]
+    check(all(len(page) <= 2 for page in pages), f"page sizes {[len(p) for p in pages]} with limit=2")
+    check(len(paged) == len(set(paged)), f"pages overlap: {paged}")
+    check(paged == [s["id"] for s in home][: len(paged)], f"paging gave {paged}, one page gave {[s['id'] for s in home]}")
+    check(len(paged) >= 4, f"paging reached {len(paged)} statuses, the home timeline has {len(home)}")
+    newer = alice.fetch_previous(pages[-1])
+    check(newer and all(s["id"] in paged for s in newer), "fetch_previous of the last page gave statuses never seen")
 
     step("alpha's local and public timelines: public and (signed in) local-only, not unlisted or private")
     for name, timeline in (
@@ -468,6 +485,11 @@ def main():
     check(alice.status(question)["favourited"] is True, "favourited not kept")
     check(any(s["id"] == question["id"] for s in alice.favourites()), "bob's status is not in alice's favourites")
     check(any(s["id"] == reblog["id"] for s in alice.account_statuses(me)), "the reblog is not among alice's statuses")
+    for listing, accounts in (
+        ("favourited_by", alice.status_favourited_by(question)),
+        ("reblogged_by", alice.status_reblogged_by(question)),
+    ):
+        check([a["acct"] for a in accounts] == ["alice"], f"{listing} lists {[a['acct'] for a in accounts]}")
 
     step("bob is notified of the favourite and the reblog on beta")
     for kind in ("favourite", "reblog"):
