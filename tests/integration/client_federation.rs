@@ -20,6 +20,16 @@ async fn follow_and_join_across_instances(backend: Backend) {
     let alice = Api::for_user(&alpha, "alice", "read write follow").await;
     let bob = Api::for_user(&beta, "bob", "read write follow").await;
 
+    bob.patch_form(
+        "/api/v1/accounts/update_credentials",
+        &[
+            ("fields_attributes[0][name]", "Craft"),
+            ("fields_attributes[0][value]", "Build systems"),
+        ],
+    )
+    .await
+    .ok();
+
     // Without resolve, nobody on beta is known yet.
     let bob_handle = format!("bob@{}", beta.domain);
     let unknown = alice
@@ -34,6 +44,9 @@ async fn follow_and_join_across_instances(backend: Backend) {
     assert_valid("Search", &found);
     let bob_account = &found["accounts"][0];
     assert_eq!(bob_account["acct"], bob_handle.as_str());
+    // Profile fields travel as PropertyValue attachments.
+    assert_eq!(bob_account["fields"][0]["name"], "Craft");
+    assert_eq!(bob_account["fields"][0]["value"], "Build systems");
     let rel = alice
         .post(
             &format!(

@@ -113,6 +113,9 @@ impl traits::Object for Actor {
                 .map(|c| c.posting() == Posting::Moderators),
             published: Some(self.published.and_utc()),
             updated: self.updated.map(|t| t.and_utc()),
+            attachment: crate::apub::protocol::actor::attachment_from_fields(
+                self.fields_json.as_deref(),
+            ),
         })
     }
 
@@ -161,7 +164,7 @@ impl traits::Object for Actor {
             last_fetched_at: Some(now()),
             hide_network: false,
             icon_url: icon,
-            fields_json: None,
+            fields_json: crate::apub::protocol::actor::fields_from_attachment(&json.attachment),
         };
         // Not one transaction: two inbox requests may fetch the same new
         // actor at once, and the loser of the insert must be able to read

@@ -52,6 +52,45 @@ pub struct ActorObject {
     pub published: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
+    /// Profile metadata as Mastodon sends it: `PropertyValue`s with `name`
+    /// and HTML `value` (other attachment types are ignored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<serde_json::Value>,
+}
+
+/// Profile fields from an actor's `attachment`, as the JSON stored in
+/// `actors.fields_json` (`[{"name", "value"}]`, values sanitized).
+pub fn fields_from_attachment(attachment: &[serde_json::Value]) -> Option<String> {
+    let fields: Vec<serde_json::Value> = attachment
+        .iter()
+        .filter(|a| a.get("type").and_then(|t| t.as_str()) == Some("PropertyValue"))
+        .filter_map(|a| {
+            let name = a.get("name")?.as_str()?;
+            let value = a.get("value")?.as_str()?;
+            Some(serde_json::json!({
+                "name": crate::text::html_escape(&crate::text::strip_html(name)),
+                "value": crate::text::sanitize_html(value),
+            }))
+        })
+        .take(16)
+        .collect();
+    (!fields.is_empty()).then(|| serde_json::Value::Array(fields).to_string())
+}
+
+/// An actor's stored fields as `PropertyValue` attachments.
+pub fn attachment_from_fields(fields_json: Option<&str>) -> Vec<serde_json::Value> {
+    fields_json
+        .and_then(|j| serde_json::from_str::<Vec<serde_json::Value>>(j).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "type": "PropertyValue",
+                "name": f.get("name").cloned().unwrap_or_default(),
+                "value": f.get("value").cloned().unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// `endpoints` of an actor; only the shared inbox matters to us.

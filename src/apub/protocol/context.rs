@@ -16,6 +16,9 @@ pub fn context() -> Value {
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
             "featured": { "@id": "toot:featured", "@type": "@id" },
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
             "lemmy": "https://join-lemmy.org/ns#",
             "moderators": { "@id": "lemmy:moderators", "@type": "@id" }
         }
