@@ -224,13 +224,14 @@ async fn mastodon_py_session(backend: Backend) {
     create_community(&beta, "rust", &bob, false, false, Posting::Anyone).await;
 
     let (status, stdout, stderr) = run_script(python, &alpha, &beta, "rust").await;
-    // Shown with --nocapture (Mastodon.py's warnings on stderr), and on failure.
-    println!("{stdout}");
-    if !stderr.trim().is_empty() {
-        eprintln!("stderr of tests/client/mastodon_py_flow.py:\n{stderr}");
-    }
     match status {
-        Some(status) if status.success() => {}
+        Some(status) if status.success() => {
+            // Shown with --nocapture (Mastodon.py's warnings go to stderr).
+            println!("{stdout}");
+            if !stderr.trim().is_empty() {
+                eprintln!("stderr of tests/client/mastodon_py_flow.py:\n{stderr}");
+            }
+        }
         Some(status) => panic!(
             "tests/client/mastodon_py_flow.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
         ),
