@@ -364,7 +364,7 @@ def main():
         data={"status": "Only for alpha, from alice", "visibility": "public", "local_only": "true"},
         headers={"Authorization": f"Bearer {alice.access_token}"},
     )
-    check(response.status_code == 200, f"posting local-only answered {response.status_code}")
+    check(response.status_code == 200, f"posting local-only answered {response.status_code}: {response.text[:300]}")
     local_only = alice.status(response.json()["id"])
     check(local_only.get("local_only") is True, f"`local_only` is {local_only.get('local_only')!r}")
     private = alice.status_post("A private word for followers", visibility="private", idempotency_key="private-1")
