@@ -7,12 +7,10 @@ use crate::{
     context::Context,
     db::{
         actor::{Actor, ActorKind},
-        follow::Follow,
+        facts::{self, ActorCounts, PostFacts},
         local_user::LocalUser,
-        marks::{AccountMark, MarkKind},
         post::{Post, PostKind, Visibility},
-        reaction::{Reaction, ReactionKind},
-        schema::posts,
+        reaction::Reaction,
         DbConn,
     },
     error::Result,
@@ -20,6 +18,7 @@ use crate::{
     urls::Urls,
 };
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 /// Mastodon's timestamp format: ISO 8601 with milliseconds, in UTC.
 pub fn timestamp(t: chrono::NaiveDateTime) -> String {
@@ -55,42 +54,25 @@ fn fields_of(actor: &Actor) -> Vec<entities::Field> {
         .collect()
 }
 
-/// The visibilities of an account's posts that count in `statuses_count`.
-const COUNTED: [&str; 2] = ["public", "unlisted"];
-
-fn account_sync(conn: &mut DbConn, urls: &Urls, actor: &Actor) -> QueryResult<Account> {
-    let statuses_count: i64 = posts::table
-        .filter(posts::author_id.eq(&actor.id))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::visibility.eq_any(COUNTED))
-        .count()
-        .get_result(conn)?;
-    let last_status: Option<chrono::NaiveDateTime> = posts::table
-        .filter(posts::author_id.eq(&actor.id))
-        .filter(posts::deleted_at.is_null())
-        .select(posts::published)
-        .order(posts::id.desc())
-        .first(conn)
-        .optional()?;
-    let followers_count = Follow::count_followers(conn, &actor.id)?;
-    let following_count = Follow::count_following(conn, &actor.id)?;
-    let avatar = actor.icon_url.clone().unwrap_or_else(|| {
+/// An account from its row and counts (pure).
+fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorCounts>) -> Account {
+    let counts = counts.cloned().unwrap_or_default();
+    let static_url = |path: &str| {
         urls.base()
-            .join("/static/avatar.svg")
+            .join(path)
             .map(|u| u.to_string())
             .unwrap_or_default()
-    });
-    let header = urls
-        .base()
-        .join("/static/header.svg")
-        .map(|u| u.to_string())
-        .unwrap_or_default();
-    let url = actor.url.clone().unwrap_or_else(|| actor.ap_id.to_string());
-    Ok(Account {
+    };
+    let avatar = actor
+        .icon_url
+        .clone()
+        .unwrap_or_else(|| static_url("/static/avatar.svg"));
+    let header = static_url("/static/header.svg");
+    Account {
         id: actor.id.clone(),
         username: actor.username.clone(),
         acct: acct(actor),
-        url,
+        url: actor.url.clone().unwrap_or_else(|| actor.ap_id.to_string()),
         uri: actor.ap_id.to_string(),
         display_name: actor.display_name.clone().unwrap_or_default(),
         note: actor.summary.clone().unwrap_or_default(),
@@ -107,6 +89,7 @@ fn account_sync(conn: &mut DbConn, urls: &Urls, actor: &Actor) -> QueryResult<Ac
         indexable: actor.discoverable,
         hide_collections: Some(actor.hide_network),
         noindex: Some(!actor.discoverable),
+        // Mastodon gives the creation day at midnight.
         created_at: timestamp(
             actor
                 .published
@@ -114,12 +97,29 @@ fn account_sync(conn: &mut DbConn, urls: &Urls, actor: &Actor) -> QueryResult<Ac
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or(actor.published),
         ),
-        last_status_at: last_status.map(|t| t.date().format("%Y-%m-%d").to_string()),
-        statuses_count,
-        followers_count,
-        following_count,
+        last_status_at: counts
+            .last_status_at
+            .map(|t| t.date().format("%Y-%m-%d").to_string()),
+        statuses_count: counts.statuses,
+        followers_count: counts.followers,
+        following_count: counts.following,
         roles: Vec::new(),
-    })
+    }
+}
+
+/// Accounts of `actors`, in order, with their counts in four queries.
+fn accounts_sync(conn: &mut DbConn, urls: &Urls, actors: &[Actor]) -> QueryResult<Vec<Account>> {
+    let ids: Vec<String> = actors.iter().map(|a| a.id.clone()).collect();
+    let counts = facts::actor_counts(conn, &ids)?;
+    Ok(actors
+        .iter()
+        .map(|a| account_of(urls, a, counts.get(&a.id)))
+        .collect())
+}
+
+fn account_sync(conn: &mut DbConn, urls: &Urls, actor: &Actor) -> QueryResult<Account> {
+    let mut list = accounts_sync(conn, urls, std::slice::from_ref(actor))?;
+    Ok(list.remove(0))
 }
 
 pub async fn account(data: &Data<Context>, actor: &Actor) -> Result<Account> {
@@ -132,13 +132,7 @@ pub async fn account(data: &Data<Context>, actor: &Actor) -> Result<Account> {
 pub async fn accounts(data: &Data<Context>, actors: &[Actor]) -> Result<Vec<Account>> {
     let (actors, urls) = (actors.to_vec(), data.urls.clone());
     data.db
-        .run(move |conn| {
-            let mut out = Vec::with_capacity(actors.len());
-            for actor in &actors {
-                out.push(account_sync(conn, &urls, actor)?);
-            }
-            Ok(out)
-        })
+        .run(move |conn| Ok(accounts_sync(conn, &urls, &actors)?))
         .await
 }
 
@@ -216,68 +210,38 @@ fn content_of(post: &Post) -> String {
     post.content.clone()
 }
 
-fn status_sync(
-    conn: &mut DbConn,
+/// The status of one post, from what the page's batch queries found.
+fn status_of(
     urls: &Urls,
-    viewer: Option<&Actor>,
     post: &Post,
-    cache: &mut std::collections::HashMap<String, Account>,
-) -> QueryResult<Option<Status>> {
-    let Some(author) = Actor::by_id(conn, &post.author_id)? else {
-        return Ok(None);
-    };
-    let account = match cache.get(&author.id) {
-        Some(a) => a.clone(),
-        None => {
-            let a = account_sync(conn, urls, &author)?;
-            cache.insert(author.id.clone(), a.clone());
-            a
-        }
-    };
-    let tags = Post::tags(conn, &post.id)?;
-    let mut mentions = Vec::new();
-    let mut hashtags = Vec::new();
-    for tag in &tags {
-        if tag.kind == "mention" {
-            if let Ok(href) = url::Url::parse(&tag.href) {
-                if let Some(m) = Actor::by_ap_id(conn, &href)? {
-                    mentions.push(Mention {
-                        id: m.id.clone(),
-                        username: m.username.clone(),
-                        url: m.url.clone().unwrap_or_else(|| m.ap_id.to_string()),
-                        acct: acct(&m),
-                    });
-                }
-            }
-        } else if tag.kind == "hashtag" {
-            hashtags.push(StatusTag {
-                name: tag.name.clone(),
-                url: urls.tag(&tag.name).to_string(),
-            });
-        }
-    }
-    let parent = match post
-        .in_reply_to
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-    {
-        Some(u) => Post::by_ap_id(conn, &u)?,
-        None => None,
-    };
-    let replies_count: i64 = posts::table
-        .filter(posts::in_reply_to.eq(post.ap_id.to_string()))
-        .filter(posts::deleted_at.is_null())
-        .count()
-        .get_result(conn)?;
-    let (mut favourited, mut reblogged, mut bookmarked, mut pinned) = (false, false, false, false);
-    if let Some(v) = viewer {
-        favourited = Reaction::find(conn, ReactionKind::Like, &v.id, &post.id)?.is_some();
-        reblogged = Reaction::find(conn, ReactionKind::Announce, &v.id, &post.id)?.is_some();
-        bookmarked = AccountMark::has(conn, &v.id, MarkKind::Bookmark, &post.id)?;
-        pinned = AccountMark::has(conn, &v.id, MarkKind::Pin, &post.id)?;
-    }
+    account: Account,
+    facts: &PostFacts,
+    mentioned: &HashMap<String, Actor>,
+) -> Status {
+    let tags = facts.tags.get(&post.id).map(Vec::as_slice).unwrap_or(&[]);
+    let mentions = tags
+        .iter()
+        .filter(|t| t.kind == "mention")
+        .filter_map(|t| mentioned.get(&t.href))
+        .map(|m| Mention {
+            id: m.id.clone(),
+            username: m.username.clone(),
+            url: m.url.clone().unwrap_or_else(|| m.ap_id.to_string()),
+            acct: acct(m),
+        })
+        .collect();
+    let hashtags = tags
+        .iter()
+        .filter(|t| t.kind == "hashtag")
+        .map(|t| StatusTag {
+            name: t.name.clone(),
+            url: urls.tag(&t.name).to_string(),
+        })
+        .collect();
+    let parent = post.in_reply_to.as_ref().and_then(|p| facts.parents.get(p));
+    let count = |map: &HashMap<String, i64>| map.get(&post.id).copied().unwrap_or(0);
     let (visibility, local_only) = visibility_name(post.visibility());
-    Ok(Some(Status {
+    Status {
         id: post.id.clone(),
         uri: post.ap_id.to_string(),
         url: Some(post.url.clone().unwrap_or_else(|| post.ap_id.to_string())),
@@ -294,78 +258,121 @@ fn status_sync(
         mentions,
         tags: hashtags,
         emojis: Vec::new(),
-        reblogs_count: Reaction::count(conn, ReactionKind::Announce, &post.id)?,
-        favourites_count: Reaction::count(conn, ReactionKind::Like, &post.id)?,
-        replies_count,
+        reblogs_count: count(&facts.boosts),
+        favourites_count: count(&facts.likes),
+        replies_count: count(&facts.replies),
         quotes_count: 0,
-        in_reply_to_id: parent.as_ref().map(|p| p.id.clone()),
-        in_reply_to_account_id: parent.as_ref().map(|p| p.author_id.clone()),
+        in_reply_to_id: parent.map(|(id, _)| id.clone()),
+        in_reply_to_account_id: parent.map(|(_, author)| author.clone()),
         reblog: None,
         poll: None,
         card: None,
         language: post.language.clone(),
-        favourited,
-        reblogged,
+        favourited: facts.liked.contains(&post.id),
+        reblogged: facts.boosted.contains(&post.id),
         muted: false,
-        bookmarked,
-        pinned,
+        bookmarked: facts.bookmarked.contains(&post.id),
+        pinned: facts.pinned.contains(&post.id),
         filtered: Vec::new(),
-    }))
+    }
 }
 
-fn item_sync(
+/// A boost as Mastodon shows it: a status of its own whose `reblog` is
+/// the boosted one.
+fn boost_of(reaction: &Reaction, booster: Account, inner: Status) -> Status {
+    Status {
+        id: reaction.id.clone(),
+        uri: reaction.ap_id.to_string(),
+        url: None,
+        created_at: timestamp(reaction.created_at),
+        edited_at: None,
+        account: booster,
+        content: String::new(),
+        text: None,
+        visibility: inner.visibility.clone(),
+        local_only: false,
+        sensitive: false,
+        spoiler_text: String::new(),
+        media_attachments: Vec::new(),
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        emojis: Vec::new(),
+        reblogs_count: 0,
+        favourites_count: 0,
+        replies_count: 0,
+        quotes_count: 0,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        poll: None,
+        card: None,
+        language: None,
+        favourited: inner.favourited,
+        reblogged: inner.reblogged,
+        muted: false,
+        bookmarked: inner.bookmarked,
+        pinned: false,
+        filtered: Vec::new(),
+        reblog: Some(Box::new(inner)),
+    }
+}
+
+/// Statuses of a page of items, with a fixed number of queries.
+fn statuses_sync(
     conn: &mut DbConn,
     urls: &Urls,
     viewer: Option<&Actor>,
-    item: &Item,
-    cache: &mut std::collections::HashMap<String, Account>,
-) -> QueryResult<Option<Status>> {
-    match item {
-        Item::Post(post) => status_sync(conn, urls, viewer, post, cache),
-        Item::Boost { reaction, post } => {
-            let Some(inner) = status_sync(conn, urls, viewer, post, cache)? else {
-                return Ok(None);
-            };
-            let Some(booster) = Actor::by_id(conn, &reaction.actor_id)? else {
-                return Ok(None);
-            };
-            let account = account_sync(conn, urls, &booster)?;
-            Ok(Some(Status {
-                id: reaction.id.clone(),
-                uri: reaction.ap_id.to_string(),
-                url: None,
-                created_at: timestamp(reaction.created_at),
-                edited_at: None,
-                account,
-                content: String::new(),
-                text: None,
-                visibility: inner.visibility.clone(),
-                local_only: false,
-                sensitive: false,
-                spoiler_text: String::new(),
-                media_attachments: Vec::new(),
-                mentions: Vec::new(),
-                tags: Vec::new(),
-                emojis: Vec::new(),
-                reblogs_count: 0,
-                favourites_count: 0,
-                replies_count: 0,
-                quotes_count: 0,
-                in_reply_to_id: None,
-                in_reply_to_account_id: None,
-                poll: None,
-                card: None,
-                language: None,
-                favourited: inner.favourited,
-                reblogged: inner.reblogged,
-                muted: false,
-                bookmarked: inner.bookmarked,
-                pinned: false,
-                filtered: Vec::new(),
-                reblog: Some(Box::new(inner)),
-            }))
+    items: &[Item],
+) -> QueryResult<Vec<Status>> {
+    let posts: Vec<&Post> = items
+        .iter()
+        .map(|i| match i {
+            Item::Post(p) | Item::Boost { post: p, .. } => p,
+        })
+        .collect();
+    let facts = facts::post_facts(conn, &posts, viewer.map(|v| v.id.as_str()))?;
+    let mut actor_ids: Vec<String> = posts.iter().map(|p| p.author_id.clone()).collect();
+    actor_ids.extend(items.iter().filter_map(|i| match i {
+        Item::Boost { reaction, .. } => Some(reaction.actor_id.clone()),
+        Item::Post(_) => None,
+    }));
+    actor_ids.sort();
+    actor_ids.dedup();
+    let actors: Vec<Actor> = facts::actors_by_ids(conn, &actor_ids)?
+        .into_values()
+        .collect();
+    let accounts: HashMap<String, Account> = accounts_sync(conn, urls, &actors)?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let hrefs: Vec<String> = facts
+        .tags
+        .values()
+        .flatten()
+        .filter(|t| t.kind == "mention")
+        .map(|t| t.href.clone())
+        .collect();
+    let mentioned = facts::actors_by_ap_ids(conn, &hrefs)?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let (post, booster) = match item {
+            Item::Post(p) => (p, None),
+            Item::Boost { reaction, post } => (post, Some(reaction)),
+        };
+        // An item whose author (or booster) vanished is left out.
+        let Some(author) = accounts.get(&post.author_id) else {
+            continue;
+        };
+        let status = status_of(urls, post, author.clone(), &facts, &mentioned);
+        match booster {
+            None => out.push(status),
+            Some(reaction) => {
+                if let Some(account) = accounts.get(&reaction.actor_id) {
+                    out.push(boost_of(reaction, account.clone(), status));
+                }
+            }
         }
     }
+    Ok(out)
 }
 
 /// Statuses of timeline items, in order; items whose author vanished are
@@ -377,14 +384,7 @@ pub async fn statuses(
 ) -> Result<Vec<Status>> {
     let (viewer, urls) = (viewer.cloned(), data.urls.clone());
     data.db
-        .run(move |conn| {
-            let mut cache = std::collections::HashMap::new();
-            let mut out = Vec::with_capacity(items.len());
-            for item in &items {
-                out.extend(item_sync(conn, &urls, viewer.as_ref(), item, &mut cache)?);
-            }
-            Ok(out)
-        })
+        .run(move |conn| Ok(statuses_sync(conn, &urls, viewer.as_ref(), &items)?))
         .await
 }
 

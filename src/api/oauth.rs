@@ -76,12 +76,7 @@ pub async fn verify_app(data: Data<Context>, auth: Auth) -> Result<HttpResponse,
         .run(move |conn| Ok(OauthApp::by_id(conn, &app_id)?))
         .await?
         .ok_or_else(|| Error::new(ErrorKind::Unauthorized, super::auth::INVALID_TOKEN))?;
-    let mut entity = serde_json::to_value(application(&app))?;
-    if let Some(map) = entity.as_object_mut() {
-        map.remove("redirect_uri");
-        map.remove("redirect_uris");
-    }
-    Ok(HttpResponse::Ok().json(entity))
+    Ok(HttpResponse::Ok().json(application(&app)))
 }
 
 #[derive(Deserialize, Default)]

@@ -11,6 +11,7 @@ pub mod actor;
 pub mod community;
 pub mod delivery;
 pub mod domain_policy;
+pub mod facts;
 pub mod follow;
 pub mod host_software;
 pub mod local_user;

@@ -149,6 +149,7 @@ async fn authorization_code_flow(backend: Backend) {
     assert_valid("CredentialAccount", &me);
     assert_eq!(me["username"], "alice");
     let app_seen = api.get("/api/v1/apps/verify_credentials").await.ok();
+    assert_valid("Application", &app_seen);
     assert_eq!(app_seen["name"], "Test app");
 
     // Refreshing revokes the old pair.

@@ -181,8 +181,17 @@ async fn paging_threads_and_reactions(backend: Backend) {
     assert_eq!(page1, vec![posted[4].clone(), posted[3].clone()]);
     let next = link(&header, "next").unwrap();
     assert!(next.contains("max_id="), "{next}");
+    // A status posted while the reader pages changes neither the next
+    // page nor the one after (keyset paging on time-ordered ids).
+    let newer = alice.status(json!({"status": "posted meanwhile"})).await;
     let page2 = Api::ids(&alice.get(&next).await.ok());
     assert_eq!(page2, vec![posted[2].clone(), posted[1].clone()]);
+    let prev = link(&header, "prev").unwrap();
+    assert_eq!(
+        Api::ids(&alice.get(&prev).await.ok()),
+        vec![newer["id"].as_str().unwrap().to_string()],
+        "prev pages forward to what is new"
+    );
     let above = Api::ids(
         &alice
             .get(&format!(
@@ -199,7 +208,10 @@ async fn paging_threads_and_reactions(backend: Backend) {
             .await
             .ok(),
     );
-    assert_eq!(since, vec![posted[4].clone()]);
+    assert_eq!(
+        since,
+        vec![newer["id"].as_str().unwrap().to_string(), posted[4].clone()]
+    );
 
     // A thread: context on both sides.
     let root = &posted[0];
