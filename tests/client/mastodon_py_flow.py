@@ -465,6 +465,29 @@ def main():
         ),
     )
 
+    step("alice writes to bob directly; only bob sees it, in his notifications and conversations")
+    direct = alice.status_post(f"@bob@{BETA_DOMAIN} just between us", visibility="direct")
+    check(direct["visibility"] == "direct", f"visibility {direct['visibility']!r}")
+    dm = wait_for(
+        "bob's mention notification for the direct status",
+        lambda: [
+            n for n in bob.notifications(types=["mention"])
+            if n["type"] == "mention" and n.get("status") and n["status"]["uri"] == direct["uri"]
+        ],
+    )[0]
+    check(dm["status"]["visibility"] == "direct", f"on beta: visibility {dm['status']['visibility']!r}")
+    conversations = bob.conversations()
+    check(
+        any(c.get("last_status") and c["last_status"]["uri"] == direct["uri"] for c in conversations),
+        "the direct status is not the last status of one of bob's conversations",
+    )
+    try:
+        seen = carol.status(dm["status"]["id"])
+        raise CheckFailed(f"carol, not addressed, can read the direct status: {seen['content']!r}")
+    except MastodonNotFoundError:
+        pass
+    check(find(carol.timeline_home(limit=40), direct["uri"]) is None, "the direct status is in carol's home")
+
     step("carol posts into the community; it appears in alice's home")
     shared = carol.status_post(f"@{COMMUNITY}@{BETA_DOMAIN} Community news from carol", visibility="public")
     seen = wait_for("carol's community post in alice's home", lambda: find(alice.timeline_home(limit=40), shared["uri"]))
