@@ -137,6 +137,20 @@ def find(statuses, uri):
     return None
 
 
+def notification(api, who, kind, uri):
+    """Waits for `who`'s notification of `kind` about the status `uri`."""
+    return wait_for(
+        f"{who}'s {kind} notification about {uri}",
+        lambda: next(
+            (
+                n for n in api.notifications(types=[kind])
+                if n["type"] == kind and n.get("status") and n["status"]["uri"] == uri
+            ),
+            None,
+        ),
+    )
+
+
 def plain(html_text):
     return re.sub(r"<[^>]+>", "", html_text or "")
 
@@ -432,13 +446,7 @@ def main():
 
     step("bob mentions alice; alice is notified, sees it in home and replies")
     bob_says = bob.status_post(f"@alice@{ALPHA_DOMAIN} how is alpha today?", visibility="public")
-    mention = wait_for(
-        "alice's mention notification",
-        lambda: [
-            n for n in alice.notifications(types=["mention"])
-            if n["type"] == "mention" and n.get("status") and n["status"]["uri"] == bob_says["uri"]
-        ],
-    )[0]
+    mention = notification(alice, "alice", "mention", bob_says["uri"])
     check(mention["account"]["acct"] == f"bob@{BETA_DOMAIN}", f"mention from {mention['account']['acct']!r}")
     question = wait_for("bob's status in alice's home", lambda: find(alice.timeline_home(limit=40), bob_says["uri"]))
     reply = alice.status_reply(question, "Sunny, thanks!")
@@ -457,24 +465,12 @@ def main():
         "alice's reply in the context of bob's status on beta",
         lambda: any(s["uri"] == reply["uri"] for s in bob.status_context(bob_says)["descendants"]),
     )
-    wait_for(
-        "bob's mention notification for alice's reply",
-        lambda: any(
-            n["type"] == "mention" and n.get("status") and n["status"]["uri"] == reply["uri"]
-            for n in bob.notifications()
-        ),
-    )
+    notification(bob, "bob", "mention", reply["uri"])
 
     step("alice writes to bob directly; only bob sees it, in his notifications and conversations")
     direct = alice.status_post(f"@bob@{BETA_DOMAIN} just between us", visibility="direct")
     check(direct["visibility"] == "direct", f"visibility {direct['visibility']!r}")
-    dm = wait_for(
-        "bob's mention notification for the direct status",
-        lambda: [
-            n for n in bob.notifications(types=["mention"])
-            if n["type"] == "mention" and n.get("status") and n["status"]["uri"] == direct["uri"]
-        ],
-    )[0]
+    dm = notification(bob, "bob", "mention", direct["uri"])
     check(dm["status"]["visibility"] == "direct", f"on beta: visibility {dm['status']['visibility']!r}")
     conversations = bob.conversations()
     check(
@@ -516,13 +512,7 @@ def main():
 
     step("bob is notified of the favourite and the reblog on beta")
     for kind in ("favourite", "reblog"):
-        note = wait_for(
-            f"bob's {kind} notification",
-            lambda: [
-                n for n in bob.notifications(types=[kind])
-                if n["type"] == kind and n.get("status") and n["status"]["uri"] == bob_says["uri"]
-            ],
-        )[0]
+        note = notification(bob, "bob", kind, bob_says["uri"])
         check(note["account"]["acct"] == f"alice@{ALPHA_DOMAIN}", f"{kind} by {note['account']['acct']!r}")
     counted = bob.status(bob_says)
     check(counted["favourites_count"] >= 1, f"favourites_count {counted['favourites_count']}")
