@@ -23,5 +23,6 @@ mod discovery;
 mod following;
 mod foreign_peer;
 mod inbox;
+mod mastodon_py;
 mod narrations;
 mod signed_fetch;

@@ -1,0 +1,243 @@
+//! A real Mastodon client against two instances: `Mastodon.py` (PyPI
+//! `mastodon-py`, pinned in `tests/client/requirements.txt`) runs
+//! `tests/client/mastodon_py_flow.py`, which registers apps, signs people in
+//! through the OAuth authorization-code flow over HTTP, posts, reads
+//! timelines, follows across instances, joins a community, favourites,
+//! reblogs, reads notifications, edits and deletes, checking each answer.
+//!
+//! The Python side is installed once into a virtualenv under
+//! `target/mastodon-py-venv` (under a file lock, skipped while the
+//! requirements and the Python version are unchanged), so only the first run
+//! needs PyPI. Python 3 with its `venv` module must be installed (Debian:
+//! `apt-get install -y python3-venv`).
+
+use crate::{
+    communities::create_community,
+    harness::{both_backends, settle, TestInstance},
+};
+use outloud::{config::Backend, db::community::Posting};
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::OnceLock,
+    time::Duration,
+};
+
+both_backends!(mastodon_py_session);
+
+/// Every person's password (the harness's `create_user`).
+const PASSWORD: &str = "password for tests";
+
+/// How long the whole script may run.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
+
+// ---- the virtualenv ------------------------------------------------------
+
+fn install_hint() -> &'static str {
+    "the Mastodon.py client test (tests/integration/mastodon_py.rs) needs Python 3 \
+     with its venv module on PATH as `python3` (Debian: `apt-get install -y python3 \
+     python3-venv`)"
+}
+
+/// `target/` of this build (`CARGO_TARGET_TMPDIR` is `target/tmp`).
+fn target_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).to_path_buf()
+}
+
+fn client_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/client")
+}
+
+/// The virtualenv's Python, installing it first unless it holds the current
+/// requirements. Once per process; a file lock keeps concurrent test
+/// processes (nextest) from installing at once.
+fn venv_python() -> Result<&'static Path, &'static str> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(install_venv) {
+        Ok(python) => Ok(python),
+        Err(e) => Err(e),
+    }
+}
+
+/// 64-bit FNV-1a: a hash that stays the same across Rust releases.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Runs `command`; its stdout, or a message with everything it printed.
+fn run(command: &mut Command, what: &str) -> Result<String, String> {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{what} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn install_venv() -> Result<PathBuf, String> {
+    let hint = install_hint();
+    let version = run(
+        Command::new("python3").args(["-c", "import sys; print(sys.version)"]),
+        "running `python3`",
+    )
+    .map_err(|e| format!("{hint}\n({e})"))?;
+    let requirements = client_dir().join("requirements.txt");
+    let wanted = std::fs::read(&requirements)
+        .map_err(|e| format!("reading tests/client/requirements.txt: {e}"))?;
+
+    let target = target_dir();
+    std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
+    let lock = std::fs::File::create(target.join("mastodon-py-venv.lock"))
+        .map_err(|e| format!("creating target/mastodon-py-venv.lock: {e}"))?;
+    lock.lock()
+        .map_err(|e| format!("locking target/mastodon-py-venv.lock: {e}"))?;
+
+    let venv = target.join("mastodon-py-venv");
+    let python = venv.join("bin").join("python3");
+    let marker = venv.join(".installed");
+    let stamp = format!(
+        "{:016x}\n",
+        fnv1a(&[&wanted[..], version.as_bytes()].concat())
+    );
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(stamp.as_str()) {
+        return Ok(python);
+    }
+
+    // New requirements or a new Python: a fresh virtualenv.
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| format!("removing {venv:?}: {e}"))?;
+    }
+    eprintln!("mastodon_py: creating a virtualenv in {venv:?}");
+    if let Err(e) = run(
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        "`python3 -m venv`",
+    ) {
+        let _ = std::fs::remove_dir_all(&venv);
+        return Err(format!(
+            "{hint}: creating the virtualenv failed; on Debian the venv module \
+             and ensurepip come with the package python3-venv\n{e}"
+        ));
+    }
+    eprintln!("mastodon_py: installing tests/client/requirements.txt");
+    run(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(["--no-input", "--quiet", "-r"])
+            .arg(&requirements),
+        "`pip install -r tests/client/requirements.txt` (the first run needs PyPI)",
+    )?;
+    std::fs::write(&marker, stamp).map_err(|e| format!("writing {marker:?}: {e}"))?;
+    drop(lock);
+    Ok(python)
+}
+
+// ---- the script, run while federation is stepped --------------------------
+
+/// A child process killed when dropped (a panic included).
+struct Script(Child);
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the flow script against `alpha` and `beta`, calling `settle` every
+/// 100 ms while it runs (the harness's instances have no delivery workers).
+/// Its exit status (`None` on timeout), stdout and stderr.
+async fn run_script(
+    python: &Path,
+    alpha: &TestInstance,
+    beta: &TestInstance,
+    community: &str,
+) -> (Option<ExitStatus>, String, String) {
+    let mut child = Command::new(python)
+        .args(["-I", "-u"])
+        .arg(client_dir().join("mastodon_py_flow.py"))
+        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
+        .env("OUTLOUD_BETA_URL", beta.url(""))
+        .env("OUTLOUD_PASSWORD", PASSWORD)
+        .env("OUTLOUD_COMMUNITY", community)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = reader(Box::new(child.stdout.take().unwrap()));
+    let stderr = reader(Box::new(child.stderr.take().unwrap()));
+    let mut script = Script(child);
+
+    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = script.0.try_wait().unwrap() {
+            break Some(status);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break None;
+        }
+        settle(&[alpha, beta]).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(script);
+    (
+        status,
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    )
+}
+
+// ---- the scenario ----------------------------------------------------------
+
+/// alice on alpha; bob and carol on beta, with bob's community `rust` that
+/// anyone may post into. Everything else happens through the client API.
+async fn mastodon_py_session(backend: Backend) {
+    let python = tokio::task::spawn_blocking(venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (alpha, beta) = tokio::join!(
+        TestInstance::spawn("alpha", backend),
+        TestInstance::spawn("beta", backend)
+    );
+    alpha.create_user("alice").await;
+    let bob = beta.create_user("bob").await;
+    beta.create_user("carol").await;
+    create_community(&beta, "rust", &bob, false, false, Posting::Anyone).await;
+
+    let (status, stdout, stderr) = run_script(python, &alpha, &beta, "rust").await;
+    match status {
+        Some(status) if status.success() => {
+            // Shown with --nocapture (Mastodon.py's warnings go to stderr).
+            println!("{stdout}");
+            if !stderr.trim().is_empty() {
+                eprintln!("stderr of tests/client/mastodon_py_flow.py:\n{stderr}");
+            }
+        }
+        Some(status) => panic!(
+            "tests/client/mastodon_py_flow.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+        None => panic!(
+            "tests/client/mastodon_py_flow.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
