@@ -214,6 +214,54 @@ async fn notifications(backend: Backend) {
     let bobs = bob.get("/api/v1/notifications?types[]=update").await.ok();
     assert_eq!(bobs.as_array().unwrap().len(), 1, "{bobs}");
 
+    // Grouped (v2): carol's like joins bob's in one group.
+    alpha.create_user("carol").await;
+    let carol = Api::for_user(&alpha, "carol", "read write").await;
+    carol
+        .post(&format!("/api/v1/statuses/{id}/favourite"), json!({}))
+        .await
+        .ok();
+    let grouped = alice.get("/api/v2/notifications").await.ok();
+    assert_valid("GroupedNotificationsResults", &grouped);
+    let groups = grouped["notification_groups"].as_array().unwrap();
+    let kinds: Vec<&str> = groups.iter().map(|g| g["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        vec!["favourite", "mention", "reblog", "follow"],
+        "{grouped}"
+    );
+    assert_eq!(groups[0]["notifications_count"], 2);
+    assert_eq!(groups[0]["sample_account_ids"].as_array().unwrap().len(), 2);
+    assert_eq!(groups[0]["status_id"], id);
+    assert!(groups[1]["group_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("ungrouped-"));
+    assert_eq!(
+        grouped["statuses"].as_array().unwrap().len(),
+        2,
+        "the post and the reply"
+    );
+    let key = groups[0]["group_key"].as_str().unwrap();
+    let one = alice
+        .get(&format!("/api/v2/notifications/{key}"))
+        .await
+        .ok();
+    assert_valid("GroupedNotificationsResults", &one);
+    let likers = alice
+        .get(&format!("/api/v2/notifications/{key}/accounts"))
+        .await
+        .ok();
+    assert_eq!(likers.as_array().unwrap().len(), 2);
+    alice
+        .post(&format!("/api/v2/notifications/{key}/dismiss"), json!({}))
+        .await
+        .ok();
+    alice
+        .get(&format!("/api/v2/notifications/{key}"))
+        .await
+        .expect(404);
+
     let mentions = alice
         .get("/api/v1/notifications?types[]=mention")
         .await
@@ -223,7 +271,11 @@ async fn notifications(backend: Backend) {
         .get("/api/v1/notifications?exclude_types[]=follow&exclude_types[]=mention")
         .await
         .ok();
-    assert_eq!(no_follows.as_array().unwrap().len(), 2);
+    assert_eq!(
+        no_follows.as_array().unwrap().len(),
+        1,
+        "the reblog; the likes were dismissed"
+    );
     let first = all[0]["id"].as_str().unwrap();
     let one = alice
         .get(&format!("/api/v1/notifications/{first}"))
@@ -269,6 +321,8 @@ async fn instance_and_app_start(backend: Backend) {
     let v2 = anon.get("/api/v2/instance").await.ok();
     assert_valid("Instance", &v2);
     assert_eq!(v2["configuration"]["statuses"]["max_characters"], 5000);
+    // Some clients add a trailing slash.
+    anon.get("/api/v2/instance/").await.ok();
     let v1 = anon.get("/api/v1/instance").await.ok();
     assert_valid("V1Instance", &v1);
     assert!(v1["version"].as_str().unwrap().starts_with("4."));
