@@ -44,14 +44,13 @@ pub fn relationship_entity(r: Relationship) -> entities::Relationship {
 
 /// `GET /api/v1/accounts/verify_credentials`
 async fn verify_credentials(data: Data<Context>, auth: Auth) -> Result<HttpResponse, Error> {
-    let me = match auth.user("read:accounts") {
-        Ok(me) => me,
-        Err(e) if auth.scopes().allows("profile") && auth.actor.is_some() => {
-            let _ = e;
-            auth.user("profile")?
-        }
-        Err(e) => return Err(e),
+    // The `profile` scope (Mastodon 4.3) grants this endpoint alone.
+    let scope = if auth.scopes().allows("profile") && !auth.scopes().allows("read:accounts") {
+        "profile"
+    } else {
+        "read:accounts"
     };
+    let me = auth.user(scope)?;
     Ok(HttpResponse::Ok().json(convert::credential_account(&data, me).await?))
 }
 

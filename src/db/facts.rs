@@ -5,7 +5,7 @@
 use super::{
     actor::Actor,
     post::{Post, PostTag},
-    schema::{account_marks, actors, follows, post_tags, posts, reactions},
+    schema::{account_marks, actors, post_tags, posts, reactions},
     DbConn,
 };
 use diesel::{dsl::count_star, prelude::*};
@@ -20,8 +20,8 @@ pub struct ActorCounts {
     pub last_status_at: Option<chrono::NaiveDateTime>,
 }
 
-/// Counts for each of `actor_ids`. Statuses count public and unlisted
-/// posts, as other servers can see them.
+/// Counts for each of `actor_ids`, from `actor_stats` (negative values,
+/// which only a lost update could leave, read as zero).
 pub fn actor_counts(
     conn: &mut DbConn,
     actor_ids: &[String],
@@ -33,42 +33,16 @@ pub fn actor_counts(
     if actor_ids.is_empty() {
         return Ok(out);
     }
-    let statuses: Vec<(String, i64)> = posts::table
-        .filter(posts::author_id.eq_any(actor_ids))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::visibility.eq_any(["public", "unlisted"]))
-        .group_by(posts::author_id)
-        .select((posts::author_id, count_star()))
-        .load(conn)?;
-    for (id, n) in statuses {
-        out.entry(id).or_default().statuses = n;
-    }
-    let last: Vec<(String, Option<chrono::NaiveDateTime>)> = posts::table
-        .filter(posts::author_id.eq_any(actor_ids))
-        .filter(posts::deleted_at.is_null())
-        .group_by(posts::author_id)
-        .select((posts::author_id, diesel::dsl::max(posts::published)))
-        .load(conn)?;
-    for (id, at) in last {
-        out.entry(id).or_default().last_status_at = at;
-    }
-    let followers: Vec<(String, i64)> = follows::table
-        .filter(follows::followee_id.eq_any(actor_ids))
-        .filter(follows::state.eq("accepted"))
-        .group_by(follows::followee_id)
-        .select((follows::followee_id, count_star()))
-        .load(conn)?;
-    for (id, n) in followers {
-        out.entry(id).or_default().followers = n;
-    }
-    let following: Vec<(String, i64)> = follows::table
-        .filter(follows::follower_id.eq_any(actor_ids))
-        .filter(follows::state.eq("accepted"))
-        .group_by(follows::follower_id)
-        .select((follows::follower_id, count_star()))
-        .load(conn)?;
-    for (id, n) in following {
-        out.entry(id).or_default().following = n;
+    for row in super::stats::of(conn, actor_ids)? {
+        out.insert(
+            row.actor_id.clone(),
+            ActorCounts {
+                statuses: row.statuses_count.max(0),
+                followers: row.followers_count.max(0),
+                following: row.following_count.max(0),
+                last_status_at: row.last_status_at,
+            },
+        );
     }
     Ok(out)
 }

@@ -55,7 +55,10 @@ impl Follow {
             .values(follow)
             .execute(conn)?;
         let kind = match follow.state() {
-            FollowState::Accepted => "follow",
+            FollowState::Accepted => {
+                Follow::count_in_stats(conn, follow, 1)?;
+                "follow"
+            }
             FollowState::Pending => "follow_request",
         };
         super::notification::Notification::notify(
@@ -87,8 +90,36 @@ impl Follow {
             .optional()
     }
 
+    /// Adds (`sign` 1) or removes (-1) an accepted edge from both actors'
+    /// follower and following counts.
+    fn count_in_stats(conn: &mut DbConn, follow: &Follow, sign: i64) -> QueryResult<()> {
+        super::stats::adjust(
+            conn,
+            &follow.followee_id,
+            super::stats::Delta {
+                followers: sign,
+                ..Default::default()
+            },
+        )?;
+        super::stats::adjust(
+            conn,
+            &follow.follower_id,
+            super::stats::Delta {
+                following: sign,
+                ..Default::default()
+            },
+        )
+    }
+
+    fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Follow>> {
+        follows::table.find(id).first(conn).optional()
+    }
+
     /// Marks an edge accepted.
     pub fn accept(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        if let Some(edge) = Follow::by_id(conn, id)?.filter(|f| f.state() == FollowState::Pending) {
+            Follow::count_in_stats(conn, &edge, 1)?;
+        }
         diesel::update(follows::table.find(id))
             .set((
                 follows::state.eq(FollowState::Accepted.as_str()),
@@ -98,6 +129,10 @@ impl Follow {
     }
 
     pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        if let Some(edge) = Follow::by_id(conn, id)?.filter(|f| f.state() == FollowState::Accepted)
+        {
+            Follow::count_in_stats(conn, &edge, -1)?;
+        }
         diesel::delete(follows::table.find(id)).execute(conn)
     }
 

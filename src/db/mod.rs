@@ -24,6 +24,7 @@ pub mod reaction;
 pub mod received_activity;
 pub mod schema;
 pub mod search;
+pub mod stats;
 pub mod timeline;
 mod url;
 

@@ -5,7 +5,7 @@ use super::{
     marks::PostEdit,
     notification::Notification,
     schema::{post_tags, posts},
-    DbConn, DbUrl,
+    stats, DbConn, DbUrl,
 };
 use diesel::prelude::*;
 
@@ -158,8 +158,23 @@ impl Post {
         Post::replace_tags(conn, &post.id, tags)?;
         if !post.is_deleted() {
             Notification::notify_mentioned(conn, &post.id, &post.author_id)?;
+            stats::adjust(
+                conn,
+                &post.author_id,
+                stats::Delta {
+                    statuses: i64::from(post.counts_in_stats()),
+                    posted_at: Some(post.published),
+                    ..Default::default()
+                },
+            )?;
         }
         Ok(())
+    }
+
+    /// Whether the post counts in its author's `statuses_count`: public and
+    /// unlisted posts, as other servers see them.
+    fn counts_in_stats(&self) -> bool {
+        !self.is_deleted() && self.visibility().is_public()
     }
 
     /// Overwrites a post (matched by `id`) and its tags.
@@ -171,6 +186,17 @@ impl Post {
             .set(&post.with_search_text())
             .execute(conn)?;
         Post::replace_tags(conn, &post.id, tags)?;
+        if let Some(before) = &before {
+            let change = i64::from(post.counts_in_stats()) - i64::from(before.counts_in_stats());
+            stats::adjust(
+                conn,
+                &post.author_id,
+                stats::Delta {
+                    statuses: change,
+                    ..Default::default()
+                },
+            )?;
+        }
         if let Some(before) = before.filter(|b| {
             !b.is_deleted()
                 && (b.content != post.content || b.title != post.title || b.summary != post.summary)
@@ -221,6 +247,16 @@ impl Post {
     /// Marks a post deleted: content cleared, the row kept as a tombstone
     /// so its id answers 410 and replies keep their place in the thread.
     pub fn mark_deleted(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        if let Some(before) = Post::by_id(conn, id)?.filter(Post::counts_in_stats) {
+            stats::adjust(
+                conn,
+                &before.author_id,
+                stats::Delta {
+                    statuses: -1,
+                    ..Default::default()
+                },
+            )?;
+        }
         diesel::update(posts::table.find(id))
             .set((
                 posts::deleted_at.eq(Some(super::now())),

@@ -301,6 +301,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    actor_stats (actor_id) {
+        actor_id -> Text,
+        statuses_count -> BigInt,
+        followers_count -> BigInt,
+        following_count -> BigInt,
+        last_status_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(reactions -> posts (post_id));
@@ -333,4 +343,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     markers,
     idempotency_keys,
     post_edits,
+    actor_stats,
 );

@@ -105,6 +105,20 @@ async fn accounts_and_relationships(backend: Backend) {
         .ok();
     assert_eq!(Api::ids(&following), vec![alice_row.id.clone()]);
 
+    let count = |id: String| {
+        let anon = anon.clone();
+        async move {
+            let a = anon.get(&format!("/api/v1/accounts/{id}")).await.ok();
+            (
+                a["followers_count"].as_i64().unwrap(),
+                a["following_count"].as_i64().unwrap(),
+                a["statuses_count"].as_i64().unwrap(),
+            )
+        }
+    };
+    assert_eq!(count(alice_row.id.clone()).await, (1, 0, 0));
+    assert_eq!(count(bob_row.id.clone()).await, (0, 1, 0));
+
     // Mute and block.
     let muted = alice
         .post(&format!("/api/v1/accounts/{}/mute", bob_row.id), json!({}))
@@ -139,6 +153,9 @@ async fn accounts_and_relationships(backend: Backend) {
         .ok();
     assert_eq!(blocked["blocking"], true);
     assert_eq!(blocked["followed_by"], false, "a block ends follows");
+    // Bob's public post counts; the block ended the follow.
+    assert_eq!(count(alice_row.id.clone()).await, (0, 0, 0));
+    assert_eq!(count(bob_row.id.clone()).await, (0, 0, 1));
     assert_eq!(
         Api::ids(&alice.get("/api/v1/blocks").await.ok()),
         vec![bob_row.id.clone()]

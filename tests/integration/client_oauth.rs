@@ -373,6 +373,14 @@ async fn other_grants_and_errors(backend: Backend) {
         .await
         .expect(401);
 
+    // The `profile` scope reads the signed-in account and nothing else.
+    let profile = Api::for_user(&alpha, "alice", "profile").await;
+    profile
+        .get("/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    profile.get("/api/v1/timelines/home").await.expect(403);
+
     // Server metadata (RFC 8414).
     let meta = anon
         .get("/.well-known/oauth-authorization-server")

@@ -333,6 +333,10 @@ async fn paging_threads_and_reactions(backend: Backend) {
         .get(&format!("/api/v1/statuses/{root}"))
         .await
         .expect(404);
+    // Five notes, the one posted while paging and the answer in the
+    // thread, less the deleted one.
+    let me = alice.get("/api/v1/accounts/verify_credentials").await.ok();
+    assert_eq!(me["statuses_count"], 6);
 }
 
 async fn direct_conversations(backend: Backend) {
