@@ -226,10 +226,7 @@ fn group_members(
 /// Errors: `NotFound` when the key names no notification of the viewer.
 pub async fn group(data: &Data<Context>, viewer: &Actor, key: &str) -> Result<Group> {
     let viewer_id = viewer.id.clone();
-    let sample_id = match key.strip_prefix("ungrouped-") {
-        Some(id) => Some(id.to_string()),
-        None => None,
-    };
+    let sample_id = key.strip_prefix("ungrouped-").map(|id| id.to_string());
     let key_owned = key.to_string();
     let ids = data
         .db
