@@ -43,6 +43,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
+        let is_multipart = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+        if is_multipart {
+            let multipart = actix_multipart::Multipart::new(req.headers(), payload.take());
+            return Box::pin(async move {
+                let pairs = multipart_fields(multipart).await?;
+                let encoded = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish();
+                parse_qs(&encoded).map(Form)
+            });
+        }
         let body = Bytes::from_request(&req, payload);
         Box::pin(async move {
             let body = body.await.map_err(|e| {
@@ -60,16 +75,53 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             if content_type.starts_with("application/json") {
                 return serde_json::from_slice(&body).map(Form).map_err(invalid);
             }
-            if content_type.starts_with("multipart/") {
-                return Err(Error::new(
-                    ErrorKind::Unprocessable,
-                    "multipart bodies are not supported: send JSON or form-encoded parameters",
-                ));
-            }
             let text = std::str::from_utf8(&body).map_err(invalid)?;
             parse_qs(text).map(Form)
         })
     }
+}
+
+/// Largest text field of a multipart body.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+/// The text fields of a `multipart/form-data` body (Tusky sends profile
+/// edits so). File parts are refused: Outloud stores no media yet.
+async fn multipart_fields(
+    mut multipart: actix_multipart::Multipart,
+) -> Result<Vec<(String, String)>, Error> {
+    use futures_util::StreamExt;
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::new(
+            ErrorKind::BadRequest,
+            format!("unreadable multipart body: {e}"),
+        )
+    };
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| bad(&e))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let is_file = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .is_some();
+        let value = field
+            .bytes(MAX_FIELD_BYTES)
+            .await
+            .map_err(|_| Error::new(ErrorKind::PayloadTooLarge, "a multipart field is too large"))?
+            .map_err(|e| bad(&e))?;
+        if is_file {
+            if value.is_empty() {
+                continue;
+            }
+            return Err(Error::unprocessable(format!(
+                "`{name}`: media uploads are not supported"
+            )));
+        }
+        let text = String::from_utf8(value.to_vec())
+            .map_err(|_| Error::unprocessable(format!("`{name}` is not UTF-8 text")))?;
+        pairs.push((name, text));
+    }
+    Ok(pairs)
 }
 
 /// A boolean as apps send it: `true`, `"true"`, `"1"`, `"on"`…

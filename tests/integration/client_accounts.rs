@@ -52,6 +52,44 @@ async fn accounts_and_relationships(backend: Backend) {
     assert_eq!(updated["fields"][0]["name"], "Team");
     assert!(updated["note"].as_str().unwrap().contains("<em>Rust</em>"));
     assert_eq!(updated["source"]["note"], "I narrate *Rust* work.");
+    // Multipart bodies (Tusky edits profiles so); file parts are refused.
+    let multipart = |parts: &[(&str, Option<&str>, &str)]| {
+        let mut body = String::new();
+        for (name, filename, value) in parts {
+            body.push_str("--XyZ\r\nContent-Disposition: form-data; name=\"");
+            body.push_str(name);
+            body.push('"');
+            if let Some(f) = filename {
+                body.push_str(&format!("; filename=\"{f}\"\r\nContent-Type: image/png"));
+            }
+            body.push_str("\r\n\r\n");
+            body.push_str(value);
+            body.push_str("\r\n");
+        }
+        body.push_str("--XyZ--\r\n");
+        alpha
+            .client
+            .patch(alpha.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(alice.token.as_deref().unwrap())
+            .header("Content-Type", "multipart/form-data; boundary=XyZ")
+            .body(body)
+    };
+    let sent = multipart(&[
+        ("display_name", None, "Alice M."),
+        ("fields_attributes[0][name]", None, "Team"),
+        ("fields_attributes[0][value]", None, "Platform"),
+    ])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(sent.status(), 200);
+    let sent: serde_json::Value = sent.json().await.unwrap();
+    assert_eq!(sent["display_name"], "Alice M.");
+    let refused = multipart(&[("avatar", Some("me.png"), "not really a png")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
     let too_long = "x".repeat(40);
     alice
         .patch_form(
