@@ -56,8 +56,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(statuses::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
-            .configure(search::configure),
+            .configure(search::configure)
+            .default_service(web::to(not_found)),
     );
+}
+
+/// Unknown paths: a JSON error under `/api/` and `/oauth/`, as Mastodon
+/// answers; an empty 404 elsewhere, as before this scope existed.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    if path.starts_with("/api/") || path.starts_with("/oauth/") {
+        HttpResponse::NotFound().json(serde_json::json!({ "error": "Record not found" }))
+    } else {
+        HttpResponse::NotFound().finish()
+    }
 }
 
 pub fn rate_limit_headers(headers: &mut HeaderMap, verdict: Verdict) {
