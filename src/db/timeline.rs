@@ -220,6 +220,28 @@ pub fn account_posts(
     page_of_posts(conn, q, page)
 }
 
+/// Posts shared in a community, of the given visibilities.
+pub fn community_posts(
+    conn: &mut DbConn,
+    group_id: &str,
+    visibilities: &[&str],
+    page: &Page,
+) -> QueryResult<Vec<Post>> {
+    let q = posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::community_id.eq(group_id.to_string()))
+        .filter(
+            posts::visibility.eq_any(
+                visibilities
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .into_boxed();
+    page_of_posts(conn, q, page)
+}
+
 /// An account's boosts of public posts.
 pub fn account_boosts(
     conn: &mut DbConn,

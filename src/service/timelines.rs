@@ -132,6 +132,9 @@ pub async fn account(
     if options.only_media {
         return Ok(Vec::new());
     }
+    if account.kind() == crate::db::actor::ActorKind::Group {
+        return community(data, viewer, account, page).await;
+    }
     let is_self = viewer.is_some_and(|v| v.id == account.id);
     let follows = match viewer {
         Some(v) if !is_self => {
@@ -167,6 +170,33 @@ pub async fn account(
             Ok(merge(posts, boosts, &page))
         })
         .await
+}
+
+/// What a community shared: its posts the viewer may see. Members see
+/// what is addressed to members only too.
+async fn community(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    group: &Actor,
+    page: Page,
+) -> Result<Vec<Item>> {
+    let member = match viewer {
+        Some(v) => crate::service::communities::is_member(data, group, v).await?,
+        None => false,
+    };
+    let mut visible = vec!["public", "unlisted"];
+    if member {
+        visible.extend(["followers", "direct"]);
+    }
+    if viewer.is_some_and(|v| v.local) && group.local {
+        visible.push("local");
+    }
+    let group_id = group.id.clone();
+    let posts = data
+        .db
+        .run(move |conn| Ok(timeline::community_posts(conn, &group_id, &visible, &page)?))
+        .await?;
+    Ok(posts.into_iter().map(Item::Post).collect())
 }
 
 /// Posts the viewer liked; the page's ids are those of the likes.

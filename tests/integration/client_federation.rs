@@ -111,6 +111,30 @@ async fn follow_and_join_across_instances(backend: Backend) {
     assert!(uris.contains(&own["uri"].as_str().unwrap()), "{uris:?}");
     assert!(uris.contains(&shared["uri"].as_str().unwrap()), "{uris:?}");
 
+    // A community's statuses are what was shared in it, on both servers.
+    let shared_here = alice
+        .get(&format!(
+            "/api/v1/accounts/{}/statuses",
+            group["id"].as_str().unwrap()
+        ))
+        .await
+        .ok();
+    assert_all_valid("Status", &shared_here);
+    assert_eq!(shared_here[0]["uri"], shared["uri"], "{shared_here}");
+    let rust_on_beta = bob.get("/api/v1/accounts/lookup?acct=rust").await.ok();
+    assert_eq!(rust_on_beta["group"], true);
+    let shared_there = bob
+        .get(&format!(
+            "/api/v1/accounts/{}/statuses",
+            rust_on_beta["id"].as_str().unwrap()
+        ))
+        .await
+        .ok();
+    assert_eq!(
+        Api::ids(&shared_there),
+        vec![shared["id"].as_str().unwrap().to_string()]
+    );
+
     // Alice likes the shared post from her own server; bob is notified.
     let local_copy = home
         .as_array()
