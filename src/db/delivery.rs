@@ -375,7 +375,9 @@ pub fn claim_host(
 
 /// Claims up to `max` due rows at once, the longest-waiting first, giving
 /// each host at most `room(host)` of them, until `lease_until`, tagged with
-/// `token`; returns how many were claimed.
+/// `token`; returns how many were claimed. `full` lists hosts known to have
+/// no room: they are left out of the window below, so that a slow host's
+/// waiting rows at the front of the queue do not fill it.
 ///
 /// The common case costs two statements: the oldest `4 × max` due rows are
 /// read in `next_attempt_at` order (the `deliveries_due` index), the per-host
@@ -393,6 +395,7 @@ pub fn claim_due(
     token: &str,
     max: usize,
     room: &dyn Fn(&str) -> usize,
+    full: &[String],
 ) -> QueryResult<usize> {
     if max == 0 {
         return Ok(0);
@@ -409,6 +412,7 @@ pub fn claim_due(
                         .or(deliveries::claimed_until.lt(now)),
                 )
                 .filter(deliveries::host.ne_all(unreachable_hosts_query()))
+                .filter(deliveries::host.ne_all(full))
                 .order(deliveries::next_attempt_at.asc())
                 .select((deliveries::id, deliveries::host))
         };

@@ -46,7 +46,7 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 use url::Url;
 
@@ -61,6 +61,13 @@ pub const PER_HOST_CONCURRENCY: usize = 4;
 /// receivers tolerate because activity ids are idempotent). Well above the
 /// 10 s request timeout plus signing.
 pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// A send still waiting for its answer after this long gives its worker
+/// slot back (it keeps counting towards its host's limit until it ends, at
+/// the latest at the 10 s timeout). So a slow host holds worker slots for
+/// at most this long per request, and even when every host is slow at most
+/// about `workers` × (10 s ÷ 1 s) sends are in flight.
+pub const SLOW_AFTER: Duration = Duration::from_secs(1);
 
 /// How often an idle worker loop looks for due rows when nobody wakes it.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -373,7 +380,7 @@ async fn deliver_round(ctx: &Context, clock: Option<NaiveDateTime>) -> Result<Re
         let recorder = recorder.clone();
         tasks.spawn(async move {
             let (done, written) = oneshot::channel();
-            attempt(&ctx, &recorder, row, clock, Some(done)).await;
+            attempt(&ctx, &recorder, row, clock, None, Some(done)).await;
             // Not written (the recorder stopped): the lease expires and the
             // row is tried again.
             written.await.unwrap_or(Outcome::Retry)
@@ -394,6 +401,11 @@ async fn claim(ctx: &Context, now: NaiveDateTime, max: usize) -> Result<Vec<Clai
         return Ok(Vec::new());
     }
     let busy = ctx.delivery.in_flight_snapshot();
+    let full: Vec<String> = busy
+        .iter()
+        .filter(|(_, n)| **n >= PER_HOST_CONCURRENCY)
+        .map(|(host, _)| host.clone())
+        .collect();
     let claimed = ctx
         .db
         .run(move |conn| {
@@ -401,7 +413,7 @@ async fn claim(ctx: &Context, now: NaiveDateTime, max: usize) -> Result<Vec<Clai
             let room = |host: &str| {
                 PER_HOST_CONCURRENCY.saturating_sub(busy.get(host).copied().unwrap_or(0))
             };
-            if rows::claim_due(conn, now, now + LEASE, &token, max, &room)? == 0 {
+            if rows::claim_due(conn, now, now + LEASE, &token, max, &room, &full)? == 0 {
                 return Ok(Vec::new());
             }
             Ok(rows::claimed(conn, &token)?)
@@ -435,12 +447,15 @@ enum Answer {
 /// Signs and sends one claimed delivery, in its own span, and hands the
 /// result to `recorder`. Returns once the recorder has taken it (not once it
 /// is written: `done` hears the outcome then), so the worker slot and the
-/// host's in-flight count are freed as soon as the request is over.
+/// host's in-flight count are freed as soon as the request is over. A
+/// worker slot (`slot`) is given back early when the request is still
+/// waiting after [`SLOW_AFTER`].
 async fn attempt(
     ctx: &Context,
     recorder: &Recorder,
     row: ClaimedDelivery,
     clock: Option<NaiveDateTime>,
+    slot: Option<OwnedSemaphorePermit>,
     done: Option<oneshot::Sender<Outcome>>,
 ) {
     let _in_flight = InFlight {
@@ -457,7 +472,17 @@ async fn attempt(
         status = tracing::field::Empty,
     );
     let started = Instant::now();
-    let answer = send(ctx, &row).instrument(span.clone()).await;
+    let sending = send(ctx, &row).instrument(span.clone());
+    tokio::pin!(sending);
+    let mut slot = slot;
+    let answer = tokio::select! {
+        answer = &mut sending => answer,
+        _ = tokio::time::sleep(SLOW_AFTER), if slot.is_some() => {
+            // A slow host: let another delivery have the slot meanwhile.
+            slot = None;
+            sending.await
+        }
+    };
     let elapsed = started.elapsed();
     let now = clock.unwrap_or_else(db::now);
     let decision = decide(&row, answer, now, backoff::random_jitter());
@@ -469,6 +494,7 @@ async fn attempt(
             done,
         })
         .await;
+    drop(slot);
 }
 
 async fn send(ctx: &Context, row: &ClaimedDelivery) -> Answer {
@@ -794,8 +820,7 @@ pub fn spawn_workers(ctx: Context) -> tokio::task::JoinHandle<()> {
                 let ctx = ctx.clone();
                 let recorder = recorder.clone();
                 tokio::spawn(async move {
-                    attempt(&ctx, &recorder, row, None, None).await;
-                    drop(permit);
+                    attempt(&ctx, &recorder, row, None, Some(permit), None).await;
                 });
             }
         };
