@@ -200,9 +200,9 @@ async fn run() {
              get {TROUBLED_INBOXES} personal inboxes per activity\n"
         );
         println!(
-            "| backend | round | recipients | seconds to the last healthy delivery | vs healthy only |"
+            "| backend | round | recipients | seconds to the last healthy delivery | vs healthy only | process CPU s |"
         );
-        println!("|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|");
         for (name, database) in &backends {
             for round in 1..=rounds {
                 let mut reference = None;
@@ -216,9 +216,10 @@ async fn run() {
                     let secs = run.elapsed.as_secs_f64();
                     let base = *reference.get_or_insert(secs);
                     println!(
-                        "| {name} | {round} | {} | {secs:.2} | {:+.1} % |",
+                        "| {name} | {round} | {} | {secs:.2} | {:+.1} % | {:.2} |",
                         trouble.label(),
-                        100.0 * (secs - base) / base
+                        100.0 * (secs - base) / base,
+                        run.cpu.as_secs_f64()
                     );
                 }
             }
