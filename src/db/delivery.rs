@@ -16,7 +16,7 @@ use super::{
     DbConn,
 };
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::prelude::*;
+use diesel::{connection::SimpleConnection, prelude::*};
 use std::collections::{HashMap, HashSet};
 
 /// State of one delivery row.
@@ -174,25 +174,28 @@ impl Delivery {
         query.load(conn)
     }
 
-    /// Marks a delivery done.
+    /// Marks deliveries done, all with the same `status`.
     pub fn mark_delivered(
         conn: &mut DbConn,
-        id: &str,
+        ids: &[&str],
         status: i64,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        diesel::update(deliveries::table.find(id))
-            .set((
-                deliveries::state.eq(DeliveryState::Delivered.as_str()),
-                deliveries::attempts.eq(deliveries::attempts + 1),
-                deliveries::claim_token.eq(None::<String>),
-                deliveries::claimed_until.eq(None::<NaiveDateTime>),
-                deliveries::last_status.eq(Some(status)),
-                deliveries::last_error.eq(None::<String>),
-                deliveries::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|_| ())
+        // Bounded statement size on both backends.
+        for chunk in ids.chunks(500) {
+            diesel::update(deliveries::table.filter(deliveries::id.eq_any(chunk)))
+                .set((
+                    deliveries::state.eq(DeliveryState::Delivered.as_str()),
+                    deliveries::attempts.eq(deliveries::attempts + 1),
+                    deliveries::claim_token.eq(None::<String>),
+                    deliveries::claimed_until.eq(None::<NaiveDateTime>),
+                    deliveries::last_status.eq(Some(status)),
+                    deliveries::last_error.eq(None::<String>),
+                    deliveries::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
     }
 
     /// Schedules another attempt at `next_attempt_at`.
@@ -353,28 +356,6 @@ pub fn claim_host(
                 .limit(limit)
         };
     }
-    // Marks the candidates, re-checking that each is still unclaimed: the
-    // UPDATE is atomic, so a row another claimer took in between is skipped.
-    let mark = |conn: &mut DbConn, ids: Vec<String>| -> QueryResult<usize> {
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        diesel::update(
-            deliveries::table
-                .filter(deliveries::id.eq_any(ids))
-                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
-                .filter(
-                    deliveries::claimed_until
-                        .is_null()
-                        .or(deliveries::claimed_until.lt(now)),
-                ),
-        )
-        .set((
-            deliveries::claim_token.eq(Some(token)),
-            deliveries::claimed_until.eq(Some(lease_until)),
-        ))
-        .execute(conn)
-    };
     match conn {
         DbConn::Postgresql(_) => conn.transaction(|conn| {
             // Rows another process is claiming right now are skipped, not
@@ -383,18 +364,20 @@ pub fn claim_host(
                 DbConn::Postgresql(pg) => candidates!().for_update().skip_locked().load(pg)?,
                 DbConn::Sqlite(sqlite) => candidates!().load(sqlite)?,
             };
-            mark(conn, ids)
+            mark_claimed(conn, ids, now, lease_until, token)
         }),
         DbConn::Sqlite(sqlite) => {
             let ids: Vec<String> = candidates!().load(sqlite)?;
-            mark(conn, ids)
+            mark_claimed(conn, ids, now, lease_until, token)
         }
     }
 }
 
 /// Claims up to `max` due rows at once, the longest-waiting first, giving
 /// each host at most `room(host)` of them, until `lease_until`, tagged with
-/// `token`; returns how many were claimed.
+/// `token`; returns how many were claimed. `full` lists hosts known to have
+/// no room: they are left out of the window below, so that a slow host's
+/// waiting rows at the front of the queue do not fill it.
 ///
 /// The common case costs two statements: the oldest `4 × max` due rows are
 /// read in `next_attempt_at` order (the `deliveries_due` index), the per-host
@@ -412,6 +395,7 @@ pub fn claim_due(
     token: &str,
     max: usize,
     room: &dyn Fn(&str) -> usize,
+    full: &[String],
 ) -> QueryResult<usize> {
     if max == 0 {
         return Ok(0);
@@ -428,6 +412,7 @@ pub fn claim_due(
                         .or(deliveries::claimed_until.lt(now)),
                 )
                 .filter(deliveries::host.ne_all(unreachable_hosts_query()))
+                .filter(deliveries::host.ne_all(full))
                 .order(deliveries::next_attempt_at.asc())
                 .select((deliveries::id, deliveries::host))
         };
@@ -496,9 +481,35 @@ pub fn claim_due(
         mark_claimed(conn, chosen, now, lease_until, token)
     };
     match conn {
-        DbConn::Postgresql(_) => conn.transaction(claim),
+        DbConn::Postgresql(_) => conn.transaction(|conn| {
+            // The commit mode of `bookkeeping_commit`, and no bitmap scans:
+            // then the window is read in `deliveries_due` order and the scan
+            // stops at its LIMIT. With stale statistics (a queue that filled
+            // since the last ANALYZE) the planner otherwise picks a bitmap
+            // scan of *every* due row plus a sort, on every claim: O(queue)
+            // instead of O(window).
+            conn.batch_execute(
+                "SET LOCAL synchronous_commit = off; SET LOCAL enable_bitmapscan = off",
+            )?;
+            claim(conn)
+        }),
         DbConn::Sqlite(_) => claim(conn),
     }
+}
+
+/// Lets the current transaction commit without waiting for the WAL flush
+/// (PostgreSQL `synchronous_commit = off`, for this transaction only). Used
+/// for the queue's own bookkeeping — claims and attempt results — never for
+/// enqueuing: if the database server crashes, the last of these commits
+/// (a fraction of a second's worth) may be rolled back, which only means a
+/// row is claimed or sent once more (delivery is at least once anyway);
+/// no queued delivery can be lost. SQLite in WAL mode with
+/// `synchronous = NORMAL` already commits this way.
+fn bookkeeping_commit(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Postgresql(pg) = conn {
+        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Hosts the fallback of [`claim_due`] looks at, the longest-waiting first.
@@ -519,7 +530,14 @@ fn mark_claimed(
         marked += diesel::update(
             deliveries::table
                 .filter(deliveries::id.eq_any(chunk))
-                .filter(deliveries::state.eq(DeliveryState::Queued.as_str()))
+                // "Still queued", written so that no index can serve it:
+                // with `state = 'queued'` SQLite's planner (no statistics)
+                // prefers the `deliveries_due` index over the primary key
+                // and scans every queued row on every claim.
+                .filter(deliveries::state.ne_all([
+                    DeliveryState::Delivered.as_str(),
+                    DeliveryState::Failed.as_str(),
+                ]))
                 .filter(
                     deliveries::claimed_until
                         .is_null()
@@ -553,6 +571,139 @@ pub fn claimed(conn: &mut DbConn, token: &str) -> QueryResult<Vec<ClaimedDeliver
         ))
         .order(deliveries::next_attempt_at.asc())
         .load(conn)
+}
+
+/// The next state of one attempted row, decided by `crate::delivery`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowUpdate {
+    Delivered {
+        status: i64,
+    },
+    /// Another attempt at `next_attempt_at`.
+    Retry {
+        next_attempt_at: NaiveDateTime,
+        status: Option<i64>,
+        error: String,
+    },
+    /// Given up.
+    Failed {
+        status: Option<i64>,
+        error: String,
+    },
+}
+
+/// What one attempt tells about its host's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostNews {
+    /// It answered (2xx, 4xx other than 408, 429).
+    Alive,
+    /// 5xx, 408, timeout or connection error.
+    Failing,
+    /// Nothing (the request was never sent).
+    Unknown,
+}
+
+/// One attempt's result, as [`record_results`] writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptResult {
+    /// `deliveries.id`.
+    pub id: String,
+    pub host: String,
+    pub update: RowUpdate,
+    pub host_news: HostNews,
+}
+
+/// Writes the results of a batch of attempts, in one transaction: one
+/// `UPDATE` for all delivered rows (per status code), one statement per
+/// retried or failed row, one read of the hosts involved and one upsert of
+/// those whose health changed. Host health is applied in the order of
+/// `results`, exactly as recording them one by one would. Returns the hosts
+/// this batch marked unreachable (failing for longer than `window`).
+pub fn record_results(
+    conn: &mut DbConn,
+    results: &[AttemptResult],
+    now: NaiveDateTime,
+    window: TimeDelta,
+) -> QueryResult<Vec<String>> {
+    if results.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.transaction(|conn| {
+        bookkeeping_commit(conn)?;
+        let mut delivered: HashMap<i64, Vec<&str>> = HashMap::new();
+        for result in results {
+            match &result.update {
+                RowUpdate::Delivered { status } => {
+                    delivered.entry(*status).or_default().push(&result.id);
+                }
+                RowUpdate::Retry {
+                    next_attempt_at,
+                    status,
+                    error,
+                } => Delivery::mark_retry(conn, &result.id, *next_attempt_at, *status, error, now)?,
+                RowUpdate::Failed { status, error } => {
+                    Delivery::mark_failed(conn, &result.id, *status, error, now)?
+                }
+            }
+        }
+        for (status, ids) in delivered {
+            Delivery::mark_delivered(conn, &ids, status, now)?;
+        }
+        record_host_news(conn, results, now, window)
+    })
+}
+
+/// The host half of [`record_results`].
+fn record_host_news(
+    conn: &mut DbConn,
+    results: &[AttemptResult],
+    now: NaiveDateTime,
+    window: TimeDelta,
+) -> QueryResult<Vec<String>> {
+    let names: Vec<&str> = results
+        .iter()
+        .filter(|r| r.host_news != HostNews::Unknown)
+        .map(|r| r.host.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut hosts: HashMap<String, DeliveryHost> = HashMap::new();
+    for chunk in names.chunks(500) {
+        let rows: Vec<DeliveryHost> = delivery_hosts::table
+            .filter(delivery_hosts::host.eq_any(chunk))
+            .load(conn)?;
+        hosts.extend(rows.into_iter().map(|row| (row.host.clone(), row)));
+    }
+    let mut changed: HashSet<&str> = HashSet::new();
+    let mut newly_unreachable = Vec::new();
+    for result in results {
+        let host = result.host.as_str();
+        match result.host_news {
+            HostNews::Alive => {
+                if let Some(row) = DeliveryHost::after_success(hosts.get(host), host, now) {
+                    hosts.insert(host.to_string(), row);
+                    changed.insert(host);
+                }
+            }
+            HostNews::Failing => {
+                let (row, newly) =
+                    DeliveryHost::after_failure(hosts.remove(host), host, now, window);
+                hosts.insert(host.to_string(), row);
+                changed.insert(host);
+                if newly {
+                    newly_unreachable.push(host.to_string());
+                }
+            }
+            HostNews::Unknown => {}
+        }
+    }
+    let mut changed: Vec<&DeliveryHost> = changed.iter().filter_map(|h| hosts.get(*h)).collect();
+    // A stable order keeps concurrent writers from deadlocking each other.
+    changed.sort_by(|a, b| a.host.cmp(&b.host));
+    for row in changed {
+        DeliveryHost::save(conn, row)?;
+    }
+    Ok(newly_unreachable)
 }
 
 /// One row of `delivery_hosts`.
@@ -590,20 +741,10 @@ impl DeliveryHost {
     /// for a healthy host: one read, no write unless something changes.
     pub fn record_success(conn: &mut DbConn, host: &str, now: NaiveDateTime) -> QueryResult<()> {
         let existing = DeliveryHost::get(conn, host)?;
-        if let Some(row) = &existing {
-            let fresh = row
-                .last_success_at
-                .is_some_and(|t| now - t < TimeDelta::minutes(1));
-            if row.failing_since.is_none() && row.unreachable_since.is_none() && fresh {
-                return Ok(());
-            }
+        match DeliveryHost::after_success(existing.as_ref(), host, now) {
+            Some(row) => DeliveryHost::save(conn, &row),
+            None => Ok(()),
         }
-        let mut row = existing.unwrap_or_else(|| DeliveryHost::new(host, now));
-        row.failing_since = None;
-        row.unreachable_since = None;
-        row.last_success_at = Some(now);
-        row.updated_at = now;
-        DeliveryHost::save(conn, &row)
     }
 
     /// Records a failed attempt (5xx, timeout, connection error). Returns
@@ -615,8 +756,47 @@ impl DeliveryHost {
         now: NaiveDateTime,
         window: TimeDelta,
     ) -> QueryResult<bool> {
-        let mut row =
-            DeliveryHost::get(conn, host)?.unwrap_or_else(|| DeliveryHost::new(host, now));
+        let existing = DeliveryHost::get(conn, host)?;
+        let (row, newly_unreachable) = DeliveryHost::after_failure(existing, host, now, window);
+        DeliveryHost::save(conn, &row)?;
+        Ok(newly_unreachable)
+    }
+
+    /// The row of `host` (`existing`, if any) after it answered at `now`, or
+    /// `None` when nothing needs writing: a healthy host whose last success
+    /// is less than a minute old.
+    fn after_success(
+        existing: Option<&DeliveryHost>,
+        host: &str,
+        now: NaiveDateTime,
+    ) -> Option<DeliveryHost> {
+        if let Some(row) = existing {
+            let fresh = row
+                .last_success_at
+                .is_some_and(|t| now - t < TimeDelta::minutes(1));
+            if row.failing_since.is_none() && row.unreachable_since.is_none() && fresh {
+                return None;
+            }
+        }
+        let mut row = existing
+            .cloned()
+            .unwrap_or_else(|| DeliveryHost::new(host, now));
+        row.failing_since = None;
+        row.unreachable_since = None;
+        row.last_success_at = Some(now);
+        row.updated_at = now;
+        Some(row)
+    }
+
+    /// The row of `host` after a failed attempt at `now`, and whether this
+    /// failure makes it unreachable (failing for longer than `window`).
+    fn after_failure(
+        existing: Option<DeliveryHost>,
+        host: &str,
+        now: NaiveDateTime,
+        window: TimeDelta,
+    ) -> (DeliveryHost, bool) {
+        let mut row = existing.unwrap_or_else(|| DeliveryHost::new(host, now));
         let since = *row.failing_since.get_or_insert(now);
         row.last_failure_at = Some(now);
         row.updated_at = now;
@@ -624,8 +804,7 @@ impl DeliveryHost {
         if newly_unreachable {
             row.unreachable_since = Some(now);
         }
-        DeliveryHost::save(conn, &row)?;
-        Ok(newly_unreachable)
+        (row, newly_unreachable)
     }
 
     /// Clears the failure record of `host`; when it was failing or parked,

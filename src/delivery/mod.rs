@@ -28,7 +28,8 @@ use crate::{
         self,
         actor::Actor,
         delivery::{
-            self as rows, ClaimedDelivery, Delivery as Row, DeliveryHost, OutboundActivity,
+            self as rows, AttemptResult, ClaimedDelivery, Delivery as Row, DeliveryHost, HostNews,
+            OutboundActivity, RowUpdate,
         },
         DbConn,
     },
@@ -37,7 +38,6 @@ use crate::{
 };
 use backoff::Verdict;
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::Connection;
 use metrics::{Gauges, Metrics, Outcome};
 use openssl::pkey::{PKey, Private};
 use reqwest_middleware::ClientWithMiddleware;
@@ -46,7 +46,7 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 use url::Url;
 
@@ -61,6 +61,13 @@ pub const PER_HOST_CONCURRENCY: usize = 4;
 /// receivers tolerate because activity ids are idempotent). Well above the
 /// 10 s request timeout plus signing.
 pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// A send still waiting for its answer after this long gives its worker
+/// slot back (it keeps counting towards its host's limit until it ends, at
+/// the latest at the 10 s timeout). So a slow host holds worker slots for
+/// at most this long per request, and even when every host is slow at most
+/// about `workers` × (10 s ÷ 1 s) sends are in flight.
+pub const SLOW_AFTER: Duration = Duration::from_secs(1);
 
 /// How often an idle worker loop looks for due rows when nobody wakes it.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -205,7 +212,8 @@ pub struct Delivery {
     workers: usize,
     permits: Arc<Semaphore>,
     in_flight: Mutex<HashMap<String, usize>>,
-    keys: Mutex<HashMap<String, (String, PKey<Private>)>>,
+    keys: Derived<PKey<Private>>,
+    payloads: Derived<Arc<sign::Payload>>,
     wake: Notify,
     pub metrics: Metrics,
 }
@@ -227,7 +235,8 @@ impl Delivery {
             workers,
             permits: Arc::new(Semaphore::new(workers)),
             in_flight: Mutex::new(HashMap::new()),
-            keys: Mutex::new(HashMap::new()),
+            keys: Derived::new(),
+            payloads: Derived::new(),
             wake: Notify::new(),
             metrics: Metrics::default(),
         }
@@ -261,21 +270,58 @@ impl Delivery {
 
     /// Parses (once per actor and key) the sender's PKCS#8 PEM key.
     fn key(&self, actor_id: &str, pem: &str) -> Result<PKey<Private>> {
-        if let Ok(keys) = self.keys.lock() {
-            if let Some((cached_pem, key)) = keys.get(actor_id) {
-                if cached_pem == pem {
-                    return Ok(key.clone());
+        self.keys.get(actor_id, pem, |pem| {
+            Ok(PKey::private_key_from_pem(pem.as_bytes())?)
+        })
+    }
+
+    /// The body and digest of an activity (by its id), computed once for
+    /// all its deliveries.
+    fn payload(&self, activity_ap_id: &str, json: &str) -> Arc<sign::Payload> {
+        let Ok(payload) = self.payloads.get(activity_ap_id, json, |json| {
+            Ok::<_, std::convert::Infallible>(Arc::new(sign::Payload::new(json.to_string())))
+        });
+        payload
+    }
+}
+
+/// Values derived from a text (a parsed key from its PEM, a payload from an
+/// activity's JSON), by id, so that the work is done once per sender or
+/// activity rather than once per delivery. An entry is derived again when
+/// its text changes (a rotated key); the map is emptied when it grows past
+/// 10,000 entries.
+struct Derived<V> {
+    entries: Mutex<HashMap<String, (String, V)>>,
+}
+
+impl<V: Clone> Derived<V> {
+    fn new() -> Derived<V> {
+        Derived {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get<E>(
+        &self,
+        id: &str,
+        text: &str,
+        derive: impl FnOnce(&str) -> std::result::Result<V, E>,
+    ) -> std::result::Result<V, E> {
+        if let Ok(entries) = self.entries.lock() {
+            if let Some((cached, value)) = entries.get(id) {
+                if cached == text {
+                    return Ok(value.clone());
                 }
             }
         }
-        let key = PKey::private_key_from_pem(pem.as_bytes())?;
-        if let Ok(mut keys) = self.keys.lock() {
-            if keys.len() > 10_000 {
-                keys.clear();
+        let value = derive(text)?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() > 10_000 {
+                entries.clear();
             }
-            keys.insert(actor_id.to_string(), (pem.to_string(), key.clone()));
+            entries.insert(id.to_string(), (text.to_string(), value.clone()));
         }
-        Ok(key)
+        Ok(value)
     }
 }
 
@@ -327,10 +373,18 @@ async fn deliver_round(ctx: &Context, clock: Option<NaiveDateTime>) -> Result<Re
         claimed: claimed.len(),
         ..Report::default()
     };
+    let recorder = Recorder::start(ctx, clock, ctx.delivery.workers);
     let mut tasks = tokio::task::JoinSet::new();
     for row in claimed {
         let ctx = ctx.clone();
-        tasks.spawn(async move { attempt(&ctx, row, clock).await });
+        let recorder = recorder.clone();
+        tasks.spawn(async move {
+            let (done, written) = oneshot::channel();
+            attempt(&ctx, &recorder, row, clock, None, Some(done)).await;
+            // Not written (the recorder stopped): the lease expires and the
+            // row is tried again.
+            written.await.unwrap_or(Outcome::Retry)
+        });
     }
     while let Some(done) = tasks.join_next().await {
         report.add(done?);
@@ -347,6 +401,11 @@ async fn claim(ctx: &Context, now: NaiveDateTime, max: usize) -> Result<Vec<Clai
         return Ok(Vec::new());
     }
     let busy = ctx.delivery.in_flight_snapshot();
+    let full: Vec<String> = busy
+        .iter()
+        .filter(|(_, n)| **n >= PER_HOST_CONCURRENCY)
+        .map(|(host, _)| host.clone())
+        .collect();
     let claimed = ctx
         .db
         .run(move |conn| {
@@ -354,7 +413,7 @@ async fn claim(ctx: &Context, now: NaiveDateTime, max: usize) -> Result<Vec<Clai
             let room = |host: &str| {
                 PER_HOST_CONCURRENCY.saturating_sub(busy.get(host).copied().unwrap_or(0))
             };
-            if rows::claim_due(conn, now, now + LEASE, &token, max, &room)? == 0 {
+            if rows::claim_due(conn, now, now + LEASE, &token, max, &room, &full)? == 0 {
                 return Ok(Vec::new());
             }
             Ok(rows::claimed(conn, &token)?)
@@ -385,8 +444,20 @@ enum Answer {
     Unsendable(String),
 }
 
-/// Signs, sends and records one claimed delivery, in its own span.
-async fn attempt(ctx: &Context, row: ClaimedDelivery, clock: Option<NaiveDateTime>) -> Outcome {
+/// Signs and sends one claimed delivery, in its own span, and hands the
+/// result to `recorder`. Returns once the recorder has taken it (not once it
+/// is written: `done` hears the outcome then), so the worker slot and the
+/// host's in-flight count are freed as soon as the request is over. A
+/// worker slot (`slot`) is given back early when the request is still
+/// waiting after [`SLOW_AFTER`].
+async fn attempt(
+    ctx: &Context,
+    recorder: &Recorder,
+    row: ClaimedDelivery,
+    clock: Option<NaiveDateTime>,
+    slot: Option<OwnedSemaphorePermit>,
+    done: Option<oneshot::Sender<Outcome>>,
+) {
     let _in_flight = InFlight {
         delivery: &ctx.delivery,
         host: row.host.clone(),
@@ -400,24 +471,30 @@ async fn attempt(ctx: &Context, row: ClaimedDelivery, clock: Option<NaiveDateTim
         outcome = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    async move {
-        let started = Instant::now();
-        let answer = send(ctx, &row).await;
-        let elapsed = started.elapsed();
-        let outcome = match record(ctx, &row, answer, clock).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                // The lease expires and the row is tried again.
-                tracing::error!(error = ?e, "could not record a delivery result");
-                Outcome::Retry
-            }
-        };
-        tracing::Span::current().record("outcome", outcome.as_str());
-        ctx.delivery.metrics.observe(outcome, elapsed);
-        outcome
-    }
-    .instrument(span)
-    .await
+    let started = Instant::now();
+    let sending = send(ctx, &row).instrument(span.clone());
+    tokio::pin!(sending);
+    let mut slot = slot;
+    let answer = tokio::select! {
+        answer = &mut sending => answer,
+        _ = tokio::time::sleep(SLOW_AFTER), if slot.is_some() => {
+            // A slow host: let another delivery have the slot meanwhile.
+            slot = None;
+            sending.await
+        }
+    };
+    let elapsed = started.elapsed();
+    let now = clock.unwrap_or_else(db::now);
+    let decision = decide(&row, answer, now, backoff::random_jitter());
+    recorder
+        .submit(Attempted {
+            decision,
+            elapsed,
+            span,
+            done,
+        })
+        .await;
+    drop(slot);
 }
 
 async fn send(ctx: &Context, row: &ClaimedDelivery) -> Answer {
@@ -433,12 +510,13 @@ async fn send(ctx: &Context, row: &ClaimedDelivery) -> Answer {
         _ => return Answer::Unsendable("unparsable inbox or sender URL".into()),
     };
     let key_id = Urls::key_id(&sender).to_string();
+    let payload = ctx.delivery.payload(&row.activity_ap_id, &row.json);
     let request = match sign::signed_post_timed(
         &ctx.delivery.client,
         &inbox,
         key_id,
         key,
-        row.json.clone(),
+        &payload,
         REQUEST_TIMEOUT,
     )
     .await
@@ -476,99 +554,221 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Turns an answer into the row's next state and the host's health.
-async fn record(
-    ctx: &Context,
-    row: &ClaimedDelivery,
-    answer: Answer,
-    clock: Option<NaiveDateTime>,
-) -> Result<Outcome> {
-    let id = row.id.clone();
-    let host = row.host.clone();
-    let attempts = row.attempts + 1;
-    let jitter = backoff::random_jitter();
-    let (outcome, note) = ctx
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let now = clock.unwrap_or_else(db::now);
-                let retry = |conn: &mut DbConn,
-                             status: Option<i64>,
-                             error: &str,
-                             delay: Option<TimeDelta>|
-                 -> Result<(Outcome, String)> {
-                    let delay = delay.or_else(|| backoff::next_delay(attempts, jitter));
-                    match delay {
-                        Some(delay) => {
-                            Row::mark_retry(conn, &id, now + delay, status, error, now)?;
-                            Ok((Outcome::Retry, format!("{error}; next attempt in {delay}")))
-                        }
-                        None => {
-                            let error = format!("{error} (gave up after {attempts} attempts)");
-                            Row::mark_failed(conn, &id, status, &error, now)?;
-                            Ok((Outcome::Expired, error))
-                        }
-                    }
-                };
-                match answer {
-                    Answer::Status(status, retry_after) => {
-                        let code = Some(i64::from(status));
-                        match backoff::classify(status) {
-                            Verdict::Delivered => {
-                                Row::mark_delivered(conn, &id, i64::from(status), now)?;
-                                DeliveryHost::record_success(conn, &host, now)?;
-                                Ok((Outcome::Delivered, String::new()))
-                            }
-                            Verdict::Rejected => {
-                                let error = format!("rejected with HTTP {status}");
-                                Row::mark_failed(conn, &id, code, &error, now)?;
-                                DeliveryHost::record_success(conn, &host, now)?;
-                                Ok((Outcome::Rejected, error))
-                            }
-                            Verdict::RateLimited => {
-                                // The host is up, just busy: not a failure
-                                // towards unreachability.
-                                DeliveryHost::record_success(conn, &host, now)?;
-                                let delay = retry_after.and_then(|d| TimeDelta::from_std(d).ok());
-                                retry(conn, code, "rate limited (HTTP 429)", delay)
-                            }
-                            Verdict::Retry => {
-                                mark_host_failing(conn, &host, now)?;
-                                retry(conn, code, &format!("HTTP {status}"), None)
-                            }
-                        }
-                    }
-                    Answer::Unreachable(error) => {
-                        mark_host_failing(conn, &host, now)?;
-                        retry(conn, None, &error, None)
-                    }
-                    Answer::Unsendable(error) => {
-                        Row::mark_failed(conn, &id, None, &error, now)?;
-                        Ok((Outcome::Expired, error))
-                    }
-                }
-            })
-        })
-        .await?;
-    match outcome {
-        Outcome::Delivered => tracing::debug!("delivered"),
-        Outcome::Retry => tracing::info!(reason = %note, "delivery failed; will retry"),
-        Outcome::Rejected | Outcome::Expired => {
-            tracing::warn!(reason = %note, "delivery dropped")
-        }
-    }
-    Ok(outcome)
+/// An answer turned into the row's next state and news of its host,
+/// decided in memory; [`Recorder`] writes it.
+struct Decision {
+    outcome: Outcome,
+    /// Why it failed, for the log.
+    note: String,
+    result: AttemptResult,
 }
 
-fn mark_host_failing(conn: &mut DbConn, host: &str, now: NaiveDateTime) -> Result<()> {
-    if DeliveryHost::record_failure(conn, host, now, backoff::UNREACHABLE_AFTER)? {
-        tracing::warn!(
-            host,
-            "host has failed for longer than the retry window: marked unreachable, \
-             its deliveries are parked until it is seen alive"
-        );
+/// Decides what `answer` means for `row` at `now` (`jitter` as in
+/// [`backoff::next_delay`]).
+fn decide(row: &ClaimedDelivery, answer: Answer, now: NaiveDateTime, jitter: f64) -> Decision {
+    let attempts = row.attempts + 1;
+    let retry = |status: Option<i64>, error: String, delay: Option<TimeDelta>| match delay
+        .or_else(|| backoff::next_delay(attempts, jitter))
+    {
+        Some(delay) => (
+            Outcome::Retry,
+            format!("{error}; next attempt in {delay}"),
+            RowUpdate::Retry {
+                next_attempt_at: now + delay,
+                status,
+                error,
+            },
+        ),
+        None => {
+            let error = format!("{error} (gave up after {attempts} attempts)");
+            (
+                Outcome::Expired,
+                error.clone(),
+                RowUpdate::Failed { status, error },
+            )
+        }
+    };
+    let ((outcome, note, update), host_news) = match answer {
+        Answer::Status(status, retry_after) => {
+            let code = Some(i64::from(status));
+            match backoff::classify(status) {
+                Verdict::Delivered => (
+                    (
+                        Outcome::Delivered,
+                        String::new(),
+                        RowUpdate::Delivered {
+                            status: i64::from(status),
+                        },
+                    ),
+                    HostNews::Alive,
+                ),
+                Verdict::Rejected => {
+                    let error = format!("rejected with HTTP {status}");
+                    (
+                        (
+                            Outcome::Rejected,
+                            error.clone(),
+                            RowUpdate::Failed {
+                                status: code,
+                                error,
+                            },
+                        ),
+                        HostNews::Alive,
+                    )
+                }
+                // The host is up, just busy: not a failure towards
+                // unreachability.
+                Verdict::RateLimited => (
+                    retry(
+                        code,
+                        "rate limited (HTTP 429)".into(),
+                        retry_after.and_then(|d| TimeDelta::from_std(d).ok()),
+                    ),
+                    HostNews::Alive,
+                ),
+                Verdict::Retry => (
+                    retry(code, format!("HTTP {status}"), None),
+                    HostNews::Failing,
+                ),
+            }
+        }
+        Answer::Unreachable(error) => (retry(None, error, None), HostNews::Failing),
+        Answer::Unsendable(error) => (
+            (
+                Outcome::Expired,
+                error.clone(),
+                RowUpdate::Failed {
+                    status: None,
+                    error,
+                },
+            ),
+            HostNews::Unknown,
+        ),
+    };
+    Decision {
+        outcome,
+        note,
+        result: AttemptResult {
+            id: row.id.clone(),
+            host: row.host.clone(),
+            update,
+            host_news,
+        },
     }
-    Ok(())
+}
+
+/// Most results written in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// One attempt on its way to the database.
+struct Attempted {
+    decision: Decision,
+    /// Sign and send time.
+    elapsed: Duration,
+    span: tracing::Span,
+    /// Told the outcome once it is written.
+    done: Option<oneshot::Sender<Outcome>>,
+}
+
+/// Writes attempt results in batches: one task takes every result that is
+/// waiting and records them in one transaction ([`rows::record_results`]),
+/// so while one batch is written the next one gathers. Then it logs and
+/// counts each outcome. At most `capacity` results wait; beyond that,
+/// attempts wait to hand theirs over, so a slow database slows sending
+/// instead of letting unwritten results pile up. A result not written
+/// before a crash only means the row is sent again after its lease.
+#[derive(Clone)]
+struct Recorder {
+    results: mpsc::Sender<Attempted>,
+}
+
+impl Recorder {
+    /// Starts the writing task; it ends when the last clone is dropped.
+    fn start(ctx: &Context, clock: Option<NaiveDateTime>, capacity: usize) -> Recorder {
+        let (results, mut waiting) = mpsc::channel::<Attempted>(capacity.max(1));
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let results: Vec<AttemptResult> =
+                    batch.iter().map(|a| a.decision.result.clone()).collect();
+                let now = clock.unwrap_or_else(db::now);
+                let written = ctx
+                    .db
+                    .run(move |conn| {
+                        Ok(rows::record_results(
+                            conn,
+                            &results,
+                            now,
+                            backoff::UNREACHABLE_AFTER,
+                        )?)
+                    })
+                    .await;
+                let written = match written {
+                    Ok(unreachable) => {
+                        for host in unreachable {
+                            tracing::warn!(
+                                host,
+                                "host has failed for longer than the retry window: marked \
+                                 unreachable, its deliveries are parked until it is seen alive"
+                            );
+                        }
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "could not record delivery results");
+                        false
+                    }
+                };
+                for attempted in batch.drain(..) {
+                    attempted.finish(&ctx, written);
+                }
+            }
+        });
+        Recorder { results }
+    }
+
+    /// Hands over one result, waiting while the queue of results is full.
+    async fn submit(&self, attempted: Attempted) {
+        if let Err(mpsc::error::SendError(attempted)) = self.results.send(attempted).await {
+            attempted.finish_unwritten();
+        }
+    }
+}
+
+impl Attempted {
+    /// Logs and counts the outcome once the result is written (or not:
+    /// then the lease expires and the row is tried again).
+    fn finish(self, ctx: &Context, written: bool) {
+        let outcome = if written {
+            self.decision.outcome
+        } else {
+            Outcome::Retry
+        };
+        self.span.in_scope(|| {
+            let note = &self.decision.note;
+            match outcome {
+                Outcome::Delivered => tracing::debug!("delivered"),
+                Outcome::Retry => tracing::info!(reason = %note, "delivery failed; will retry"),
+                Outcome::Rejected | Outcome::Expired => {
+                    tracing::warn!(reason = %note, "delivery dropped")
+                }
+            }
+            tracing::Span::current().record("outcome", outcome.as_str());
+        });
+        ctx.delivery.metrics.observe(outcome, self.elapsed);
+        if let Some(done) = self.done {
+            let _ = done.send(outcome);
+        }
+    }
+
+    /// The recorder is gone (its runtime stopped): nothing is written.
+    fn finish_unwritten(self) {
+        tracing::error!(parent: &self.span, "could not record a delivery result");
+        if let Some(done) = self.done {
+            let _ = done.send(Outcome::Retry);
+        }
+    }
 }
 
 /// Starts the background worker loop of `serve`: keeps up to
@@ -578,48 +778,53 @@ fn mark_host_failing(conn: &mut DbConn, host: &str, now: NaiveDateTime) -> Resul
 /// moment are re-sent after their lease.
 pub fn spawn_workers(ctx: Context) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        tracing::info!(workers = ctx.delivery.workers, "delivery workers started");
-        loop {
-            let Ok(first) = ctx.delivery.permits.clone().acquire_owned().await else {
-                return;
-            };
-            // A whole batch per claim, not just the free slots: claiming is
-            // a database round trip, so doing it once per `workers` sends
-            // rather than once per send keeps the database out of the way.
-            // Rows claimed beyond the free slots wait here for a permit
-            // (they count as in flight for the per-host limit meanwhile),
-            // well within their lease.
-            let claimed = match claim(&ctx, db::now(), ctx.delivery.workers).await {
-                Ok(claimed) => claimed,
-                Err(e) => {
-                    tracing::error!(error = ?e, "claiming deliveries failed");
-                    Vec::new()
+        let workers = ctx.delivery.workers;
+        tracing::info!(workers, "delivery workers started");
+        let recorder = Recorder::start(&ctx, None, 4 * workers);
+        // Claimed rows wait here for a worker slot. The claimer claims a
+        // whole batch as soon as there is room to hold it, while the
+        // previous batch is still waiting or being sent, so that claiming
+        // (a database round trip) never leaves the workers idle. Waiting
+        // rows count as in flight for the per-host limit.
+        let (claimed, mut ready) = mpsc::channel::<ClaimedDelivery>(2 * workers);
+        let claimer = async {
+            loop {
+                let Ok(room) = claimed.reserve_many(workers).await else {
+                    return;
+                };
+                let rows = match claim(&ctx, db::now(), workers).await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::error!(error = ?e, "claiming deliveries failed");
+                        Vec::new()
+                    }
+                };
+                if rows.is_empty() {
+                    drop(room);
+                    tokio::select! {
+                        _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                        _ = ctx.delivery.wake.notified() => {}
+                    }
+                    continue;
                 }
-            };
-            if claimed.is_empty() {
-                drop(first);
-                tokio::select! {
-                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
-                    _ = ctx.delivery.wake.notified() => {}
+                for (slot, row) in room.zip(rows) {
+                    slot.send(row);
                 }
-                continue;
             }
-            let mut first = Some(first);
-            for row in claimed {
-                let permit = match first.take() {
-                    Some(permit) => permit,
-                    None => match ctx.delivery.permits.clone().acquire_owned().await {
-                        Ok(permit) => permit,
-                        Err(_) => return,
-                    },
+        };
+        let sender = async {
+            while let Some(row) = ready.recv().await {
+                let Ok(permit) = ctx.delivery.permits.clone().acquire_owned().await else {
+                    return;
                 };
                 let ctx = ctx.clone();
+                let recorder = recorder.clone();
                 tokio::spawn(async move {
-                    attempt(&ctx, row, None).await;
-                    drop(permit);
+                    attempt(&ctx, &recorder, row, None, Some(permit), None).await;
                 });
             }
-        }
+        };
+        tokio::join!(claimer, sender);
     })
 }
 

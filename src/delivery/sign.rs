@@ -9,7 +9,7 @@
 
 use activitypub_federation::FEDERATION_CONTENT_TYPE;
 use http_signature_normalization_reqwest::{
-    prelude::{Config, DigestCreate, SignExt},
+    prelude::{Config, DigestCreate, Sign},
     Canceled, SignError, Spawn,
 };
 use openssl::{
@@ -108,6 +108,32 @@ pub fn sign_string(key: &PKey<Private>, signing_string: &str) -> Result<String, 
     Ok(openssl::base64::encode_block(&signer.sign_to_vec()?))
 }
 
+/// An activity's body with its `Digest` header value. The body is the same
+/// for every inbox an activity goes to, so this is computed once per
+/// activity and shared by all its deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    body: String,
+    /// `SHA-256=…`, as the signature library's `signature_with_digest`
+    /// writes it.
+    digest: String,
+}
+
+impl Payload {
+    pub fn new(body: String) -> Payload {
+        let digest = format!(
+            "{}={}",
+            OpensslSha256::NAME,
+            OpensslSha256.compute(body.as_bytes())
+        );
+        Payload { body, digest }
+    }
+
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
 /// Builds a signed `POST inbox` carrying `body`, signed by `key` under
 /// `key_id` (`{actor}#main-key`). The request is returned unsent so the
 /// caller times only the network part.
@@ -119,20 +145,19 @@ pub async fn signed_post(
     body: String,
     timeout: Duration,
 ) -> Result<reqwest::Request, SendError> {
-    signed_post_timed(client, inbox, key_id, key, body, timeout)
+    signed_post_timed(client, inbox, key_id, key, &Payload::new(body), timeout)
         .await
         .map(|(request, _)| request)
 }
 
-/// [`signed_post`], also returning how long the RSA signature itself took
-/// (measured on the blocking thread that computes it, so time spent waiting
-/// for that thread is not counted).
+/// [`signed_post`] of a prepared [`Payload`], also returning how long the
+/// RSA signature itself took.
 pub async fn signed_post_timed(
     client: &ClientWithMiddleware,
     inbox: &Url,
     key_id: String,
     key: PKey<Private>,
-    body: String,
+    payload: &Payload,
     timeout: Duration,
 ) -> Result<(reqwest::Request, Duration), SendError> {
     let signing_micros = Arc::new(AtomicU64::new(0));
@@ -141,19 +166,15 @@ pub async fn signed_post_timed(
         .post(inbox.as_str())
         .timeout(timeout)
         .header(reqwest::header::CONTENT_TYPE, FEDERATION_CONTENT_TYPE)
-        .signature_with_digest(
-            CONFIG.clone(),
-            key_id,
-            OpensslSha256,
-            body,
-            move |signing_string| {
-                let started = Instant::now();
-                let signature = sign_string(&key, signing_string);
-                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                recorder.store(micros, Ordering::Relaxed);
-                signature
-            },
-        )
+        .header("Digest", payload.digest.as_str())
+        .body(payload.body.clone())
+        .signature(&CONFIG, key_id, move |signing_string| {
+            let started = Instant::now();
+            let signature = sign_string(&key, signing_string);
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            recorder.store(micros, Ordering::Relaxed);
+            signature
+        })
         .await?;
     // The library always writes `algorithm="hs2019"`. The signature is
     // rsa-sha256, and that is the name Mastodon sends; receivers accept

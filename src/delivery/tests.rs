@@ -340,7 +340,7 @@ fn batch_claims_respect_per_host_room_and_look_past_backlogs() {
         enqueue(&mut conn, &alice.id, &id, &json, small).unwrap();
         let now = db::now() + TimeDelta::seconds(1);
         let room = |_: &str| PER_HOST_CONCURRENCY;
-        let n = rows::claim_due(&mut conn, now, now + LEASE, "b1", 16, &room).unwrap();
+        let n = rows::claim_due(&mut conn, now, now + LEASE, "b1", 16, &room, &[]).unwrap();
         // 4 of h0 from the window, then the fallback finds h1..h3's 6 rows.
         assert_eq!(n, 10);
         let claimed = rows::claimed(&mut conn, "b1").unwrap();
@@ -366,11 +366,11 @@ fn batch_claims_respect_per_host_room_and_look_past_backlogs() {
             }
         };
         assert_eq!(
-            rows::claim_due(&mut conn, now, now + LEASE, "b2", 16, &no_h0).unwrap(),
+            rows::claim_due(&mut conn, now, now + LEASE, "b2", 16, &no_h0, &[]).unwrap(),
             0
         );
         assert_eq!(
-            rows::claim_due(&mut conn, now, now + LEASE, "b3", 3, &room).unwrap(),
+            rows::claim_due(&mut conn, now, now + LEASE, "b3", 3, &room, &[]).unwrap(),
             3
         );
         assert!(rows::claimed(&mut conn, "b3")
@@ -398,7 +398,8 @@ fn concurrent_batch_claims_are_disjoint() {
                         let token = format!("w{w}-{}", db::new_id());
                         let room = |_: &str| 2;
                         let got =
-                            rows::claim_due(&mut conn, now, now + LEASE, &token, 8, &room).unwrap();
+                            rows::claim_due(&mut conn, now, now + LEASE, &token, 8, &room, &[])
+                                .unwrap();
                         if got == 0 {
                             break;
                         }
