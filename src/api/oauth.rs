@@ -174,13 +174,14 @@ fn page(
     )
 }
 
-/// `GET /oauth/authorize`: the login and consent page.
-pub async fn authorize_page(
-    data: Data<Context>,
-    Query(p): Query<AuthorizeParams>,
-) -> Result<HttpResponse, Error> {
-    let request = check(&data, &p).await?;
-    page(&data, &request, &p, StatusCode::OK, None)
+/// `GET /oauth/authorize`: the login and consent page. A person's
+/// browser shows it, so refusals are HTML pages too.
+pub async fn authorize_page(data: Data<Context>, Query(p): Query<AuthorizeParams>) -> HttpResponse {
+    let shown = match check(&data, &p).await {
+        Ok(request) => page(&data, &request, &p, StatusCode::OK, None),
+        Err(e) => Err(e),
+    };
+    shown.unwrap_or_else(|e| crate::web::pages::error_page(&data, &e))
 }
 
 fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Result<HttpResponse, Error> {
@@ -204,11 +205,24 @@ fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// `POST /oauth/authorize`: log in and approve (or deny).
+/// `POST /oauth/authorize`: log in and approve (or deny); refusals are
+/// HTML pages, as for the page itself.
 pub async fn authorize_submit(
     req: HttpRequest,
     data: Data<Context>,
-    Form(p): Form<AuthorizeParams>,
+    form: Result<Form<AuthorizeParams>, Error>,
+) -> HttpResponse {
+    let answer = match form {
+        Ok(Form(p)) => decide(&req, &data, p).await,
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(|e| crate::web::pages::error_page(&data, &e))
+}
+
+async fn decide(
+    req: &HttpRequest,
+    data: &Data<Context>,
+    p: AuthorizeParams,
 ) -> Result<HttpResponse, Error> {
     let request = check(&data, &p).await?;
     let state = p.state.clone().unwrap_or_default();

@@ -226,6 +226,12 @@ async fn other_grants_and_errors(backend: Backend) {
         ))
         .await;
     assert_eq!(bad.status(), 400);
+    // A browser shows the refusal: an HTML page naming the problem.
+    assert!(bad.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(bad.text().await.unwrap().contains("redirect_uri"));
     let bad = alpha
         .get(&format!(
             "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=admin:read",
