@@ -224,7 +224,7 @@ async fn decide(
     data: &Data<Context>,
     p: AuthorizeParams,
 ) -> Result<HttpResponse, Error> {
-    let request = check(&data, &p).await?;
+    let request = check(data, &p).await?;
     let state = p.state.clone().unwrap_or_default();
     if p.decision.as_deref() == Some("deny") {
         if request.redirect_uri == oauth::OOB {
@@ -237,13 +237,13 @@ async fn decide(
         return redirect_with(&request.redirect_uri, &pairs);
     }
     let username = p.username.clone().unwrap_or_default().trim().to_lowercase();
-    let ip_key = format!("ip:{}", client_ip(&req));
+    let ip_key = format!("ip:{}", client_ip(req));
     let account_key = format!("account:{username}");
     let ip = data.limits.login_ip.hit(&ip_key);
     if !ip.allowed || data.limits.login_account.is_blocked(&account_key) {
         return Ok(too_many(
             page(
-                &data,
+                data,
                 &request,
                 &p,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -263,7 +263,7 @@ async fn decide(
         {
             data.limits.login_account.hit(&account_key);
             return page(
-                &data,
+                data,
                 &request,
                 &p,
                 StatusCode::UNAUTHORIZED,
