@@ -212,6 +212,9 @@ pub struct Delivery {
     workers: usize,
     permits: Arc<Semaphore>,
     in_flight: Mutex<HashMap<String, usize>>,
+    /// Hosts that refused a connection (or could not be reached) lately,
+    /// and when: see [`REFUSED_MEMORY`].
+    refused: Mutex<HashMap<String, Instant>>,
     keys: Derived<PKey<Private>>,
     payloads: Derived<Arc<sign::Payload>>,
     wake: Notify,
@@ -235,6 +238,7 @@ impl Delivery {
             workers,
             permits: Arc::new(Semaphore::new(workers)),
             in_flight: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
             keys: Derived::new(),
             payloads: Derived::new(),
             wake: Notify::new(),
@@ -509,6 +513,9 @@ async fn send(ctx: &Context, row: &ClaimedDelivery) -> Answer {
         (Ok(inbox), Ok(sender)) => (inbox, sender),
         _ => return Answer::Unsendable("unparsable inbox or sender URL".into()),
     };
+    if let Some(note) = ctx.delivery.recently_refused(&row.host) {
+        return Answer::Unreachable(note);
+    }
     let key_id = Urls::key_id(&sender).to_string();
     let payload = ctx.delivery.payload(&row.activity_ap_id, &row.json);
     let request = match sign::signed_post_timed(
@@ -529,6 +536,7 @@ async fn send(ctx: &Context, row: &ClaimedDelivery) -> Answer {
     };
     match ctx.delivery.client.execute(request).await {
         Ok(response) => {
+            ctx.delivery.note_answered(&row.host);
             let status = response.status().as_u16();
             tracing::Span::current().record("status", status);
             let retry_after = response
@@ -538,7 +546,56 @@ async fn send(ctx: &Context, row: &ClaimedDelivery) -> Answer {
                 .and_then(|v| backoff::parse_retry_after(v, std::time::SystemTime::now()));
             Answer::Status(status, retry_after)
         }
-        Err(e) => Answer::Unreachable(error_chain(&e)),
+        Err(e) => {
+            let unreachable = match &e {
+                reqwest_middleware::Error::Reqwest(e) => e.is_connect(),
+                reqwest_middleware::Error::Middleware(_) => false,
+            };
+            if unreachable {
+                ctx.delivery.note_refused(&row.host);
+            }
+            Answer::Unreachable(error_chain(&e))
+        }
+    }
+}
+
+/// How long a host that could not be connected to is not tried again by
+/// this process: its other deliveries in that time fail as if tried (one
+/// attempt each, the usual back-off) without spending an RSA signature and
+/// a connection on a host that is down. A host that comes back is tried at
+/// the next retry, a minute or so later.
+pub const REFUSED_MEMORY: Duration = Duration::from_secs(10);
+
+impl Delivery {
+    /// When `host` lately could not be connected to, why it is not tried.
+    fn recently_refused(&self, host: &str) -> Option<String> {
+        let mut refused = self.refused.lock().ok()?;
+        match refused.get(host) {
+            Some(at) if at.elapsed() < REFUSED_MEMORY => Some(format!(
+                "not tried: the host could not be reached {:.1} s ago",
+                at.elapsed().as_secs_f64()
+            )),
+            Some(_) => {
+                refused.remove(host);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn note_refused(&self, host: &str) {
+        if let Ok(mut refused) = self.refused.lock() {
+            if refused.len() > 10_000 {
+                refused.retain(|_, at| at.elapsed() < REFUSED_MEMORY);
+            }
+            refused.insert(host.to_string(), Instant::now());
+        }
+    }
+
+    fn note_answered(&self, host: &str) {
+        if let Ok(mut refused) = self.refused.lock() {
+            refused.remove(host);
+        }
     }
 }
 
