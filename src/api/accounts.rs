@@ -4,7 +4,7 @@
 use super::{
     auth::{Auth, MaybeAuth},
     convert, entities, paged,
-    params::{flexible_bool, flexible_i64, one_or_many, Form, Query},
+    params::{flexible_bool, one_or_many, Form, Query},
     PageParams,
 };
 use crate::{
@@ -170,37 +170,15 @@ async fn lookup(data: Data<Context>, Query(q): Query<LookupQuery>) -> Result<Htt
     Ok(HttpResponse::Ok().json(convert::account(&data, &actor).await?))
 }
 
-#[derive(Deserialize)]
-struct AccountSearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default, deserialize_with = "flexible_bool")]
-    resolve: Option<bool>,
-    #[serde(default, deserialize_with = "flexible_i64")]
-    limit: Option<i64>,
-    #[serde(default, deserialize_with = "flexible_i64")]
-    offset: Option<i64>,
-}
-
 /// `GET /api/v1/accounts/search`
 async fn search(
     data: Data<Context>,
     auth: Auth,
-    Query(q): Query<AccountSearchQuery>,
+    Query(q): Query<super::search::SearchParams>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("read:accounts")?;
-    let found = service::search::search(
-        &data,
-        Some(me),
-        service::search::SearchQuery {
-            q: q.q,
-            kind: Some(service::search::Kind::Accounts),
-            resolve: q.resolve.unwrap_or(false),
-            limit: q.limit.unwrap_or(40).clamp(1, 80),
-            offset: q.offset.unwrap_or(0).max(0),
-        },
-    )
-    .await?;
+    let query = q.query(Some(service::search::Kind::Accounts), 40, 80);
+    let found = service::search::search(&data, Some(me), query).await?;
     Ok(HttpResponse::Ok().json(convert::accounts(&data, &found.accounts).await?))
 }
 

@@ -7,10 +7,12 @@ use crate::{
     context::Context,
     db::{
         actor::{Actor, ActorKind},
-        facts::{self, ActorCounts, PostFacts},
+        facts::{self, PostFacts},
+        follow::Follow,
         local_user::LocalUser,
         post::{Post, PostKind, Visibility},
         reaction::Reaction,
+        stats::{self, ActorStats},
         DbConn,
     },
     error::Result,
@@ -55,7 +57,7 @@ fn fields_of(actor: &Actor) -> Vec<entities::Field> {
 }
 
 /// An account from its row and counts (pure).
-fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorCounts>) -> Account {
+fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorStats>) -> Account {
     let counts = counts.cloned().unwrap_or_default();
     let static_url = |path: &str| {
         urls.base()
@@ -100,17 +102,17 @@ fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorCounts>) -> Accou
         last_status_at: counts
             .last_status_at
             .map(|t| t.date().format("%Y-%m-%d").to_string()),
-        statuses_count: counts.statuses,
-        followers_count: counts.followers,
-        following_count: counts.following,
+        statuses_count: counts.statuses_count,
+        followers_count: counts.followers_count,
+        following_count: counts.following_count,
         roles: Vec::new(),
     }
 }
 
-/// Accounts of `actors`, in order, with their counts in four queries.
+/// Accounts of `actors`, in order, with their counts in one query.
 fn accounts_sync(conn: &mut DbConn, urls: &Urls, actors: &[Actor]) -> QueryResult<Vec<Account>> {
     let ids: Vec<String> = actors.iter().map(|a| a.id.clone()).collect();
-    let counts = facts::actor_counts(conn, &ids)?;
+    let counts = stats::of(conn, &ids)?;
     Ok(actors
         .iter()
         .map(|a| account_of(urls, a, counts.get(&a.id)))
@@ -145,11 +147,7 @@ pub async fn credential_account(
     data.db
         .run(move |conn| {
             let account = account_sync(conn, &urls, &actor)?;
-            let pending = crate::db::schema::follows::table
-                .filter(crate::db::schema::follows::followee_id.eq(&actor.id))
-                .filter(crate::db::schema::follows::state.eq("pending"))
-                .count()
-                .get_result::<i64>(conn)?;
+            let pending = Follow::count_requests(conn, &actor.id)?;
             let role = LocalUser::by_actor_id(conn, &actor.id)?
                 .map(|u| u.role)
                 .unwrap_or_else(|| "user".into());
@@ -323,12 +321,7 @@ fn statuses_sync(
     viewer: Option<&Actor>,
     items: &[Item],
 ) -> QueryResult<Vec<Status>> {
-    let posts: Vec<&Post> = items
-        .iter()
-        .map(|i| match i {
-            Item::Post(p) | Item::Boost { post: p, .. } => p,
-        })
-        .collect();
+    let posts: Vec<&Post> = items.iter().map(Item::post).collect();
     let facts = facts::post_facts(conn, &posts, viewer.map(|v| v.id.as_str()))?;
     let mut actor_ids: Vec<String> = posts.iter().map(|p| p.author_id.clone()).collect();
     actor_ids.extend(items.iter().filter_map(|i| match i {

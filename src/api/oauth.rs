@@ -205,6 +205,43 @@ fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// Why a login did not succeed.
+enum LoginRefused {
+    /// Over the per-IP or per-account limit; the IP's verdict, for the
+    /// `X-RateLimit-*` headers.
+    TooMany(crate::ratelimit::Verdict),
+    WrongPassword,
+}
+
+/// Checks a name and password under the login limits (per IP, and failed
+/// attempts per account), for the authorization page and the password
+/// grant alike.
+async fn login(
+    req: &HttpRequest,
+    data: &Data<Context>,
+    username: Option<&str>,
+    password: Option<&str>,
+) -> Result<Result<crate::db::actor::Actor, LoginRefused>, Error> {
+    let username = username.unwrap_or_default().trim().to_lowercase();
+    let account_key = format!("account:{username}");
+    let ip = data.limits.login_ip.hit(&format!("ip:{}", client_ip(req)));
+    if !ip.allowed || data.limits.login_account.is_blocked(&account_key) {
+        return Ok(Err(LoginRefused::TooMany(ip)));
+    }
+    match service::accounts::authenticate(&data.db, &username, password.unwrap_or_default()).await {
+        Ok((actor, _)) => {
+            data.limits.login_account.reset(&account_key);
+            Ok(Ok(actor))
+        }
+        // Unknown names and wrong passwords are the same error.
+        Err(e) if e.kind == ErrorKind::Unauthorized => {
+            data.limits.login_account.hit(&account_key);
+            Ok(Err(LoginRefused::WrongPassword))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// `POST /oauth/authorize`: log in and approve (or deny); refusals are
 /// HTML pages, as for the page itself.
 pub async fn authorize_submit(
@@ -236,32 +273,20 @@ async fn decide(
         }
         return redirect_with(&request.redirect_uri, &pairs);
     }
-    let username = p.username.clone().unwrap_or_default().trim().to_lowercase();
-    let ip_key = format!("ip:{}", client_ip(req));
-    let account_key = format!("account:{username}");
-    let ip = data.limits.login_ip.hit(&ip_key);
-    if !ip.allowed || data.limits.login_account.is_blocked(&account_key) {
-        return Ok(too_many(
-            page(
+    let actor = match login(req, data, p.username.as_deref(), p.password.as_deref()).await? {
+        Ok(actor) => actor,
+        Err(LoginRefused::TooMany(verdict)) => {
+            let mut response = page(
                 data,
                 &request,
                 &p,
                 StatusCode::TOO_MANY_REQUESTS,
                 Some("Too many login attempts: wait a few minutes and try again."),
-            )?,
-            ip,
-        ));
-    }
-    let password = p.password.clone().unwrap_or_default();
-    let actor = match service::accounts::authenticate(&data.db, &username, &password).await {
-        Ok((actor, _)) => actor,
-        Err(e)
-            if matches!(
-                e.kind,
-                ErrorKind::Unauthorized | ErrorKind::NotFound | ErrorKind::BadRequest
-            ) =>
-        {
-            data.limits.login_account.hit(&account_key);
+            )?;
+            super::rate_limit_headers(response.headers_mut(), verdict);
+            return Ok(response);
+        }
+        Err(LoginRefused::WrongPassword) => {
             return page(
                 data,
                 &request,
@@ -270,9 +295,7 @@ async fn decide(
                 Some("Wrong username or password."),
             );
         }
-        Err(e) => return Err(e),
     };
-    data.limits.login_account.reset(&account_key);
     let code = oauth::issue_code(&data.db, &request, &actor).await?;
     if request.redirect_uri == oauth::OOB {
         return html(
@@ -290,11 +313,6 @@ async fn decide(
         pairs.push(("state", &state));
     }
     redirect_with(&request.redirect_uri, &pairs)
-}
-
-fn too_many(mut response: HttpResponse, verdict: crate::ratelimit::Verdict) -> HttpResponse {
-    super::rate_limit_headers(response.headers_mut(), verdict);
-    response
 }
 
 #[derive(Deserialize, Default)]
@@ -421,28 +439,19 @@ pub async fn token(
                 let t = oauth::issue_token(&data.db, Some(&app.id), None, &scopes).await?;
                 return Ok(token_response(&t));
             }
-            let username = p.username.clone().unwrap_or_default().trim().to_lowercase();
-            let ip = data.limits.login_ip.hit(&format!("ip:{}", client_ip(&req)));
-            let account_key = format!("account:{username}");
-            if !ip.allowed || data.limits.login_account.is_blocked(&account_key) {
-                let mut response = HttpResponse::TooManyRequests()
-                    .json(json!({ "error": "Too many login attempts" }));
-                super::rate_limit_headers(response.headers_mut(), ip);
-                return Ok(response);
-            }
-            let password = p.password.clone().unwrap_or_default();
-            match service::accounts::authenticate(&data.db, &username, &password).await {
-                Ok((actor, _)) => {
-                    data.limits.login_account.reset(&account_key);
+            match login(&req, &data, p.username.as_deref(), p.password.as_deref()).await? {
+                Ok(actor) => {
                     let t = oauth::issue_token(&data.db, Some(&app.id), Some(&actor.id), &scopes)
                         .await?;
                     return Ok(token_response(&t));
                 }
-                Err(e) if e.kind != ErrorKind::Internal && e.kind != ErrorKind::Unavailable => {
-                    data.limits.login_account.hit(&account_key);
-                    Err(OauthError::InvalidGrant)
+                Err(LoginRefused::TooMany(verdict)) => {
+                    let mut response = HttpResponse::TooManyRequests()
+                        .json(json!({ "error": "Too many login attempts" }));
+                    super::rate_limit_headers(response.headers_mut(), verdict);
+                    return Ok(response);
                 }
-                Err(e) => return Err(e),
+                Err(LoginRefused::WrongPassword) => Err(OauthError::InvalidGrant),
             }
         }
         _ => Err(OauthError::UnsupportedGrantType),

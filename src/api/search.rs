@@ -14,8 +14,9 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+/// Search parameters, shared with `/api/v1/accounts/search`.
 #[derive(Deserialize)]
-struct SearchParams {
+pub(super) struct SearchParams {
     #[serde(default)]
     q: String,
     #[serde(rename = "type")]
@@ -26,6 +27,20 @@ struct SearchParams {
     limit: Option<i64>,
     #[serde(default, deserialize_with = "flexible_i64")]
     offset: Option<i64>,
+}
+
+impl SearchParams {
+    /// The query for `kind`, with `limit` defaulting to `default` and
+    /// capped at `max`.
+    pub(super) fn query(self, kind: Option<Kind>, default: i64, max: i64) -> SearchQuery {
+        SearchQuery {
+            q: self.q,
+            kind,
+            resolve: self.resolve.unwrap_or(false),
+            limit: self.limit.unwrap_or(default).clamp(1, max),
+            offset: self.offset.unwrap_or(0).max(0),
+        }
+    }
 }
 
 /// `GET /api/v2/search`
@@ -46,24 +61,13 @@ async fn search(
             )))
         }
     };
-    let offset = p.offset.unwrap_or(0).max(0);
-    if viewer.is_none() && offset > 0 {
+    let query = p.query(kind, 20, 40);
+    if viewer.is_none() && query.offset > 0 {
         return Err(Error::unauthorized(
             "Search queries with offset require a signed-in user",
         ));
     }
-    let results = search::search(
-        &data,
-        viewer,
-        SearchQuery {
-            q: p.q,
-            kind,
-            resolve: p.resolve.unwrap_or(false),
-            limit: p.limit.unwrap_or(20).clamp(1, 40),
-            offset,
-        },
-    )
-    .await?;
+    let results = search::search(&data, viewer, query).await?;
     Ok(HttpResponse::Ok().json(entities::Search {
         accounts: convert::accounts(&data, &results.accounts).await?,
         statuses: convert::posts(&data, viewer, results.statuses).await?,

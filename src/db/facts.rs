@@ -11,42 +11,6 @@ use super::{
 use diesel::{dsl::count_star, prelude::*};
 use std::collections::{HashMap, HashSet};
 
-/// Per-actor counts shown on an account.
-#[derive(Debug, Clone, Default)]
-pub struct ActorCounts {
-    pub statuses: i64,
-    pub followers: i64,
-    pub following: i64,
-    pub last_status_at: Option<chrono::NaiveDateTime>,
-}
-
-/// Counts for each of `actor_ids`, from `actor_stats` (negative values,
-/// which only a lost update could leave, read as zero).
-pub fn actor_counts(
-    conn: &mut DbConn,
-    actor_ids: &[String],
-) -> QueryResult<HashMap<String, ActorCounts>> {
-    let mut out: HashMap<String, ActorCounts> = actor_ids
-        .iter()
-        .map(|id| (id.clone(), ActorCounts::default()))
-        .collect();
-    if actor_ids.is_empty() {
-        return Ok(out);
-    }
-    for row in super::stats::of(conn, actor_ids)? {
-        out.insert(
-            row.actor_id.clone(),
-            ActorCounts {
-                statuses: row.statuses_count.max(0),
-                followers: row.followers_count.max(0),
-                following: row.following_count.max(0),
-                last_status_at: row.last_status_at,
-            },
-        );
-    }
-    Ok(out)
-}
-
 pub fn actors_by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, Actor>> {
     Ok(actors::table
         .filter(actors::id.eq_any(ids))

@@ -192,6 +192,15 @@ impl Follow {
             .get_result(conn)
     }
 
+    /// Follow requests waiting for `followee_id`'s decision.
+    pub fn count_requests(conn: &mut DbConn, followee_id: &str) -> QueryResult<i64> {
+        follows::table
+            .filter(follows::followee_id.eq(followee_id))
+            .filter(follows::state.eq(FollowState::Pending.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
     pub fn count_following(conn: &mut DbConn, follower_id: &str) -> QueryResult<i64> {
         follows::table
             .filter(follows::follower_id.eq(follower_id))

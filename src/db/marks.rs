@@ -99,30 +99,6 @@ impl AccountMark {
         Ok(n > 0)
     }
 
-    /// The targets an account marked so, among `targets`.
-    pub fn which(
-        conn: &mut DbConn,
-        actor_id: &str,
-        kind: MarkKind,
-        targets: &[String],
-    ) -> QueryResult<Vec<String>> {
-        account_marks::table
-            .filter(account_marks::actor_id.eq(actor_id))
-            .filter(account_marks::kind.eq(kind.as_str()))
-            .filter(account_marks::target_id.eq_any(targets))
-            .select(account_marks::target_id)
-            .load(conn)
-    }
-
-    /// Who marked `target` so, among `actors` (e.g. who blocks someone).
-    pub fn marked_by(conn: &mut DbConn, target: &str, kind: MarkKind) -> QueryResult<Vec<String>> {
-        account_marks::table
-            .filter(account_marks::target_id.eq(target))
-            .filter(account_marks::kind.eq(kind.as_str()))
-            .select(account_marks::actor_id)
-            .load(conn)
-    }
-
     /// An account's marks of one kind, newest first, paginated by the
     /// mark's own id (as Mastodon paginates bookmarks and blocks).
     pub fn list(

@@ -68,9 +68,24 @@ pub fn adjust(conn: &mut DbConn, actor_id: &str, delta: Delta) -> QueryResult<()
     Ok(())
 }
 
-/// The counts of each of `actor_ids` that has any.
-pub fn of(conn: &mut DbConn, actor_ids: &[String]) -> QueryResult<Vec<ActorStats>> {
-    actor_stats::table
+/// The counts of each of `actor_ids` that has any, by actor id. Negative
+/// counts, which only a lost update could leave, read as zero.
+pub fn of(
+    conn: &mut DbConn,
+    actor_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, ActorStats>> {
+    Ok(actor_stats::table
         .filter(actor_stats::actor_id.eq_any(actor_ids))
-        .load(conn)
+        .load::<ActorStats>(conn)?
+        .into_iter()
+        .map(|row| {
+            let row = ActorStats {
+                statuses_count: row.statuses_count.max(0),
+                followers_count: row.followers_count.max(0),
+                following_count: row.following_count.max(0),
+                ..row
+            };
+            (row.actor_id.clone(), row)
+        })
+        .collect())
 }

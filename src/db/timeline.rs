@@ -41,6 +41,22 @@ macro_rules! followed_by {
     };
 }
 
+/// Reactions of one kind on posts not deleted, with their posts, boxed
+/// for further filters and paged by the reaction's id.
+macro_rules! reactions_with_posts {
+    ($kind:expr) => {
+        reactions::table
+            .inner_join(posts::table)
+            .filter(reactions::kind.eq($kind))
+            .filter(posts::deleted_at.is_null())
+            .select((Reaction::as_select(), Post::as_select()))
+            .into_boxed()
+    };
+}
+
+/// Boosts are shown of public and unlisted posts only.
+const BOOSTABLE: [&str; 2] = ["public", "unlisted"];
+
 /// Home: the viewer's own posts, posts of people followed (all but direct
 /// ones), posts shared in communities joined, and posts that mention the
 /// viewer.
@@ -87,11 +103,8 @@ pub fn home_boosts(
     let groups = actors::table
         .filter(actors::kind.eq("Group"))
         .select(actors::id);
-    let q = reactions::table
-        .inner_join(posts::table)
-        .filter(reactions::kind.eq("announce"))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::visibility.eq_any(["public", "unlisted"]))
+    let q = reactions_with_posts!("announce")
+        .filter(posts::visibility.eq_any(BOOSTABLE))
         .filter(
             reactions::actor_id
                 .eq(viewer.id.clone())
@@ -100,9 +113,7 @@ pub fn home_boosts(
         .filter(diesel::dsl::not(reactions::actor_id.eq_any(groups)))
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(hidden_by!(viewer.id)),
-        ))
-        .select((Reaction::as_select(), Post::as_select()))
-        .into_boxed();
+        ));
     crate::load_page!(conn, q, reactions::id, page)
 }
 
@@ -248,14 +259,9 @@ pub fn account_boosts(
     actor_id: &str,
     page: &Page,
 ) -> QueryResult<Vec<(Reaction, Post)>> {
-    let q = reactions::table
-        .inner_join(posts::table)
-        .filter(reactions::kind.eq("announce"))
+    let q = reactions_with_posts!("announce")
         .filter(reactions::actor_id.eq(actor_id.to_string()))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::visibility.eq_any(["public", "unlisted"]))
-        .select((Reaction::as_select(), Post::as_select()))
-        .into_boxed();
+        .filter(posts::visibility.eq_any(BOOSTABLE));
     crate::load_page!(conn, q, reactions::id, page)
 }
 
@@ -265,13 +271,7 @@ pub fn liked_by(
     actor_id: &str,
     page: &Page,
 ) -> QueryResult<Vec<(Reaction, Post)>> {
-    let q = reactions::table
-        .inner_join(posts::table)
-        .filter(reactions::kind.eq("like"))
-        .filter(reactions::actor_id.eq(actor_id.to_string()))
-        .filter(posts::deleted_at.is_null())
-        .select((Reaction::as_select(), Post::as_select()))
-        .into_boxed();
+    let q = reactions_with_posts!("like").filter(reactions::actor_id.eq(actor_id.to_string()));
     crate::load_page!(conn, q, reactions::id, page)
 }
 

@@ -118,17 +118,55 @@ pub const GROUPED_TYPES: &[&str] = &["favourite", "reblog", "follow"];
 /// one kind (about one post) within the same 12-hour window share a group.
 const GROUP_SPAN_SECONDS: i64 = 12 * 3600;
 
+/// What notifications of one group share: kind, post and 12-hour window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GroupKey {
+    kind: String,
+    post_id: Option<String>,
+    window: i64,
+}
+
+impl GroupKey {
+    fn of(n: &Notification) -> GroupKey {
+        GroupKey {
+            kind: n.kind.clone(),
+            post_id: n.post_id.clone(),
+            window: n.created_at.and_utc().timestamp() / GROUP_SPAN_SECONDS,
+        }
+    }
+
+    /// Reads `{kind}-{post}-{window}` or `{kind}-{window}` back (post ids
+    /// hold dashes; kinds and windows do not).
+    fn parse(key: &str) -> Option<GroupKey> {
+        let (kind, rest) = key.split_once('-')?;
+        let (post, window) = match rest.rsplit_once('-') {
+            Some((post, window)) => (Some(post.to_string()), window),
+            None => (None, rest),
+        };
+        Some(GroupKey {
+            kind: kind.to_string(),
+            post_id: post,
+            window: window.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for GroupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.post_id {
+            Some(post) => write!(f, "{}-{post}-{}", self.kind, self.window),
+            None => write!(f, "{}-{}", self.kind, self.window),
+        }
+    }
+}
+
 /// A notification's group key, as Mastodon forms it: `ungrouped-{id}` for
 /// kinds that do not group, else type, post and time window.
 pub fn group_key(n: &Notification, grouped_types: &[String]) -> String {
     if !grouped_types.iter().any(|t| t == &n.kind) {
         return format!("ungrouped-{}", n.id);
     }
-    let bucket = n.created_at.and_utc().timestamp() / GROUP_SPAN_SECONDS;
-    match &n.post_id {
-        Some(post) => format!("{}-{post}-{bucket}", n.kind),
-        None => format!("{}-{bucket}", n.kind),
-    }
+    GroupKey::of(n).to_string()
 }
 
 /// A group of notifications on one page.
@@ -182,7 +220,7 @@ pub async fn grouped(
                 totals.push(if key.starts_with("ungrouped-") {
                     1
                 } else {
-                    group_members(conn, &viewer_id, sample)?.len() as i64
+                    group_members(conn, &viewer_id, &GroupKey::of(sample))?.len() as i64
                 });
             }
             Ok(totals)
@@ -194,27 +232,29 @@ pub async fn grouped(
     Ok((groups, bounds))
 }
 
-/// Ids of the notifications in `sample`'s group.
+/// Ids of the notifications of a group, newest first.
 fn group_members(
     conn: &mut crate::db::DbConn,
     recipient: &str,
-    sample: &Notification,
+    key: &GroupKey,
 ) -> diesel::QueryResult<Vec<String>> {
     use crate::db::schema::notifications;
     use diesel::prelude::*;
-    let bucket = sample.created_at.and_utc().timestamp() / GROUP_SPAN_SECONDS;
-    let start = chrono::DateTime::from_timestamp(bucket * GROUP_SPAN_SECONDS, 0)
-        .map(|t| t.naive_utc())
-        .unwrap_or(sample.created_at);
+    let Some(start) =
+        chrono::DateTime::from_timestamp(key.window * GROUP_SPAN_SECONDS, 0).map(|t| t.naive_utc())
+    else {
+        return Ok(Vec::new());
+    };
     let end = start + chrono::TimeDelta::seconds(GROUP_SPAN_SECONDS);
     let mut q = notifications::table
         .filter(notifications::recipient_id.eq(recipient.to_string()))
-        .filter(notifications::kind.eq(sample.kind.clone()))
+        .filter(notifications::kind.eq(key.kind.clone()))
         .filter(notifications::created_at.ge(start))
         .filter(notifications::created_at.lt(end))
         .select(notifications::id)
+        .order(notifications::id.desc())
         .into_boxed();
-    q = match &sample.post_id {
+    q = match &key.post_id {
         Some(post) => q.filter(notifications::post_id.eq(post.clone())),
         None => q.filter(notifications::post_id.is_null()),
     };
@@ -226,39 +266,17 @@ fn group_members(
 /// Errors: `NotFound` when the key names no notification of the viewer.
 pub async fn group(data: &Data<Context>, viewer: &Actor, key: &str) -> Result<Group> {
     let viewer_id = viewer.id.clone();
-    let sample_id = key.strip_prefix("ungrouped-").map(|id| id.to_string());
-    let key_owned = key.to_string();
-    let ids = data
-        .db
-        .run(move |conn| {
-            use crate::db::schema::notifications;
-            use diesel::prelude::*;
-            if let Some(id) = sample_id {
-                return Ok(vec![id]);
+    let ids = match key.strip_prefix("ungrouped-") {
+        Some(id) => vec![id.to_string()],
+        None => match GroupKey::parse(key) {
+            Some(group) => {
+                data.db
+                    .run(move |conn| Ok(group_members(conn, &viewer_id, &group)?))
+                    .await?
             }
-            // Find a notification whose key matches, among the group's
-            // candidates (same kind prefix).
-            let kind = key_owned.split('-').next().unwrap_or("").to_string();
-            let candidates: Vec<Notification> = notifications::table
-                .filter(notifications::recipient_id.eq(viewer_id.clone()))
-                .filter(notifications::kind.eq(kind))
-                .order(notifications::id.desc())
-                .limit(1000)
-                .load(conn)?;
-            let grouped: Vec<String> = GROUPED_TYPES.iter().map(|t| t.to_string()).collect();
-            match candidates
-                .iter()
-                .find(|n| group_key(n, &grouped) == key_owned)
-            {
-                Some(sample) => {
-                    let mut ids = group_members(conn, &viewer_id, sample)?;
-                    ids.sort_by(|a, b| b.cmp(a));
-                    Ok(ids)
-                }
-                None => Ok(Vec::new()),
-            }
-        })
-        .await?;
+            None => Vec::new(),
+        },
+    };
     let mut entries = Vec::new();
     for id in ids {
         if let Ok(entry) = get(data, viewer, &id).await {
@@ -283,4 +301,40 @@ pub async fn dismiss_group(data: &Data<Context>, viewer: &Actor, key: &str) -> R
         dismiss(data, viewer, &entry.notification.id).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_keys_read_back() {
+        let n = Notification {
+            id: "n1".into(),
+            recipient_id: "r".into(),
+            kind: "favourite".into(),
+            actor_id: "a".into(),
+            post_id: Some("01a2-3b4c-5d6e".into()),
+            created_at: chrono::DateTime::from_timestamp(1_764_600_000, 0)
+                .unwrap()
+                .naive_utc(),
+        };
+        let grouped: Vec<String> = GROUPED_TYPES.iter().map(|t| t.to_string()).collect();
+        let key = group_key(&n, &grouped);
+        assert_eq!(key, "favourite-01a2-3b4c-5d6e-40847");
+        assert_eq!(GroupKey::parse(&key), Some(GroupKey::of(&n)));
+        let follow = Notification {
+            kind: "follow".into(),
+            post_id: None,
+            ..n.clone()
+        };
+        let key = group_key(&follow, &grouped);
+        assert_eq!(GroupKey::parse(&key), Some(GroupKey::of(&follow)));
+        let mention = Notification {
+            kind: "mention".into(),
+            ..n
+        };
+        assert_eq!(group_key(&mention, &grouped), "ungrouped-n1");
+        assert_eq!(GroupKey::parse("nonsense"), None);
+    }
 }

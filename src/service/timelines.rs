@@ -37,6 +37,13 @@ impl Item {
     }
 
     /// The post shown: a boost's names the boosted post.
+    pub fn post(&self) -> &Post {
+        match self {
+            Item::Post(p) | Item::Boost { post: p, .. } => p,
+        }
+    }
+
+    /// Like [`Item::post`], by value.
     pub fn into_post(self) -> Post {
         match self {
             Item::Post(p) | Item::Boost { post: p, .. } => p,
