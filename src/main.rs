@@ -107,6 +107,9 @@ enum Federation {
 }
 
 fn main() -> ExitCode {
+    // Before any thread can use OpenSSL: no cleanup at exit under threads
+    // still using it (see `db::establish_postgres`).
+    openssl::init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,7 +11,7 @@
 
 use crate::config::Backend;
 use crate::db::Db;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ impl TestDatabase {
     pub fn postgres(label: &str) -> Option<TestDatabase> {
         let admin_url =
             std::env::var("OUTLOUD_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.into());
-        let mut admin = match PgConnection::establish(&admin_url) {
+        let mut admin = match crate::db::establish_postgres(&admin_url) {
             Ok(conn) => conn,
             Err(e) => {
                 let required =
@@ -95,7 +95,7 @@ impl Drop for TestDatabase {
             let _ = std::fs::remove_dir_all(dir);
         }
         if let Some((admin_url, name)) = &self.postgres {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = crate::db::establish_postgres(admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin);
             }

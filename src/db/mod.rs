@@ -114,6 +114,21 @@ pub struct Manager {
     backend: Backend,
 }
 
+/// Opens a PostgreSQL connection, initializing OpenSSL first.
+///
+/// libpq shares this binary's (statically linked) OpenSSL. Left to itself,
+/// OpenSSL registers an `atexit` handler that frees its global state; a
+/// pool thread still negotiating TLS with the server when the process
+/// exits (r2d2 opens connections in the background, and a CLI command exits
+/// right after its work) then reads freed memory and the process dies with
+/// SIGSEGV. The `openssl` crate's initialization passes
+/// `OPENSSL_INIT_NO_ATEXIT`, and only the first initialization counts, so
+/// it must run before libpq's.
+pub fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl::init();
+    PgConnection::establish(url)
+}
+
 impl Manager {
     pub fn new(url: &str) -> Result<Manager> {
         let backend = Backend::from_url(url).map_err(|e| Error::new(ErrorKind::BadRequest, e.0))?;
@@ -135,7 +150,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url)
+            Backend::Postgres => establish_postgres(&self.url)
                 .map(DbConn::Postgresql)
                 .map_err(r2d2::Error::ConnectionError),
             Backend::Sqlite => {
