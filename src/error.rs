@@ -138,6 +138,18 @@ impl Error {
         }
     }
 
+    /// Whether the database refused a row because an equal one exists: on
+    /// PostgreSQL, usually a concurrent request that stored the same thing
+    /// between this one's read and its write. Doing the work again then
+    /// finds the other's row.
+    pub fn is_unique_violation(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        matches!(
+            self.source.as_ref().and_then(|s| s.downcast_ref::<D>()),
+            Some(D::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+
     /// Replaces the kind, keeping message and source.
     pub fn with_kind(mut self, kind: ErrorKind) -> Error {
         self.kind = kind;
@@ -318,6 +330,8 @@ mod tests {
         )
         .into();
         assert_eq!(e.kind, ErrorKind::Conflict);
+        assert!(e.is_unique_violation());
+        assert!(!Error::conflict("name taken").is_unique_violation());
         let e: Error = diesel::result::Error::RollbackTransaction.into();
         assert_eq!(e.kind, ErrorKind::Internal);
     }

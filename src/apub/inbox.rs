@@ -88,6 +88,7 @@ async fn handle(
         }
         other => other,
     };
+    let outcome = retry_races(outcome, || verify_and_handle(&req, &body, data)).await;
     match outcome {
         Ok(()) => {
             // A verified request proves the sender's server is up: deliveries
@@ -121,6 +122,28 @@ async fn verify_and_handle(
     )
     .await
     .map(|_| ())
+}
+
+/// Processes an activity again when it lost a race to store a row: the
+/// same object (or actor) arriving in two requests at once, say from its
+/// author and boosted by a community. Each try is its own transaction, so
+/// the next one reads the row the other request stored. Answering 409
+/// instead would make the sender give the delivery up.
+async fn retry_races<F, Fut>(mut outcome: Result<()>, mut again: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    for _ in 0..3 {
+        match &outcome {
+            Err(e) if e.is_unique_violation() => {
+                tracing::debug!("lost a race to store a row; processing again");
+                outcome = again().await;
+            }
+            _ => break,
+        }
+    }
+    outcome
 }
 
 /// Stops processing of an activity id seen before (after its signature was

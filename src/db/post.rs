@@ -118,6 +118,54 @@ pub struct Post {
     pub search_text: Option<String>,
 }
 
+/// The columns an edit may change. Which community a post is shared in,
+/// and whether it is deleted, are set by their own statements and never
+/// from a copy read earlier: the same post arriving from its author and,
+/// at the same moment, from a community sharing it would otherwise undo
+/// the community link (a lost update on PostgreSQL).
+#[derive(AsChangeset)]
+#[diesel(table_name = posts)]
+#[diesel(treat_none_as_null = true)]
+struct PostChanges<'a> {
+    kind: &'a str,
+    visibility: &'a str,
+    title: Option<&'a str>,
+    content: &'a str,
+    source: Option<&'a str>,
+    summary: Option<&'a str>,
+    sensitive: bool,
+    language: Option<&'a str>,
+    in_reply_to: Option<&'a str>,
+    thread: Option<&'a str>,
+    url: Option<&'a str>,
+    to_json: &'a str,
+    cc_json: &'a str,
+    updated: Option<chrono::NaiveDateTime>,
+    search_text: Option<&'a str>,
+}
+
+impl<'a> PostChanges<'a> {
+    fn of(post: &'a Post) -> PostChanges<'a> {
+        PostChanges {
+            kind: &post.kind,
+            visibility: &post.visibility,
+            title: post.title.as_deref(),
+            content: &post.content,
+            source: post.source.as_deref(),
+            summary: post.summary.as_deref(),
+            sensitive: post.sensitive,
+            language: post.language.as_deref(),
+            in_reply_to: post.in_reply_to.as_deref(),
+            thread: post.thread.as_deref(),
+            url: post.url.as_deref(),
+            to_json: &post.to_json,
+            cc_json: &post.cc_json,
+            updated: post.updated,
+            search_text: post.search_text.as_deref(),
+        }
+    }
+}
+
 /// A hashtag or mention of a post.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = post_tags)]
@@ -177,13 +225,14 @@ impl Post {
         !self.is_deleted() && self.visibility().is_public()
     }
 
-    /// Overwrites a post (matched by `id`) and its tags.
+    /// Overwrites a post (matched by `id`) and its tags, all but its
+    /// community and deletion (see [`PostChanges`]).
     /// When the text changed, the previous version is kept in `post_edits`
     /// and whoever liked or boosted the post is notified.
     pub fn update(conn: &mut DbConn, post: &Post, tags: &[PostTag]) -> QueryResult<()> {
         let before = Post::by_id(conn, &post.id)?;
         diesel::update(posts::table.find(&post.id))
-            .set(&post.with_search_text())
+            .set(&PostChanges::of(&post.with_search_text()))
             .execute(conn)?;
         Post::replace_tags(conn, &post.id, tags)?;
         if let Some(before) = &before {
@@ -413,5 +462,77 @@ impl Post {
             .filter(posts::deleted_at.is_null())
             .select(diesel::dsl::max(posts::published))
             .first(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        db::{migrations, new_id, now},
+        service::accounts::{create_user, NewUser},
+        testing::for_each_backend,
+        urls::Urls,
+    };
+
+    /// An edit read before a community link was made must not undo it
+    /// (nor undelete a post deleted meanwhile).
+    #[test]
+    fn edits_keep_community_and_deletion() {
+        for_each_backend("post_update", |db| {
+            let mut conn = db.get().unwrap();
+            migrations::run_pending(&mut conn).unwrap();
+            drop(conn);
+            let urls = Urls::new("http", "alpha.localhost:1").unwrap();
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let user = |name| NewUser {
+                name,
+                password: "long enough",
+                role: crate::db::local_user::Role::User,
+            };
+            let author = rt.block_on(create_user(db, &urls, user("ana"))).unwrap();
+            let group = rt.block_on(create_user(db, &urls, user("rust"))).unwrap();
+            let mut conn = db.get().unwrap();
+            let post = Post {
+                id: new_id(),
+                ap_id: DbUrl(url::Url::parse("http://alpha.localhost:1/objects/1").unwrap()),
+                author_id: author.id.clone(),
+                kind: PostKind::Note.as_str().into(),
+                visibility: Visibility::Public.as_str().into(),
+                title: None,
+                content: "<p>first</p>".into(),
+                source: None,
+                summary: None,
+                sensitive: false,
+                language: None,
+                in_reply_to: None,
+                thread: None,
+                url: None,
+                to_json: "[]".into(),
+                cc_json: "[]".into(),
+                local: false,
+                published: now(),
+                updated: None,
+                deleted_at: None,
+                community_id: None,
+                search_text: None,
+            };
+            Post::insert(&mut conn, &post, &[]).unwrap();
+            let stale = Post::by_id(&mut conn, &post.id).unwrap().unwrap();
+            Post::set_community(&mut conn, &post.id, &group.id).unwrap();
+            let edited = Post {
+                content: "<p>second</p>".into(),
+                ..stale.clone()
+            };
+            Post::update(&mut conn, &edited, &[]).unwrap();
+            let now_stored = Post::by_id(&mut conn, &post.id).unwrap().unwrap();
+            assert_eq!(now_stored.content, "<p>second</p>");
+            assert_eq!(now_stored.community_id.as_deref(), Some(group.id.as_str()));
+
+            Post::mark_deleted(&mut conn, &post.id).unwrap();
+            Post::update(&mut conn, &stale, &[]).unwrap();
+            let now_stored = Post::by_id(&mut conn, &post.id).unwrap().unwrap();
+            assert!(now_stored.is_deleted());
+        });
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 both_backends!(
     inbox_refuses_bad_requests,
     inbox_is_idempotent_and_tolerant,
+    concurrent_copies_of_one_object_are_stored_once,
     policy_blocks_and_allowlists_hosts,
 );
 
@@ -255,4 +256,45 @@ async fn policy_blocks_and_allowlists_hosts(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), 202);
+}
+
+/// A post often arrives twice at once: from its author, and boosted by a
+/// community that shares it. Both inbox requests try to store the same new
+/// object; neither may be refused (a 4xx makes the sender give up), and the
+/// object is stored once.
+async fn concurrent_copies_of_one_object_are_stored_once(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    alpha.create_user("alice").await;
+    let bob = beta.create_user("bob").await;
+    let inbox = alpha.url("/inbox");
+    for round in 0..3 {
+        let note_id = beta.url(&format!("/objects/race-{round}"));
+        let note = json!({
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": beta.actor_url("bob"),
+            "to": [alpha.actor_url("alice")],
+            "content": "<p>one object, many copies</p>",
+            "published": "2026-12-01T12:00:00Z",
+        });
+        let sends = (0..8).map(|n| {
+            let create = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": beta.url(&format!("/activities/race-{round}-{n}")),
+                "type": "Create",
+                "actor": beta.actor_url("bob"),
+                "to": [alpha.actor_url("alice")],
+                "object": note,
+            });
+            let (beta, bob, inbox) = (&beta, &bob, &inbox);
+            async move { beta.signed_post(bob, inbox, &create).await.status() }
+        });
+        let statuses = futures_util::future::join_all(sends).await;
+        assert!(
+            statuses.iter().all(|s| s.as_u16() == 202),
+            "round {round}: {statuses:?}"
+        );
+        assert!(alpha.stored_post(&note_id).await.is_some());
+    }
 }
