@@ -488,7 +488,7 @@ async fn background_workers_deliver_without_draining(backend: Backend) {
         .await
         .unwrap();
     context.delivery.wake();
-    let hits = eventually(std::time::Duration::from_secs(10), || {
+    let hits = eventually(std::time::Duration::from_secs(60), || {
         let hits = receiver.hits();
         async move { (!hits.is_empty()).then_some(hits) }
     })
@@ -496,7 +496,7 @@ async fn background_workers_deliver_without_draining(backend: Backend) {
     assert_eq!(hits.len(), 1);
     assert!(hits[0].crate_verdict.is_ok() && hits[0].openssl_verdict.is_ok());
     // Recorded as delivered, and sent only once.
-    eventually(std::time::Duration::from_secs(10), || {
+    eventually(std::time::Duration::from_secs(60), || {
         let ctx = context.clone();
         async move { (ctx.delivery.metrics.sent() == 1).then_some(()) }
     })

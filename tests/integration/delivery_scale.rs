@@ -328,7 +328,7 @@ async fn queue_state(db: &Db) -> (i64, i64) {
 /// Waits until `GET /readyz` answers on 127.0.0.1:`port`.
 async fn wait_ready(processes: &mut Processes, port: u16) {
     let client = http_client();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         processes.assert_running();
         let ready = client
@@ -398,7 +398,7 @@ async fn two_processes_share_the_queue() {
         }
     }
     let expected = ACTIVITIES * HOSTS;
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         processes.assert_running();
         let (queued, delivered) = queue_state(&db).await;

@@ -267,7 +267,7 @@ impl Peer {
     /// (delivery is drained by the test, but the peer answers before its log
     /// is read).
     async fn received_one(&self, kind: &str, matches: impl Fn(&Value) -> bool) -> Value {
-        let found = tokio::time::timeout(Duration::from_secs(10), async {
+        let found = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
                 let all = self.received().await;
                 if let Some(hit) = all.iter().find(|a| a["type"] == kind && matches(a)) {
@@ -569,7 +569,7 @@ async fn narrations_between_outloud_and_the_peer(backend: Backend) {
         )
         .await;
     let mention_id = mention["id"].as_str().unwrap().to_string();
-    let stored = eventually(Duration::from_secs(10), || async {
+    let stored = eventually(Duration::from_secs(60), || async {
         alpha.stored_post(&mention_id).await
     })
     .await;
@@ -590,7 +590,7 @@ async fn narrations_between_outloud_and_the_peer(backend: Backend) {
         )
         .await;
     let reply_id = reply["id"].as_str().unwrap().to_string();
-    let stored = eventually(Duration::from_secs(10), || async {
+    let stored = eventually(Duration::from_secs(60), || async {
         alpha.stored_post(&reply_id).await
     })
     .await;
@@ -613,7 +613,7 @@ async fn narrations_between_outloud_and_the_peer(backend: Backend) {
             .unwrap()
             .0
     };
-    eventually(Duration::from_secs(10), || async {
+    eventually(Duration::from_secs(60), || async {
         (likes().await == 1).then_some(())
     })
     .await;
@@ -622,7 +622,7 @@ async fn narrations_between_outloud_and_the_peer(backend: Backend) {
         json!({ "activity": like["id"], "recipient": alice_url }),
     )
     .await;
-    eventually(Duration::from_secs(10), || async {
+    eventually(Duration::from_secs(60), || async {
         (likes().await == 0).then_some(())
     })
     .await;

@@ -429,12 +429,16 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    for _ in 0..100 {
+    // Generous: the deadline only matters when the test fails.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
         settle(instances).await;
         if let Some(value) = check().await {
             return value;
         }
+        if tokio::time::Instant::now() > deadline {
+            panic!("condition not met after settling");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("condition not met after settling");
 }
