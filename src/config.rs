@@ -31,6 +31,7 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub communities: CommunitiesConfig,
     pub api: ApiConfig,
+    pub housekeeping: HousekeepingConfig,
     pub log: LogConfig,
 }
 
@@ -141,6 +142,21 @@ pub struct DeliveryConfig {
 impl Default for DeliveryConfig {
     fn default() -> Self {
         Self { workers: 16 }
+    }
+}
+
+/// `[housekeeping]`: how long bookkeeping rows are kept.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HousekeepingConfig {
+    /// Days to keep finished deliveries (and the activities they sent) and
+    /// the ids of received activities; `0` keeps them forever.
+    pub keep_days: u32,
+}
+
+impl Default for HousekeepingConfig {
+    fn default() -> Self {
+        Self { keep_days: 30 }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod db;
 pub mod delivery;
 pub mod error;
+pub mod housekeeping;
 pub mod ratelimit;
 pub mod service;
 pub mod startup;

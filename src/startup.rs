@@ -50,7 +50,8 @@ pub struct RunningServer {
     /// `Data<Context>` that service calls reaching other servers take.
     pub federation: FederationConfig<Context>,
     server: actix_web::dev::Server,
-    delivery_workers: Option<tokio::task::JoinHandle<()>>,
+    /// The delivery workers and housekeeping, stopped with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -66,8 +67,8 @@ impl RunningServer {
     /// Serves until stopped (by a signal or the handle).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Some(workers) = self.delivery_workers {
-            workers.abort();
+        for task in self.background {
+            task.abort();
         }
         result
     }
@@ -190,14 +191,20 @@ pub async fn build_with_listener(
         })?
         .run();
     tracing::info!(%addr, domain = %context.urls.domain(), "listening");
-    let delivery_workers = options
-        .delivery_workers
-        .then(|| delivery::spawn_workers(context.clone()));
+    // Tests step the queue themselves and need no pruning.
+    let background = if options.delivery_workers {
+        vec![
+            delivery::spawn_workers(context.clone()),
+            crate::housekeeping::spawn(context.clone()),
+        ]
+    } else {
+        Vec::new()
+    };
     Ok(RunningServer {
         addr,
         context,
         federation,
         server,
-        delivery_workers,
+        background,
     })
 }

@@ -68,6 +68,26 @@ impl OutboundActivity {
             .map(|_| ())
     }
 
+    /// Deletes up to `batch` activities created before `before` that no
+    /// delivery refers to any more; returns how many.
+    pub fn prune_unused(
+        conn: &mut DbConn,
+        before: NaiveDateTime,
+        batch: i64,
+    ) -> QueryResult<usize> {
+        let unused = diesel::dsl::not(diesel::dsl::exists(
+            deliveries::table.filter(deliveries::activity_id.eq(outbound_activities::id)),
+        ));
+        let ids: Vec<String> = outbound_activities::table
+            .filter(outbound_activities::created_at.lt(before))
+            .filter(unused)
+            .select(outbound_activities::id)
+            .limit(batch)
+            .load(conn)?;
+        diesel::delete(outbound_activities::table.filter(outbound_activities::id.eq_any(&ids)))
+            .execute(conn)
+    }
+
     pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> QueryResult<Option<OutboundActivity>> {
         outbound_activities::table
             .filter(outbound_activities::ap_id.eq(ap_id))
@@ -145,6 +165,27 @@ impl Delivery {
                 .execute(conn)?;
         }
         Ok(inserted)
+    }
+
+    /// Deletes up to `batch` finished deliveries (delivered, or given up)
+    /// whose last attempt was due before `before`; returns how many. The
+    /// `deliveries_due` index (state, next_attempt_at) finds them.
+    pub fn prune_finished(
+        conn: &mut DbConn,
+        before: NaiveDateTime,
+        batch: i64,
+    ) -> QueryResult<usize> {
+        let finished = [
+            DeliveryState::Delivered.as_str(),
+            DeliveryState::Failed.as_str(),
+        ];
+        let ids: Vec<String> = deliveries::table
+            .filter(deliveries::state.eq_any(finished))
+            .filter(deliveries::next_attempt_at.lt(before))
+            .select(deliveries::id)
+            .limit(batch)
+            .load(conn)?;
+        diesel::delete(deliveries::table.filter(deliveries::id.eq_any(&ids))).execute(conn)
     }
 
     /// Every delivery of one activity (by its ActivityPub id), by host.

@@ -33,3 +33,17 @@ pub fn record(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<bool> {
         Err(e) => Err(e),
     }
 }
+
+/// Forgets up to `batch` ids received before `before`; returns how many.
+/// A replay of something that old fails the inbox's 12-hour `Date` check
+/// anyway; a sender re-signing it later gets it processed again, which
+/// every handler tolerates.
+pub fn prune(conn: &mut DbConn, before: chrono::NaiveDateTime, batch: i64) -> QueryResult<usize> {
+    let ids: Vec<String> = received_activities::table
+        .filter(received_activities::received_at.lt(before))
+        .select(received_activities::ap_id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(received_activities::table.filter(received_activities::ap_id.eq_any(&ids)))
+        .execute(conn)
+}

@@ -1,0 +1,2 @@
+DROP INDEX received_activities_received;
+DROP INDEX outbound_activities_created;
