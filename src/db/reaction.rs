@@ -39,18 +39,15 @@ pub struct Reaction {
 impl Reaction {
     /// Records a reaction; `false` when the actor had already reacted so.
     pub fn insert(conn: &mut DbConn, reaction: &Reaction) -> QueryResult<bool> {
-        let existing: i64 = reactions::table
-            .filter(reactions::kind.eq(&reaction.kind))
-            .filter(reactions::actor_id.eq(&reaction.actor_id))
-            .filter(reactions::post_id.eq(&reaction.post_id))
-            .count()
-            .get_result(conn)?;
-        if existing > 0 {
+        // One statement, so two requests at once (a double tap, or the
+        // same Like arriving twice) store one row and neither fails.
+        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(reactions::table)
+            .values(reaction)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if inserted == 0 {
             return Ok(false);
         }
-        diesel::insert_into(reactions::table)
-            .values(reaction)
-            .execute(conn)?;
         let author: Option<String> = super::schema::posts::table
             .find(&reaction.post_id)
             .select(super::schema::posts::author_id)
