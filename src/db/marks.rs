@@ -54,19 +54,19 @@ impl AccountMark {
         kind: MarkKind,
         target: &str,
     ) -> QueryResult<bool> {
-        if AccountMark::has(conn, actor_id, kind, target)? {
-            return Ok(false);
-        }
-        diesel::insert_into(account_marks::table)
-            .values(&AccountMark {
-                id: super::new_id(),
-                actor_id: actor_id.to_string(),
-                kind: kind.as_str().to_string(),
-                target_id: target.to_string(),
-                created_at: super::now(),
-            })
-            .execute(conn)?;
-        Ok(true)
+        let mark = AccountMark {
+            id: super::new_id(),
+            actor_id: actor_id.to_string(),
+            kind: kind.as_str().to_string(),
+            target_id: target.to_string(),
+            created_at: super::now(),
+        };
+        // One statement: concurrent requests set one mark, none fails.
+        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(account_marks::table)
+            .values(&mark)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(inserted == 1)
     }
 
     pub fn unset(
