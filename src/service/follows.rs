@@ -38,7 +38,8 @@ pub async fn follow(data: &Data<Context>, follower: &Actor, target: &Actor) -> R
         created_at: now(),
         updated_at: now(),
     };
-    let (edge, created) = data
+    let (f, t) = (edge.follower_id.clone(), edge.followee_id.clone());
+    let stored = data
         .db
         .transaction(move |conn| {
             match Follow::between(conn, &edge.follower_id, &edge.followee_id)? {
@@ -49,7 +50,18 @@ pub async fn follow(data: &Data<Context>, follower: &Actor, target: &Actor) -> R
                 }
             }
         })
-        .await?;
+        .await;
+    let (edge, created) = match stored {
+        // A concurrent request (a double tap) stored the follow first.
+        Err(e) if e.is_unique_violation() => {
+            let existing = data
+                .db
+                .run(move |conn| Ok(Follow::between(conn, &f, &t)?))
+                .await?;
+            (existing.ok_or(e)?, false)
+        }
+        other => other?,
+    };
     // Re-send a pending remote follow: the first may have been lost.
     if !target.local && (created || edge.state() == FollowState::Pending) {
         let activity = following::follow_of(&edge, follower, target);
