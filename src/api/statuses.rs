@@ -11,7 +11,7 @@ use crate::{
     context::Context,
     db::{
         actor::Actor,
-        marks::{self, AccountMark, MarkKind, PostEdit},
+        marks::{AccountMark, MarkKind, PostEdit},
         post::{Post, PostKind, Visibility},
         reaction::{Reaction, ReactionKind},
     },
@@ -86,14 +86,8 @@ async fn create(
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("write:statuses")?.clone();
     let key = idempotency_key(&req);
-    if let Some(key) = key.clone() {
-        let me_id = me.id.clone();
-        let earlier = data
-            .db
-            .run(move |conn| Ok(marks::idempotent_post(conn, &me_id, &key)?))
-            .await?;
-        if let Some(post_id) = earlier {
-            let post = service::posts::get(&data, Some(&me), &post_id).await?;
+    if let Some(key) = &key {
+        if let Some(post) = service::posts::post_for_idempotency_key(&data, &me, key).await? {
             return Ok(
                 HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(post)).await?)
             );
@@ -145,17 +139,17 @@ async fn create(
         language: p.language.filter(|l| !l.is_empty()),
         community: None,
     };
-    let post = service::posts::publish(&data, &me, new).await?;
-    if let Some(key) = key {
-        let (me_id, post_id) = (me.id.clone(), post.id.clone());
-        data.db
-            .run(move |conn| {
-                Ok(marks::remember_idempotency_key(
-                    conn, &me_id, &key, &post_id,
-                )?)
-            })
-            .await?;
-    }
+    let published = service::posts::publish_once(&data, &me, new, key.clone()).await;
+    let post = match (published, &key) {
+        // The same key in a concurrent request, which stored its post
+        // first: this one stored nothing and answers with that post.
+        (Err(e), Some(key)) if e.is_unique_violation() => {
+            service::posts::post_for_idempotency_key(&data, &me, key)
+                .await?
+                .ok_or(e)?
+        }
+        (other, _) => other?,
+    };
     Ok(HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(post)).await?))
 }
 

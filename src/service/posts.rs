@@ -16,7 +16,7 @@ use crate::{
     db::{
         actor::{Actor, ActorKind},
         follow::Follow,
-        new_id, now,
+        marks, new_id, now,
         post::{Post, PostKind, PostTag, Visibility},
         reaction::{Reaction, ReactionKind},
         DbConn, DbUrl,
@@ -169,6 +169,19 @@ pub async fn find(data: &Data<Context>, ap_id: &Url) -> Result<Post> {
 /// Errors: `Unprocessable` for invalid input, `NotFound` for an unknown
 /// post replied to.
 pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Result<Post> {
+    publish_once(data, author, new, None).await
+}
+
+/// [`publish`], remembering the client's `Idempotency-Key` in the same
+/// transaction as the post. A concurrent request with the same key then
+/// fails on the key's primary key and stores nothing; the caller answers
+/// it with the post that won ([`post_for_idempotency_key`]).
+pub async fn publish_once(
+    data: &Data<Context>,
+    author: &Actor,
+    new: NewPost,
+    idempotency_key: Option<String>,
+) -> Result<Post> {
     validate(&new)?;
     let id = new_id();
     let ap_id = data.urls.object(&id);
@@ -303,6 +316,9 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
     data.db
         .transaction(move |conn| {
             Post::insert(conn, &stored, &tags)?;
+            if let Some(key) = &idempotency_key {
+                marks::remember_idempotency_key(conn, &author_row.id, key, &stored.id)?;
+            }
             enqueue_for_post(
                 conn,
                 policy,
@@ -324,6 +340,24 @@ pub async fn publish(data: &Data<Context>, author: &Actor, new: NewPost) -> Resu
     data.db
         .run(move |conn| Post::by_id(conn, &id)?.ok_or_else(|| Error::not_found("no such post")))
         .await
+}
+
+/// The post `author` published earlier with this `Idempotency-Key`, if any
+/// (as `viewer` may see it: the author).
+pub async fn post_for_idempotency_key(
+    data: &Data<Context>,
+    author: &Actor,
+    key: &str,
+) -> Result<Option<Post>> {
+    let (author_id, key) = (author.id.clone(), key.to_string());
+    let earlier = data
+        .db
+        .run(move |conn| Ok(marks::idempotent_post(conn, &author_id, &key)?))
+        .await?;
+    match earlier {
+        Some(post_id) => Ok(Some(get(data, Some(author), &post_id).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Queues an activity about `post` for everyone the post reaches: the

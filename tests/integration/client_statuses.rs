@@ -139,24 +139,42 @@ async fn posting_and_reading(backend: Backend) {
         .await
         .expect(401);
 
-    // Idempotency-Key: a retried POST does not post twice.
+    // Idempotency-Key: a retried POST does not post twice, whether the
+    // retry comes after the first answer or while the first is still
+    // being handled.
     let client = crate::harness::http_client();
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let r: serde_json::Value = client
+    let send = |key: &'static str| {
+        let request = client
             .post(alpha.url("/api/v1/statuses"))
             .bearer_auth(alice.token.as_deref().unwrap())
-            .header("Idempotency-Key", "abc-123")
-            .json(&json!({"status": "posted once"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(r["id"].as_str().unwrap().to_string());
-    }
-    assert_eq!(ids[0], ids[1]);
+            .header("Idempotency-Key", key)
+            .json(&json!({"status": format!("posted once ({key})")}));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let status: serde_json::Value = response.json().await.unwrap();
+            status["id"].as_str().unwrap().to_string()
+        }
+    };
+    let first = send("abc-123").await;
+    assert_eq!(send("abc-123").await, first);
+    let together = futures_util::future::join_all((0..4).map(|_| send("def-456"))).await;
+    assert!(together.iter().all(|id| id == &together[0]), "{together:?}");
+    let mine = alice
+        .get(&format!(
+            "/api/v1/accounts/{}/statuses?limit=40",
+            public["account"]["id"].as_str().unwrap()
+        ))
+        .await
+        .ok();
+    let texts: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["content"].as_str())
+        .filter(|c| c.contains("posted once (def-456)"))
+        .collect();
+    assert_eq!(texts.len(), 1, "{texts:?}");
 }
 
 async fn paging_threads_and_reactions(backend: Backend) {
