@@ -7,7 +7,8 @@
 //! activity id is on the actor's host (400), and hands the activity to
 //! [`InboxActivity`]. An id processed before is acknowledged and ignored.
 //! When a signature fails against a key we had stored, the actor is fetched
-//! again once, in case it rotated its key.
+//! again once, in case it rotated its key; when processing loses a race to
+//! store a row (the same object arriving twice at once), it runs again.
 
 use crate::{
     apub::{activities::InboxActivity, signatures, Data},
