@@ -153,31 +153,27 @@ impl Marker {
         timeline: &str,
         last_read_id: &str,
     ) -> QueryResult<Marker> {
-        let existing: Option<Marker> = markers::table
-            .find((actor_id, timeline))
-            .first(conn)
-            .optional()?;
-        let marker = Marker {
+        use diesel::upsert::excluded;
+        let first = Marker {
             actor_id: actor_id.to_string(),
             timeline: timeline.to_string(),
             last_read_id: last_read_id.to_string(),
-            version: existing.as_ref().map_or(0, |m| m.version + 1),
+            version: 0,
             updated_at: super::now(),
         };
-        if existing.is_some() {
-            diesel::update(markers::table.find((actor_id, timeline)))
-                .set((
-                    markers::last_read_id.eq(&marker.last_read_id),
-                    markers::version.eq(marker.version),
-                    markers::updated_at.eq(marker.updated_at),
-                ))
-                .execute(conn)?;
-        } else {
-            diesel::insert_into(markers::table)
-                .values(&marker)
-                .execute(conn)?;
-        }
-        Ok(marker)
+        // One statement, so two clients saving at once both succeed and
+        // the version counts both.
+        crate::per_backend!(conn, |c| diesel::insert_into(markers::table)
+            .values(&first)
+            .on_conflict((markers::actor_id, markers::timeline))
+            .do_update()
+            .set((
+                markers::last_read_id.eq(excluded(markers::last_read_id)),
+                markers::version.eq(markers::version + 1),
+                markers::updated_at.eq(excluded(markers::updated_at)),
+            ))
+            .execute(c))?;
+        markers::table.find((actor_id, timeline)).first(conn)
     }
 }
 

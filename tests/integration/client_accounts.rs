@@ -423,6 +423,21 @@ async fn instance_and_app_start(backend: Backend) {
         .ok();
     assert_eq!(read["home"]["last_read_id"], "0193");
     assert!(read.get("notifications").is_none());
+    // Two clients saving the same marker at once both succeed.
+    let saves = (0..3).map(|n| {
+        alice.post(
+            "/api/v1/markers",
+            json!({"notifications": {"last_read_id": format!("019{n}")}}),
+        )
+    });
+    for answer in futures_util::future::join_all(saves).await {
+        answer.ok();
+    }
+    let read = alice
+        .get("/api/v1/markers?timeline[]=notifications")
+        .await
+        .ok();
+    assert_eq!(read["notifications"]["version"], 2);
 
     // CORS for browser clients.
     let preflight = alpha
