@@ -22,6 +22,7 @@ use crate::{
 };
 use chrono::{NaiveDateTime, TimeDelta};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 1_000;
@@ -92,8 +93,7 @@ pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
         loop {
             ticks.tick().await;
             let span = tracing::info_span!("housekeeping", keep_days);
-            let _enter = span.enter();
-            match prune(&ctx.db, db::now(), keep_days).await {
+            match prune(&ctx.db, db::now(), keep_days).instrument(span).await {
                 Ok(pruned) if pruned == Pruned::default() => {}
                 Ok(pruned) => tracing::info!(
                     deliveries = pruned.deliveries,

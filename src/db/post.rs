@@ -79,10 +79,9 @@ impl PostKind {
     }
 }
 
-/// One row of `posts`.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+/// One row of `posts`. Edits write a [`PostChanges`], never the whole row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = posts)]
-#[diesel(treat_none_as_null = true)]
 pub struct Post {
     pub id: String,
     pub ap_id: DbUrl,

@@ -15,23 +15,14 @@ pub fn seen(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<bool> {
 /// Records an activity id; `false` when it was already there (a concurrent
 /// duplicate), which callers treat as "already processed".
 pub fn record(conn: &mut DbConn, ap_id: &url::Url) -> QueryResult<bool> {
-    if seen(conn, ap_id)? {
-        return Ok(false);
-    }
-    let inserted = diesel::insert_into(received_activities::table)
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(received_activities::table)
         .values((
             received_activities::ap_id.eq(ap_id.as_str()),
             received_activities::received_at.eq(super::now()),
         ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(false),
-        Err(e) => Err(e),
-    }
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
 /// Forgets up to `batch` ids received before `before`; returns how many.

@@ -62,14 +62,7 @@ pub fn posts_matching(
     posts::table
         .filter(posts::id.eq_any(ids))
         .filter(posts::deleted_at.is_null())
-        .filter(
-            posts::visibility.eq_any(
-                visibilities
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>(),
-            ),
-        )
+        .filter(posts::visibility.eq_any(visibilities.to_vec()))
         .order(posts::id.desc())
         .limit(limit)
         .offset(offset)

@@ -125,6 +125,32 @@ pub enum Origin {
     Remote,
 }
 
+impl Origin {
+    /// The value `posts.local` must have, if any.
+    fn local(self) -> Option<bool> {
+        match self {
+            Origin::All => None,
+            Origin::Local => Some(true),
+            Origin::Remote => Some(false),
+        }
+    }
+}
+
+/// Owned copies, for the `'static` boxed queries [`page_of_posts`] takes.
+fn owned(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+/// What public timelines show `viewer`: public posts, and local-only ones
+/// to this instance's people.
+fn public_visibilities(viewer: Option<&Actor>) -> Vec<&'static str> {
+    let mut visible = vec!["public"];
+    if viewer.is_some_and(|v| v.local) {
+        visible.push("local");
+    }
+    visible
+}
+
 /// The public timeline; local viewers also see their organisation's
 /// local-only posts.
 pub fn public_posts(
@@ -133,18 +159,12 @@ pub fn public_posts(
     origin: Origin,
     page: &Page,
 ) -> QueryResult<Vec<Post>> {
-    let mut visible = vec!["public"];
-    if viewer.is_some_and(|v| v.local) && origin != Origin::Remote {
-        visible.push("local");
-    }
     let mut q = posts::table
         .filter(posts::deleted_at.is_null())
-        .filter(posts::visibility.eq_any(visible))
+        .filter(posts::visibility.eq_any(public_visibilities(viewer)))
         .into_boxed();
-    match origin {
-        Origin::All => {}
-        Origin::Local => q = q.filter(posts::local.eq(true)),
-        Origin::Remote => q = q.filter(posts::local.eq(false)),
+    if let Some(local) = origin.local() {
+        q = q.filter(posts::local.eq(local));
     }
     if let Some(viewer) = viewer {
         q = q.filter(diesel::dsl::not(
@@ -166,19 +186,13 @@ pub fn tag_posts(
         .filter(post_tags::kind.eq("hashtag"))
         .filter(post_tags::name.eq(tag.to_lowercase()))
         .select(post_tags::post_id);
-    let mut visible = vec!["public"];
-    if viewer.is_some_and(|v| v.local) {
-        visible.push("local");
-    }
     let mut q = posts::table
         .filter(posts::deleted_at.is_null())
-        .filter(posts::visibility.eq_any(visible))
+        .filter(posts::visibility.eq_any(public_visibilities(viewer)))
         .filter(posts::id.eq_any(tagged))
         .into_boxed();
-    match origin {
-        Origin::All => {}
-        Origin::Local => q = q.filter(posts::local.eq(true)),
-        Origin::Remote => q = q.filter(posts::local.eq(false)),
+    if let Some(local) = origin.local() {
+        q = q.filter(posts::local.eq(local));
     }
     page_of_posts(conn, q, page)
 }
@@ -202,14 +216,7 @@ pub fn account_posts(
     let mut q = posts::table
         .filter(posts::deleted_at.is_null())
         .filter(posts::author_id.eq(author_id.to_string()))
-        .filter(
-            posts::visibility.eq_any(
-                visibilities
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>(),
-            ),
-        )
+        .filter(posts::visibility.eq_any(owned(visibilities)))
         .into_boxed();
     if filter.exclude_replies {
         q = q.filter(posts::in_reply_to.is_null());
@@ -241,14 +248,7 @@ pub fn community_posts(
     let q = posts::table
         .filter(posts::deleted_at.is_null())
         .filter(posts::community_id.eq(group_id.to_string()))
-        .filter(
-            posts::visibility.eq_any(
-                visibilities
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>(),
-            ),
-        )
+        .filter(posts::visibility.eq_any(owned(visibilities)))
         .into_boxed();
     page_of_posts(conn, q, page)
 }

@@ -342,8 +342,7 @@ pub async fn publish_once(
         .await
 }
 
-/// The post `author` published earlier with this `Idempotency-Key`, if any
-/// (as `viewer` may see it: the author).
+/// The post `author` published earlier with this `Idempotency-Key`, if any.
 pub async fn post_for_idempotency_key(
     data: &Data<Context>,
     author: &Actor,
