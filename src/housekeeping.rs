@@ -8,9 +8,11 @@
 //! - sent activities (`outbound_activities`) once no delivery refers to
 //!   them; queued deliveries always keep theirs;
 //! - ids of received activities: the inbox's duplicate check, which only
-//!   has to outlast the 12-hour window of the `Date` header.
+//!   has to outlast the 12-hour window of the `Date` header;
+//! - expired OAuth authorization codes, kept after use so that a replayed
+//!   code is recognised (and its tokens revoked) while it could matter.
 //!
-//! All three are kept `housekeeping.keep_days` days (default 30). Every
+//! All four are kept `housekeeping.keep_days` days (default 30). Every
 //! `serve` process prunes once an hour, in batches of [`BATCH`] rows, each
 //! its own short statement, so the queue's workers never wait behind a long
 //! delete. Several processes pruning at once only delete the same rows.
@@ -36,6 +38,7 @@ pub struct Pruned {
     pub deliveries: usize,
     pub activities: usize,
     pub received: usize,
+    pub codes: usize,
 }
 
 /// Deletes everything older than `keep_days` before `now`; `keep_days = 0`
@@ -58,6 +61,10 @@ pub async fn prune(db: &Db, now: NaiveDateTime, keep_days: u32) -> Result<Pruned
     .await?;
     pruned.received = in_batches(db, move |conn| {
         received_activity::prune(conn, before, BATCH)
+    })
+    .await?;
+    pruned.codes = in_batches(db, move |conn| {
+        db::oauth::OauthCode::prune_expired(conn, before, BATCH)
     })
     .await?;
     Ok(pruned)
@@ -99,6 +106,7 @@ pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
                     deliveries = pruned.deliveries,
                     activities = pruned.activities,
                     received = pruned.received,
+                    codes = pruned.codes,
                     "pruned old bookkeeping rows"
                 ),
                 Err(e) => tracing::warn!(error = ?e, "housekeeping failed"),
@@ -219,7 +227,8 @@ mod tests {
                 Pruned {
                     deliveries: 3,
                     activities: 1,
-                    received: 1
+                    received: 1,
+                    codes: 0,
                 }
             );
             let mut conn = db.get().unwrap();

@@ -80,11 +80,34 @@ impl RateLimiter {
 
     /// Whether `key` is over its limit, without counting a hit.
     pub fn is_blocked(&self, key: &str) -> bool {
+        self.count(key) >= self.limit
+    }
+
+    /// Hits counted for `key` in its current window.
+    pub fn count(&self, key: &str) -> u32 {
         let Ok(hits) = self.hits.lock() else {
-            return false;
+            return 0;
         };
         hits.get(key)
-            .is_some_and(|(started, count)| started.elapsed() < self.window && *count >= self.limit)
+            .filter(|(started, _)| started.elapsed() < self.window)
+            .map_or(0, |(_, count)| *count)
+    }
+
+    /// The verdict for `key` as it stands, without counting a hit: what
+    /// the `X-RateLimit-*` headers say when this limit refused a request.
+    pub fn peek(&self, key: &str) -> Verdict {
+        let now = Instant::now();
+        let Ok(hits) = self.hits.lock() else {
+            return self.verdict(now, 0);
+        };
+        match hits.get(key) {
+            Some(&(started, count)) if started.elapsed() < self.window => {
+                let mut verdict = self.verdict(started, count);
+                verdict.allowed = count < self.limit;
+                verdict
+            }
+            _ => self.verdict(now, 0),
+        }
     }
 
     pub fn reset(&self, key: &str) {
@@ -95,23 +118,49 @@ impl RateLimiter {
 }
 
 /// The limits the client API applies.
+///
+/// Logins are limited per address and per (address, account), never per
+/// account alone: a lock per account would let anyone shut its owner out
+/// by guessing wrong on purpose. Failures on one account from everywhere
+/// only slow its logins down ([`Limits::login_delay`]).
 #[derive(Debug)]
 pub struct Limits {
     /// Login attempts per IP (5 minutes).
     pub login_ip: RateLimiter,
-    /// Failed logins per account (15 minutes).
+    /// Failed logins per (IP, account) (15 minutes).
+    pub login_pair: RateLimiter,
+    /// Failed logins per account from any address (15 minutes): counted
+    /// for the slow-down, never refused.
     pub login_account: RateLimiter,
     /// API requests per token, or per IP without one (5 minutes).
     pub api: RateLimiter,
 }
 
+/// Failures on one account (from anywhere, 15 minutes) before its logins
+/// slow down.
+pub const SLOW_DOWN_AFTER: u32 = 5;
+/// The longest a login attempt is held back.
+pub const MAX_LOGIN_DELAY: Duration = Duration::from_secs(3);
+
 impl Limits {
     pub fn new(api_per_5_minutes: u32) -> Limits {
         Limits {
             login_ip: RateLimiter::new(25, Duration::from_secs(300)),
-            login_account: RateLimiter::new(10, Duration::from_secs(900)),
+            login_pair: RateLimiter::new(10, Duration::from_secs(900)),
+            login_account: RateLimiter::new(u32::MAX, Duration::from_secs(900)),
             api: RateLimiter::new(api_per_5_minutes, Duration::from_secs(300)),
         }
+    }
+
+    /// How long to hold back a login attempt on an account that `failures`
+    /// wrong passwords were tried on lately: nothing for the first
+    /// [`SLOW_DOWN_AFTER`], then 250 ms more for each, up to
+    /// [`MAX_LOGIN_DELAY`]. Guessing gets slow; the owner still gets in.
+    pub fn login_delay(failures: u32) -> Duration {
+        let over = failures.saturating_sub(SLOW_DOWN_AFTER);
+        Duration::from_millis(250)
+            .saturating_mul(over)
+            .min(MAX_LOGIN_DELAY)
     }
 }
 
@@ -133,5 +182,28 @@ mod tests {
         assert!(limiter.hit("a").allowed, "a new window starts afresh");
         limiter.reset("a");
         assert!(!limiter.is_blocked("a"));
+    }
+
+    #[test]
+    fn peek_reports_without_counting() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        assert_eq!(limiter.peek("a").remaining, 2);
+        limiter.hit("a");
+        limiter.hit("a");
+        let seen = limiter.peek("a");
+        assert!(!seen.allowed);
+        assert_eq!((seen.limit, seen.remaining), (2, 0));
+        assert_eq!(limiter.count("a"), 2, "peeking counts nothing");
+    }
+
+    #[test]
+    fn login_delay_grows_then_stops() {
+        assert_eq!(Limits::login_delay(0), Duration::ZERO);
+        assert_eq!(Limits::login_delay(SLOW_DOWN_AFTER), Duration::ZERO);
+        assert_eq!(
+            Limits::login_delay(SLOW_DOWN_AFTER + 2),
+            Duration::from_millis(500)
+        );
+        assert_eq!(Limits::login_delay(10_000), MAX_LOGIN_DELAY);
     }
 }

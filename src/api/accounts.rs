@@ -36,7 +36,7 @@ pub fn relationship_entity(r: Relationship) -> entities::Relationship {
         muting_notifications: r.muting_notifications,
         requested: r.requested,
         requested_by: r.requested_by,
-        domain_blocking: false,
+        domain_blocking: r.domain_blocking,
         endorsed: false,
         note: String::new(),
     }
@@ -265,10 +265,7 @@ async fn network(
             )?)
         })
         .await?;
-    let bounds = match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) => Some((a.0.clone(), b.0.clone())),
-        _ => None,
-    };
+    let bounds = super::bounds_of(&rows, |r| &r.0);
     let actors: Vec<_> = rows.into_iter().map(|(_, a)| a).collect();
     let accounts = convert::accounts(&data, &actors).await?;
     Ok(paged(&req, &data, &accounts, bounds))

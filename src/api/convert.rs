@@ -17,6 +17,7 @@ use crate::{
     },
     error::Result,
     service::timelines::Item,
+    text::is_http_url,
     urls::Urls,
 };
 use diesel::prelude::*;
@@ -57,6 +58,15 @@ fn fields_of(actor: &Actor) -> Vec<entities::Field> {
 }
 
 /// An account from its row and counts (pure).
+/// The page a client links to: the object's `url` when it is http(s),
+/// else its id. Rows stored before remote URLs were checked on the way in
+/// are checked again here.
+fn web_url(url: Option<&str>, id: &crate::db::DbUrl) -> String {
+    url.filter(|u| is_http_url(u))
+        .map(String::from)
+        .unwrap_or_else(|| id.to_string())
+}
+
 fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorStats>) -> Account {
     let counts = counts.cloned().unwrap_or_default();
     let static_url = |path: &str| {
@@ -68,13 +78,14 @@ fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorStats>) -> Accoun
     let avatar = actor
         .icon_url
         .clone()
+        .filter(|u| is_http_url(u))
         .unwrap_or_else(|| static_url("/static/avatar.svg"));
     let header = static_url("/static/header.svg");
     Account {
         id: actor.id.clone(),
         username: actor.username.clone(),
         acct: acct(actor),
-        url: actor.url.clone().unwrap_or_else(|| actor.ap_id.to_string()),
+        url: web_url(actor.url.as_deref(), &actor.ap_id),
         uri: actor.ap_id.to_string(),
         display_name: actor.display_name.clone().unwrap_or_default(),
         note: actor.summary.clone().unwrap_or_default(),
@@ -138,6 +149,20 @@ pub async fn accounts(data: &Data<Context>, actors: &[Actor]) -> Result<Vec<Acco
         .await
 }
 
+/// A local account's role as Mastodon's Role entity: admins are
+/// Mastodon's built-in "Admin" (id 3, all permissions), everyone else the
+/// everyone-role (id -99).
+pub fn role_entity(role: &str) -> entities::Role {
+    let admin = role == "admin";
+    entities::Role {
+        id: if admin { "3" } else { "-99" }.into(),
+        name: if admin { "Admin".into() } else { String::new() },
+        permissions: if admin { "1" } else { "0" }.into(),
+        color: String::new(),
+        highlighted: admin,
+    }
+}
+
 /// The signed-in account with its settings (`verify_credentials`).
 pub async fn credential_account(
     data: &Data<Context>,
@@ -163,17 +188,7 @@ pub async fn credential_account(
                     discoverable: actor.discoverable,
                     indexable: actor.discoverable,
                 },
-                role: entities::Role {
-                    id: if role == "admin" { "3" } else { "-99" }.into(),
-                    name: if role == "admin" {
-                        "Admin".into()
-                    } else {
-                        String::new()
-                    },
-                    permissions: if role == "admin" { "1" } else { "0" }.into(),
-                    color: String::new(),
-                    highlighted: role == "admin",
-                },
+                role: role_entity(&role),
                 account,
             })
         })
@@ -188,6 +203,7 @@ pub fn visibility_name(v: Visibility) -> (&'static str, bool) {
         Visibility::Followers => ("private", false),
         Visibility::Direct => ("direct", false),
         Visibility::Local => ("public", true),
+        Visibility::LocalUnlisted => ("unlisted", true),
     }
 }
 
@@ -196,7 +212,7 @@ pub fn visibility_name(v: Visibility) -> (&'static str, bool) {
 fn content_of(post: &Post) -> String {
     if post.kind() == PostKind::Article {
         if let Some(title) = &post.title {
-            let link = post.url.clone().unwrap_or_else(|| post.ap_id.to_string());
+            let link = web_url(post.url.as_deref(), &post.ap_id);
             return format!(
                 "<p><strong><a href=\"{}\">{}</a></strong></p>{}",
                 crate::text::html_escape(&link),
@@ -224,7 +240,7 @@ fn status_of(
         .map(|m| Mention {
             id: m.id.clone(),
             username: m.username.clone(),
-            url: m.url.clone().unwrap_or_else(|| m.ap_id.to_string()),
+            url: web_url(m.url.as_deref(), &m.ap_id),
             acct: acct(m),
         })
         .collect();
@@ -242,7 +258,7 @@ fn status_of(
     Status {
         id: post.id.clone(),
         uri: post.ap_id.to_string(),
-        url: Some(post.url.clone().unwrap_or_else(|| post.ap_id.to_string())),
+        url: Some(web_url(post.url.as_deref(), &post.ap_id)),
         created_at: timestamp(post.published),
         edited_at: post.updated.map(timestamp),
         account,
@@ -278,11 +294,42 @@ fn status_of(
 /// A boost as Mastodon shows it: a status of its own whose `reblog` is
 /// the boosted one.
 fn boost_of(reaction: &Reaction, booster: Account, inner: Status) -> Status {
+    reblog_of(
+        reaction.id.clone(),
+        reaction.ap_id.to_string(),
+        reaction.created_at,
+        booster,
+        inner,
+    )
+}
+
+/// A community's share of a post, as Mastodon shows a group's share: the
+/// community's reblog of it. The share has no activity of its own to name
+/// (a local community's has no `Announce` at all), so its `uri` is the URN
+/// of its id.
+fn share_of(id: &str, post: &Post, community: Account, inner: Status) -> Status {
+    reblog_of(
+        id.to_string(),
+        format!("urn:uuid:{id}"),
+        post.published,
+        community,
+        inner,
+    )
+}
+
+/// A reblog status: `account` shared `inner`.
+fn reblog_of(
+    id: String,
+    uri: String,
+    created_at: chrono::NaiveDateTime,
+    booster: Account,
+    inner: Status,
+) -> Status {
     Status {
-        id: reaction.id.clone(),
-        uri: reaction.ap_id.to_string(),
+        id,
+        uri,
         url: None,
-        created_at: timestamp(reaction.created_at),
+        created_at: timestamp(created_at),
         edited_at: None,
         account: booster,
         content: String::new(),
@@ -326,6 +373,7 @@ fn statuses_sync(
     let mut actor_ids: Vec<String> = posts.iter().map(|p| p.author_id.clone()).collect();
     actor_ids.extend(items.iter().filter_map(|i| match i {
         Item::Boost { reaction, .. } => Some(reaction.actor_id.clone()),
+        Item::Share { group_id, .. } => Some(group_id.clone()),
         Item::Post(_) => None,
     }));
     actor_ids.sort();
@@ -347,20 +395,23 @@ fn statuses_sync(
     let mentioned = facts::actors_by_ap_ids(conn, &hrefs)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let (post, booster) = match item {
-            Item::Post(p) => (p, None),
-            Item::Boost { reaction, post } => (post, Some(reaction)),
-        };
-        // An item whose author (or booster) vanished is left out.
+        let post = item.post();
+        // An item whose author (or booster, or community) vanished is left
+        // out.
         let Some(author) = accounts.get(&post.author_id) else {
             continue;
         };
         let status = status_of(urls, post, author.clone(), &facts, &mentioned);
-        match booster {
-            None => out.push(status),
-            Some(reaction) => {
+        match item {
+            Item::Post(_) => out.push(status),
+            Item::Boost { reaction, .. } => {
                 if let Some(account) = accounts.get(&reaction.actor_id) {
                     out.push(boost_of(reaction, account.clone(), status));
+                }
+            }
+            Item::Share { id, group_id, post } => {
+                if let Some(account) = accounts.get(group_id) {
+                    out.push(share_of(id, post, account.clone(), status));
                 }
             }
         }

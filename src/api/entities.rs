@@ -183,6 +183,9 @@ pub struct Notification {
     pub created_at: String,
     pub account: Account,
     pub status: Option<Status>,
+    /// For `admin.report`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -258,6 +261,9 @@ pub struct NotificationGroup {
     pub latest_page_notification_at: String,
     pub sample_account_ids: Vec<String>,
     pub status_id: Option<String>,
+    /// For `admin.report`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -265,4 +271,62 @@ pub struct GroupedNotificationsResults {
     pub accounts: Vec<Account>,
     pub statuses: Vec<Status>,
     pub notification_groups: Vec<NotificationGroup>,
+}
+
+/// A report as its reporter sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: String,
+    pub action_taken: bool,
+    pub action_taken_at: Option<String>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    pub created_at: String,
+    pub status_ids: Option<Vec<String>>,
+    pub rule_ids: Option<Vec<String>>,
+    pub target_account: Account,
+}
+
+/// An account as moderators see it (`Admin::Account`). Outloud keeps no
+/// e-mail addresses, sign-up IPs or approval states: those fields carry
+/// neutral values.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminAccount {
+    pub id: String,
+    pub username: String,
+    pub domain: Option<String>,
+    pub created_at: String,
+    pub email: String,
+    pub ip: Option<String>,
+    pub ips: Vec<Value>,
+    pub locale: String,
+    pub invite_request: Option<String>,
+    pub role: Role,
+    pub confirmed: bool,
+    pub approved: bool,
+    pub disabled: bool,
+    pub sensitized: bool,
+    pub silenced: bool,
+    pub suspended: bool,
+    pub account: Account,
+}
+
+/// A report as moderators see it (`Admin::Report`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminReport {
+    pub id: String,
+    pub action_taken: bool,
+    pub action_taken_at: Option<String>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub account: AdminAccount,
+    pub target_account: AdminAccount,
+    pub assigned_account: Option<AdminAccount>,
+    pub action_taken_by_account: Option<AdminAccount>,
+    pub statuses: Vec<Status>,
+    pub rules: Vec<Value>,
 }

@@ -314,7 +314,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/lists", web::get().to(empty_list_for_user))
         .route("/api/v1/followed_tags", web::get().to(empty_list_for_user))
         .route("/api/v1/featured_tags", web::get().to(empty_list_for_user))
-        .route("/api/v1/domain_blocks", web::get().to(empty_list_for_user))
         .route(
             "/api/v1/scheduled_statuses",
             web::get().to(empty_list_for_user),

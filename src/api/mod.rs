@@ -4,13 +4,16 @@
 //! `convert`.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod convert;
+pub mod domain_blocks;
 pub mod entities;
 pub mod instance;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
+pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod timelines;
@@ -57,6 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
+            .configure(reports::configure)
+            .configure(admin::configure)
+            .configure(domain_blocks::configure)
             .default_service(web::to(not_found)),
     );
 }
@@ -185,6 +191,12 @@ pub fn link_header(
 }
 
 /// A JSON list with its `Link` header.
+/// The ids of the first and last of a page's rows, for [`paged`]'s `Link`
+/// header; `None` for an empty page.
+pub fn bounds_of<R>(rows: &[R], id: impl Fn(&R) -> &str) -> Option<(String, String)> {
+    Some((id(rows.first()?).to_string(), id(rows.last()?).to_string()))
+}
+
 pub fn paged<T: serde::Serialize>(
     req: &HttpRequest,
     data: &Data<Context>,

@@ -27,23 +27,47 @@ struct ListQuery {
     account_id: Option<String>,
 }
 
+/// The Report of an `admin.report` notification (`Some(None)` for other
+/// kinds); `None` when it names a report the viewer may no longer see,
+/// and the notification is left out.
+async fn report_of(
+    data: &Data<Context>,
+    viewer: &Actor,
+    notification: &crate::db::notification::Notification,
+) -> Result<Option<Option<entities::Report>>, Error> {
+    let Some(id) = &notification.report_id else {
+        return Ok(Some(None));
+    };
+    match crate::service::reports::for_notification(data, viewer, id).await? {
+        Some(view) => Ok(Some(Some(
+            super::reports::report_entity(data, &view).await?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// A notification as the entity; `None` when its report is gone.
 async fn entity(
     data: &Data<Context>,
     viewer: &Actor,
     entry: notifications::Entry,
-) -> Result<entities::Notification, Error> {
+) -> Result<Option<entities::Notification>, Error> {
+    let Some(report) = report_of(data, viewer, &entry.notification).await? else {
+        return Ok(None);
+    };
     let status = match entry.post {
         Some(post) => Some(convert::status(data, Some(viewer), Item::Post(post)).await?),
         None => None,
     };
-    Ok(entities::Notification {
+    Ok(Some(entities::Notification {
         group_key: notifications::group_key(&entry.notification, &default_grouped_types()),
         id: entry.notification.id,
         kind: entry.notification.kind,
         created_at: convert::timestamp(entry.notification.created_at),
         account: convert::account(data, &entry.from).await?,
         status,
-    })
+        report,
+    }))
 }
 
 /// `GET /api/v1/notifications`
@@ -61,13 +85,10 @@ async fn list(
         page: q.page.page(40, 80),
     };
     let entries = notifications::list(&data, me, query).await?;
-    let bounds = match (entries.first(), entries.last()) {
-        (Some(a), Some(b)) => Some((a.notification.id.clone(), b.notification.id.clone())),
-        _ => None,
-    };
+    let bounds = super::bounds_of(&entries, |e| &e.notification.id);
     let mut out = Vec::with_capacity(entries.len());
     for entry in entries {
-        out.push(entity(&data, me, entry).await?);
+        out.extend(entity(&data, me, entry).await?);
     }
     Ok(paged(&req, &data, &out, bounds))
 }
@@ -80,7 +101,10 @@ async fn show(
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("read:notifications")?;
     let entry = notifications::get(&data, me, &id).await?;
-    Ok(HttpResponse::Ok().json(entity(&data, me, entry).await?))
+    let entity = entity(&data, me, entry)
+        .await?
+        .ok_or_else(|| Error::not_found("Record not found"))?;
+    Ok(HttpResponse::Ok().json(entity))
 }
 
 /// `POST /api/v1/notifications/:id/dismiss`
@@ -149,6 +173,9 @@ async fn grouped_results(
                 actors.push(entry.from.clone());
             }
         }
+        let Some(report) = report_of(data, me, &newest.notification).await? else {
+            continue;
+        };
         if let Some(post) = &newest.post {
             if !posts.iter().any(|p| p.id == post.id) {
                 posts.push(post.clone());
@@ -164,6 +191,7 @@ async fn grouped_results(
             latest_page_notification_at: convert::timestamp(newest.notification.created_at),
             sample_account_ids: sample,
             status_id: newest.post.as_ref().map(|p| p.id.clone()),
+            report,
         });
     }
     Ok(entities::GroupedNotificationsResults {

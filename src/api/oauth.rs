@@ -207,35 +207,48 @@ fn client_ip(req: &HttpRequest) -> String {
 
 /// Why a login did not succeed.
 enum LoginRefused {
-    /// Over the per-IP or per-account limit; the IP's verdict, for the
-    /// `X-RateLimit-*` headers.
+    /// Over the per-IP or per-(IP, account) limit; that limit's verdict,
+    /// for the `X-RateLimit-*` headers.
     TooMany(crate::ratelimit::Verdict),
     WrongPassword,
 }
 
-/// Checks a name and password under the login limits (per IP, and failed
-/// attempts per account), for the authorization page and the password
-/// grant alike.
+/// Checks a name and password under the login limits, for the
+/// authorization page and the password grant alike: attempts per address,
+/// failures per (address, account), and a slow-down (never a lock) for an
+/// account guessed at from everywhere (`ratelimit::Limits`).
 async fn login(
     req: &HttpRequest,
     data: &Data<Context>,
     username: Option<&str>,
     password: Option<&str>,
 ) -> Result<Result<crate::db::actor::Actor, LoginRefused>, Error> {
+    let limits = &data.limits;
     let username = username.unwrap_or_default().trim().to_lowercase();
+    let ip = client_ip(req);
     let account_key = format!("account:{username}");
-    let ip = data.limits.login_ip.hit(&format!("ip:{}", client_ip(req)));
-    if !ip.allowed || data.limits.login_account.is_blocked(&account_key) {
-        return Ok(Err(LoginRefused::TooMany(ip)));
+    let pair_key = format!("ip:{ip} account:{username}");
+    let by_ip = limits.login_ip.hit(&format!("ip:{ip}"));
+    if !by_ip.allowed {
+        return Ok(Err(LoginRefused::TooMany(by_ip)));
+    }
+    let pair = limits.login_pair.peek(&pair_key);
+    if !pair.allowed {
+        return Ok(Err(LoginRefused::TooMany(pair)));
+    }
+    let delay = crate::ratelimit::Limits::login_delay(limits.login_account.count(&account_key));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     match service::accounts::authenticate(&data.db, &username, password.unwrap_or_default()).await {
         Ok((actor, _)) => {
-            data.limits.login_account.reset(&account_key);
+            limits.login_pair.reset(&pair_key);
             Ok(Ok(actor))
         }
         // Unknown names and wrong passwords are the same error.
         Err(e) if e.kind == ErrorKind::Unauthorized => {
-            data.limits.login_account.hit(&account_key);
+            limits.login_pair.hit(&pair_key);
+            limits.login_account.hit(&account_key);
             Ok(Err(LoginRefused::WrongPassword))
         }
         Err(e) => Err(e),

@@ -59,9 +59,8 @@ fn visibility_of(visibility: Option<&str>, local_only: bool) -> Result<Visibilit
         }
     };
     match (v, local_only) {
-        (Visibility::Public | Visibility::Unlisted | Visibility::Local, true) => {
-            Ok(Visibility::Local)
-        }
+        (Visibility::Public | Visibility::Local, true) => Ok(Visibility::Local),
+        (Visibility::Unlisted, true) => Ok(Visibility::LocalUnlisted),
         (_, true) => Err(Error::unprocessable(
             "Validation failed: local_only applies to public and unlisted statuses",
         )),
@@ -181,7 +180,9 @@ async fn delete(
     let me = auth.user("write:statuses")?.clone();
     let item = timelines::item_by_id(&data, Some(&me), &id).await?;
     let post = match &item {
-        Item::Boost { .. } => return Err(Error::not_found("Record not found")),
+        Item::Boost { .. } | Item::Share { .. } => {
+            return Err(Error::not_found("Record not found"))
+        }
         Item::Post(p) => p.clone(),
     };
     if post.author_id != me.id {
@@ -357,6 +358,9 @@ async fn context(
     }
     // Depth-first walk, then by time within the thread, as Mastodon lists them.
     descendants.sort_by(|a, b| a.id.cmp(&b.id));
+    // Before: a thread showed the replies of blocked and muted accounts.
+    let ancestors = service::blocks::without_hidden(&data, viewer, ancestors).await?;
+    let descendants = service::blocks::without_hidden(&data, viewer, descendants).await?;
     Ok(HttpResponse::Ok().json(entities::Context {
         ancestors: convert::posts(&data, viewer, ancestors).await?,
         descendants: convert::posts(&data, viewer, descendants).await?,

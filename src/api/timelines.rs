@@ -23,10 +23,7 @@ pub async fn respond(
     viewer: Option<&Actor>,
     items: Vec<Item>,
 ) -> Result<HttpResponse, Error> {
-    let bounds = match (items.first(), items.last()) {
-        (Some(a), Some(b)) => Some((a.id().to_string(), b.id().to_string())),
-        _ => None,
-    };
+    let bounds = super::bounds_of(&items, |i| i.id());
     let statuses = convert::statuses(data, viewer, items).await?;
     Ok(paged(req, data, &statuses, bounds))
 }

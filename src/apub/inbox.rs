@@ -1,14 +1,22 @@
 //! `POST /inbox` and `POST /users/{name}/inbox`: how activities get in.
 //!
-//! In order: the body must be JSON naming an `id` and an `actor` (else 400),
-//! the actor's host must be allowed by policy (else 403), the `Date` header
-//! must be within 12 hours (else 401); then the federation crate checks the
-//! Digest and the HTTP signature against the actor's key (401), that the
-//! activity id is on the actor's host (400), and hands the activity to
-//! [`InboxActivity`]. An id processed before is acknowledged and ignored.
-//! When a signature fails against a key we had stored, the actor is fetched
-//! again once, in case it rotated its key; when processing loses a race to
-//! store a row (the same object arriving twice at once), it runs again.
+//! In order: the body must be JSON naming an `id` and an `actor` (else 400);
+//! the actor's host must be allowed by policy (else 403); the HTTP signature
+//! (RFC 9421 or draft-cavage, see [`signatures`]) must cover the request,
+//! its timestamp and its digest, the digest must match the body, and it
+//! must verify with the actor's key (else 401 naming the reason; when the
+//! stored key fails, the actor is fetched again once, in case it rotated
+//! it); the body must be an activity we can read (400), whose id is on the
+//! actor's host (400) and not ours. Only then: an id processed before is
+//! acknowledged and ignored (so a forged duplicate still gets 401), and the
+//! activity is verified and received ([`InboxActivity`]). When processing
+//! loses a race to store a row (the same object arriving twice at once), it
+//! runs again. A verified request also tells the delivery queue the
+//! sender's server is alive.
+//!
+//! The federation crate's `receive_activity` is not used: it verifies with
+//! the pure-Rust `rsa` crate, does not require `Date` to be signed, answers
+//! 500 for a Date older than its fixed hour and knows no RFC 9421.
 
 use crate::{
     apub::{activities::InboxActivity, signatures, Data},
@@ -16,17 +24,18 @@ use crate::{
     db::{actor::Actor, domain_policy, received_activity},
     error::{Error, ErrorKind, Result},
 };
-use activitypub_federation::actix_web::inbox::{receive_activity_with_hook, ReceiveActivityHook};
+use activitypub_federation::traits::Activity;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing::Instrument;
 use url::Url;
 
-/// The part of an activity read before anything is verified.
+/// The part of an activity read before anything is verified (public for
+/// the fuzz targets in `tests/fuzz`).
 #[derive(Deserialize)]
-struct Envelope {
-    id: Url,
-    actor: Url,
+pub struct Envelope {
+    pub id: Url,
+    pub actor: Url,
 }
 
 /// `POST /inbox` (and the instance actor's inbox).
@@ -77,19 +86,14 @@ async fn handle(
             "this instance does not federate with your server",
         ));
     }
-    signatures::check_date(&req)?;
+    let actor = signatures::verify_post(&req, &body, data, &envelope.actor).await?;
 
-    let outcome = verify_and_handle(&req, &body, data).await;
-    let outcome = match outcome {
-        Err(e)
-            if e.kind == ErrorKind::Unauthorized
-                && refresh_stale_key(data, &envelope.actor).await =>
-        {
-            verify_and_handle(&req, &body, data).await
-        }
-        other => other,
-    };
-    let outcome = retry_races(outcome, || verify_and_handle(&req, &body, data)).await;
+    let activity = parse(&body, &actor, data)?;
+    let outcome = process(activity, data).await;
+    let outcome = retry_races(outcome, || async {
+        process(parse(&body, &actor, data)?, data).await
+    })
+    .await;
     match outcome {
         Ok(()) => {
             // A verified request proves the sender's server is up: deliveries
@@ -110,19 +114,51 @@ async fn handle(
     }
 }
 
-async fn verify_and_handle(
-    req: &HttpRequest,
-    body: &web::Bytes,
-    data: &Data<Context>,
-) -> Result<()> {
-    receive_activity_with_hook::<InboxActivity, Actor, Context>(
-        req.clone(),
-        body.clone(),
-        Dedupe,
-        data,
-    )
-    .await
-    .map(|_| ())
+/// The body as an activity by the verified `actor`, with an id on the
+/// actor's host (what the federation crate's `verify_url_and_domain` did;
+/// the host already passed the federation policy as the actor's).
+fn parse(body: &[u8], actor: &Actor, data: &Data<Context>) -> Result<InboxActivity> {
+    let activity: InboxActivity = serde_json::from_slice(body)
+        .map_err(|e| Error::bad_request(format!("unreadable activity: {e}")))?;
+    if activity.actor() != &actor.ap_id.0 {
+        return Err(Error::unauthorized(
+            "the activity's actor is not the signer",
+        ));
+    }
+    let id = activity.id();
+    let on_actor_host = id.host_str().map(str::to_ascii_lowercase)
+        == actor.ap_id.0.host_str().map(str::to_ascii_lowercase);
+    if !on_actor_host {
+        return Err(Error::bad_request(
+            "the activity id is not on the actor's host",
+        ));
+    }
+    match id.scheme() {
+        "https" => {}
+        "http" if data.config.dev_mode() => {}
+        _ => return Err(Error::bad_request("the activity id must be an https URL")),
+    }
+    if crate::apub::objects::actor::domain_of(id) == data.urls.domain() {
+        return Err(Error::bad_request(
+            "the activity claims to come from this instance",
+        ));
+    }
+    Ok(activity)
+}
+
+/// Dedupe, then the activity's own checks and effects.
+async fn process(activity: InboxActivity, data: &Data<Context>) -> Result<()> {
+    let id = activity.id().clone();
+    let seen = data
+        .db
+        .run(move |conn| Ok(received_activity::seen(conn, &id)?))
+        .await?;
+    if seen {
+        return Err(Error::new(ErrorKind::AlreadyProcessed, "already processed"));
+    }
+    tracing::debug!("receiving activity");
+    activity.verify(data).await?;
+    activity.receive(data).await
 }
 
 /// Processes an activity again when it lost a race to store a row: the
@@ -145,47 +181,4 @@ where
         }
     }
     outcome
-}
-
-/// Stops processing of an activity id seen before (after its signature was
-/// verified, so a forged duplicate still gets 401).
-struct Dedupe;
-
-impl ReceiveActivityHook<InboxActivity, Actor, Context> for Dedupe {
-    async fn hook(
-        self,
-        activity: &InboxActivity,
-        _actor: &Actor,
-        data: &Data<Context>,
-    ) -> Result<()> {
-        use activitypub_federation::traits::Activity;
-        let id = activity.id().clone();
-        let seen = data
-            .db
-            .run(move |conn| Ok(received_activity::seen(conn, &id)?))
-            .await?;
-        if seen {
-            Err(Error::new(ErrorKind::AlreadyProcessed, "already processed"))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-/// `true` when the actor's stored key was outdated and a fresh copy is now
-/// stored, so the request is worth verifying again.
-async fn refresh_stale_key(data: &Data<Context>, actor: &Url) -> bool {
-    let id = actor.clone();
-    let known = data
-        .db
-        .run(move |conn| Ok(Actor::by_ap_id(conn, &id)?))
-        .await
-        .ok()
-        .flatten();
-    match known {
-        Some(known) => signatures::refetch_if_key_may_have_rotated(data, &known)
-            .await
-            .is_some(),
-        None => false,
-    }
 }

@@ -12,9 +12,8 @@ use crate::{
         http::{negotiate, see_html, Wants},
         objects::post::visible_to,
         protocol::{
-            activity::{Announce, Create, Like, ObjectRef},
+            activity::{Create, Like},
             context::context,
-            note::PUBLIC,
         },
         signatures, Data, FEDERATION_CONTENT_TYPE,
     },
@@ -29,14 +28,13 @@ use crate::{
     service,
 };
 use activitypub_federation::{
-    kinds::activity::{AnnounceType, CreateType, LikeType},
+    kinds::activity::{CreateType, LikeType},
     protocol::context::WithContext,
     traits::Object,
 };
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use url::Url;
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -71,7 +69,7 @@ pub async fn require_signature_if_configured(
 
 /// Whether the request may see `post`: the rules of the module doc.
 async fn may_fetch(req: &HttpRequest, data: &Data<Context>, post: &Post) -> Result<bool> {
-    if !post.local || post.visibility() == Visibility::Local {
+    if !post.local || post.visibility().is_local_only() {
         return Ok(false);
     }
     let required = require_signature_if_configured(req, data).await?;
@@ -187,20 +185,7 @@ async fn get_activity(
             object: post.ap_id.0.clone(),
         })
     } else {
-        activity_response(&Announce {
-            id: reaction.ap_id.0.clone(),
-            kind: AnnounceType::Announce,
-            actor: actor.ap_id.0.clone().into(),
-            object: ObjectRef::Id(post.ap_id.0.clone()),
-            to: Url::parse(PUBLIC).into_iter().collect(),
-            cc: actor
-                .followers_url
-                .as_deref()
-                .and_then(|f| Url::parse(f).ok())
-                .into_iter()
-                .collect(),
-            published: Some(reaction.created_at.and_utc()),
-        })
+        activity_response(&super::objects::post::announce_of(&actor, &post, &reaction))
     }
 }
 

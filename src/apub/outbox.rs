@@ -5,13 +5,19 @@
 //! activity is queued exactly when the change that causes it commits.
 //! [`send`] is the same in a transaction of its own, for activities that
 //! follow no stored change (an Accept re-sent, say). The federation policy
-//! is applied here: recipients on hosts the policy refuses are left out.
+//! is applied here: recipients on hosts the policy refuses are left out,
+//! and so are actors who told us they block the sender (`Block`).
 
 use crate::{
     apub::{protocol::context::context, Data},
     config::FederationPolicy,
     context::Context,
-    db::{actor::Actor, domain_policy, DbConn},
+    db::{
+        actor::Actor,
+        domain_policy,
+        marks::{AccountMark, MarkKind},
+        DbConn,
+    },
     delivery::{self, Inbox},
     error::Result,
 };
@@ -42,7 +48,9 @@ pub fn enqueue<A: Serialize>(
             .host_str()
             .unwrap_or_default()
             .to_string();
-        if domain_policy::allows(conn, policy, &host)? {
+        if AccountMark::has(conn, &recipient.id, MarkKind::Block, &sender.id)? {
+            tracing::debug!(recipient = %recipient.ap_id, "not delivering: the recipient blocks the sender");
+        } else if domain_policy::allows(conn, policy, &host)? {
             inboxes.push(Inbox::of_actor(recipient));
         } else {
             tracing::debug!(%host, "not delivering: refused by federation policy");

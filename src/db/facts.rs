@@ -80,9 +80,12 @@ pub fn post_facts(
             .map(|(ap, id, author)| (ap, (id, author)))
             .collect();
     }
+    // As Mastodon counts them: public and unlisted replies only, so the
+    // count never reveals a reply its reader may not see.
     let replies: Vec<(Option<String>, i64)> = posts::table
         .filter(posts::in_reply_to.eq_any(&ap_ids))
         .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq_any(["public", "unlisted"]))
         .group_by(posts::in_reply_to)
         .select((posts::in_reply_to, count_star()))
         .load(conn)?;

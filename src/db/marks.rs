@@ -21,6 +21,9 @@ pub enum MarkKind {
     Mute,
     /// Set with `Mute` when the mute also hides notifications.
     MuteNotifications,
+    /// A whole domain (the target is the host name) whose accounts' posts
+    /// and notifications are hidden, and who may not follow.
+    DomainBlock,
 }
 
 impl MarkKind {
@@ -31,6 +34,7 @@ impl MarkKind {
             MarkKind::Block => "block",
             MarkKind::Mute => "mute",
             MarkKind::MuteNotifications => "mute_notifications",
+            MarkKind::DomainBlock => "domain_block",
         }
     }
 }
@@ -237,4 +241,36 @@ impl PostEdit {
             .order(post_edits::id.asc())
             .load(conn)
     }
+}
+
+/// Of `author_ids`, those whose posts `viewer_id` does not want to see:
+/// accounts it blocked or muted, and accounts of domains it blocked. For
+/// the views that filter after loading (search, a thread's context); the
+/// timelines filter in SQL (`db::timeline`).
+pub fn hidden_authors(
+    conn: &mut DbConn,
+    viewer_id: &str,
+    author_ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    use super::schema::actors;
+    let mut hidden: std::collections::HashSet<String> = account_marks::table
+        .filter(account_marks::actor_id.eq(viewer_id))
+        .filter(account_marks::kind.eq_any([MarkKind::Block.as_str(), MarkKind::Mute.as_str()]))
+        .filter(account_marks::target_id.eq_any(author_ids))
+        .select(account_marks::target_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let blocked_domains = account_marks::table
+        .filter(account_marks::actor_id.eq(viewer_id))
+        .filter(account_marks::kind.eq(MarkKind::DomainBlock.as_str()))
+        .select(account_marks::target_id);
+    hidden.extend(
+        actors::table
+            .filter(actors::id.eq_any(author_ids))
+            .filter(actors::domain.eq_any(blocked_domains))
+            .select(actors::id)
+            .load::<String>(conn)?,
+    );
+    Ok(hidden)
 }

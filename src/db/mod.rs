@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod post;
 pub mod reaction;
 pub mod received_activity;
+pub mod report;
 pub mod schema;
 pub mod search;
 pub mod stats;

@@ -20,6 +20,8 @@ pub struct Notification {
     pub actor_id: String,
     pub post_id: Option<String>,
     pub created_at: chrono::NaiveDateTime,
+    /// The report an `admin.report` notification is about.
+    pub report_id: Option<String>,
 }
 
 /// Which notifications to list.
@@ -61,6 +63,22 @@ impl Notification {
         if silenced > 0 {
             return Ok(());
         }
+        // Nor from accounts of a domain the recipient blocked.
+        let domain: Option<String> = actors::table
+            .find(actor_id)
+            .select(actors::domain)
+            .first(conn)
+            .optional()?;
+        if let Some(domain) = domain {
+            if super::marks::AccountMark::has(
+                conn,
+                recipient_id,
+                super::marks::MarkKind::DomainBlock,
+                &domain,
+            )? {
+                return Ok(());
+            }
+        }
         diesel::insert_into(notifications::table)
             .values(&Notification {
                 id: super::new_id(),
@@ -69,6 +87,7 @@ impl Notification {
                 actor_id: actor_id.to_string(),
                 post_id: post_id.map(String::from),
                 created_at: super::now(),
+                report_id: None,
             })
             .execute(conn)
             .map(|_| ())

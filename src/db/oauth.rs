@@ -62,6 +62,19 @@ pub struct OauthCode {
     pub scopes: String,
     pub code_challenge: Option<String>,
     pub expires_at: chrono::NaiveDateTime,
+    /// When the code was exchanged; a used code is kept to recognise reuse.
+    pub used_at: Option<chrono::NaiveDateTime>,
+}
+
+/// What [`OauthCode::take`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TakenCode {
+    /// Unknown code.
+    Unknown,
+    /// Not used before: now it is.
+    Fresh(OauthCode),
+    /// Exchanged before: someone replays it.
+    Reused(OauthCode),
 }
 
 impl OauthCode {
@@ -72,17 +85,40 @@ impl OauthCode {
             .map(|_| ())
     }
 
-    /// Removes and returns a code: a code is good for one exchange only,
-    /// even when that exchange fails.
-    pub fn take(conn: &mut DbConn, code_hash: &str) -> QueryResult<Option<OauthCode>> {
+    /// Marks a code used and returns it: a code is good for one exchange
+    /// only, even when that exchange fails. One conditional `UPDATE`, so of
+    /// two concurrent exchanges exactly one finds it fresh.
+    pub fn take(conn: &mut DbConn, code_hash: &str) -> QueryResult<TakenCode> {
+        let marked = diesel::update(
+            oauth_codes::table
+                .find(code_hash)
+                .filter(oauth_codes::used_at.is_null()),
+        )
+        .set(oauth_codes::used_at.eq(Some(super::now())))
+        .execute(conn)?;
         let code = oauth_codes::table
             .find(code_hash)
             .first::<OauthCode>(conn)
             .optional()?;
-        if code.is_some() {
-            diesel::delete(oauth_codes::table.find(code_hash)).execute(conn)?;
-        }
-        Ok(code)
+        Ok(match code {
+            None => TakenCode::Unknown,
+            Some(code) if marked == 1 => TakenCode::Fresh(code),
+            Some(code) => TakenCode::Reused(code),
+        })
+    }
+
+    /// Deletes codes that expired before `before`, at most `limit`.
+    pub fn prune_expired(
+        conn: &mut DbConn,
+        before: chrono::NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<usize> {
+        let old: Vec<String> = oauth_codes::table
+            .filter(oauth_codes::expires_at.lt(before))
+            .select(oauth_codes::code_hash)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(oauth_codes::table.filter(oauth_codes::code_hash.eq_any(old))).execute(conn)
     }
 }
 
@@ -100,6 +136,9 @@ pub struct OauthToken {
     pub scopes: String,
     pub created_at: chrono::NaiveDateTime,
     pub revoked_at: Option<chrono::NaiveDateTime>,
+    /// The authorization code the token (or the token it was refreshed
+    /// from) was issued for.
+    pub code_hash: Option<String>,
 }
 
 impl OauthToken {
@@ -125,6 +164,17 @@ impl OauthToken {
             .filter(oauth_tokens::refresh_hash.eq(refresh_hash))
             .first(conn)
             .optional()
+    }
+
+    /// Revokes every token issued for an authorization code.
+    pub fn revoke_for_code(conn: &mut DbConn, code_hash: &str) -> QueryResult<usize> {
+        diesel::update(
+            oauth_tokens::table
+                .filter(oauth_tokens::code_hash.eq(code_hash))
+                .filter(oauth_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_tokens::revoked_at.eq(Some(super::now())))
+        .execute(conn)
     }
 
     pub fn revoke(conn: &mut DbConn, id: &str) -> QueryResult<usize> {

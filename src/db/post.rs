@@ -22,6 +22,9 @@ pub enum Visibility {
     Direct,
     /// The organisation's own people only: never federated.
     Local,
+    /// Local, and kept out of the public timelines like `Unlisted`: what a
+    /// Mastodon app asks for with `visibility=unlisted&local_only=true`.
+    LocalUnlisted,
 }
 
 impl Visibility {
@@ -32,6 +35,7 @@ impl Visibility {
             Visibility::Followers => "followers",
             Visibility::Direct => "direct",
             Visibility::Local => "local",
+            Visibility::LocalUnlisted => "local_unlisted",
         }
     }
 
@@ -42,6 +46,7 @@ impl Visibility {
             "followers" | "private" => Visibility::Followers,
             "direct" => Visibility::Direct,
             "local" => Visibility::Local,
+            "local_unlisted" => Visibility::LocalUnlisted,
             _ => return None,
         })
     }
@@ -49,6 +54,12 @@ impl Visibility {
     /// Public and unlisted posts may be shown to anyone who asks.
     pub fn is_public(self) -> bool {
         matches!(self, Visibility::Public | Visibility::Unlisted)
+    }
+
+    /// Never federated, never served to remote requests: for the
+    /// organisation's own people.
+    pub fn is_local_only(self) -> bool {
+        matches!(self, Visibility::Local | Visibility::LocalUnlisted)
     }
 }
 

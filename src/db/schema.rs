@@ -233,6 +233,7 @@ diesel::table! {
         scopes -> Text,
         code_challenge -> Nullable<Text>,
         expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -246,6 +247,7 @@ diesel::table! {
         scopes -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        code_hash -> Nullable<Text>,
     }
 }
 
@@ -257,6 +259,7 @@ diesel::table! {
         actor_id -> Text,
         post_id -> Nullable<Text>,
         created_at -> Timestamp,
+        report_id -> Nullable<Text>,
     }
 }
 
@@ -311,6 +314,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        ap_id -> Nullable<Text>,
+        reporter_id -> Text,
+        target_id -> Text,
+        community_id -> Nullable<Text>,
+        comment -> Text,
+        category -> Text,
+        forwarded -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    report_posts (report_id, post_id) {
+        report_id -> Text,
+        post_id -> Text,
+    }
+}
+
 diesel::joinable!(posts -> actors (author_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(reactions -> posts (post_id));
@@ -344,4 +371,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     post_edits,
     actor_stats,
+    reports,
+    report_posts,
 );

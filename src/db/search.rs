@@ -116,7 +116,12 @@ pub fn hashtags_matching(conn: &mut DbConn, prefix: &str, limit: i64) -> QueryRe
     if prefix.is_empty() {
         return Ok(Vec::new());
     }
+    // Only hashtags of posts anyone may read: a tag used only in private
+    // posts must not be revealed by its name.
     post_tags::table
+        .inner_join(posts::table.on(posts::id.eq(post_tags::post_id)))
+        .filter(posts::visibility.eq_any(["public", "unlisted"]))
+        .filter(posts::deleted_at.is_null())
         .filter(post_tags::kind.eq("hashtag"))
         .filter(
             post_tags::name.eq(prefix.clone()).or(post_tags::name

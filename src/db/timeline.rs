@@ -31,6 +31,22 @@ macro_rules! hidden_by {
     };
 }
 
+/// Actors of the domains a viewer blocked: their posts stay out of view.
+macro_rules! domain_hidden_by {
+    ($viewer_id:expr) => {
+        actors::table
+            .filter(
+                actors::domain.eq_any(
+                    account_marks::table
+                        .filter(account_marks::actor_id.eq($viewer_id.to_string()))
+                        .filter(account_marks::kind.eq("domain_block"))
+                        .select(account_marks::target_id),
+                ),
+            )
+            .select(actors::id)
+    };
+}
+
 /// Actors a viewer follows (accepted).
 macro_rules! followed_by {
     ($viewer_id:expr) => {
@@ -69,6 +85,9 @@ pub fn home_posts(conn: &mut DbConn, viewer: &Actor, page: &Page) -> QueryResult
         .filter(posts::deleted_at.is_null())
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(hidden_by!(viewer.id)),
+        ))
+        .filter(diesel::dsl::not(
+            posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
         ))
         // `|| ''` keeps the planner off the per-column indexes: with them
         // SQLite answers the OR by collecting every matching post (half the
@@ -113,8 +132,26 @@ pub fn home_boosts(
         .filter(diesel::dsl::not(reactions::actor_id.eq_any(groups)))
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(hidden_by!(viewer.id)),
+        ))
+        .filter(diesel::dsl::not(
+            posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
         ));
     crate::load_page!(conn, q, reactions::id, page)
+}
+
+/// Which of `ids` the viewer follows (accepted): the communities joined
+/// among those a page's posts were shared in.
+pub fn followed_among(
+    conn: &mut DbConn,
+    viewer_id: &str,
+    ids: &[String],
+) -> QueryResult<Vec<String>> {
+    follows::table
+        .filter(follows::follower_id.eq(viewer_id))
+        .filter(follows::state.eq("accepted"))
+        .filter(follows::followee_id.eq_any(ids))
+        .select(follows::followee_id)
+        .load(conn)
 }
 
 /// Which public posts: all, this instance's, or other instances'.
@@ -167,11 +204,19 @@ pub fn public_posts(
         q = q.filter(posts::local.eq(local));
     }
     if let Some(viewer) = viewer {
-        q = q.filter(diesel::dsl::not(
-            posts::author_id.eq_any(hidden_by!(viewer.id)),
-        ));
+        q = hide_for(q, viewer);
     }
     page_of_posts(conn, q, page)
+}
+
+/// Leaves out the posts of accounts (and domains) `viewer` blocked or muted.
+fn hide_for(q: BoxedPosts, viewer: &Actor) -> BoxedPosts {
+    q.filter(diesel::dsl::not(
+        posts::author_id.eq_any(hidden_by!(viewer.id)),
+    ))
+    .filter(diesel::dsl::not(
+        posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
+    ))
 }
 
 /// Public posts with a hashtag.
@@ -193,6 +238,10 @@ pub fn tag_posts(
         .into_boxed();
     if let Some(local) = origin.local() {
         q = q.filter(posts::local.eq(local));
+    }
+    // Before: the tag timeline showed the posts of blocked accounts.
+    if let Some(viewer) = viewer {
+        q = hide_for(q, viewer);
     }
     page_of_posts(conn, q, page)
 }

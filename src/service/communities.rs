@@ -165,6 +165,19 @@ pub async fn addressed(
     Ok(found)
 }
 
+/// Whether the local community `group` takes posts from `author`.
+pub async fn takes_posts_from(data: &Data<Context>, group: &Actor, author: &Actor) -> Result<bool> {
+    let group_id = group.id.clone();
+    let community = data
+        .db
+        .run(move |conn| Ok(Community::by_actor_id(conn, &group_id)?))
+        .await?;
+    match community {
+        Some(community) => Ok(refusal(data, group, &community, author).await?.is_none()),
+        None => Ok(false),
+    }
+}
+
 /// Why a community refused a post, if it did.
 async fn refusal(
     data: &Data<Context>,

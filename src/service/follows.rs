@@ -92,6 +92,32 @@ pub async fn unfollow(data: &Data<Context>, follower: &Actor, target: &Actor) ->
     Ok(())
 }
 
+/// `followee` (local) drops `follower` (a follower or a pending request),
+/// telling a remote follower with `Reject(Follow)` as Mastodon does.
+/// Nothing to drop is not an error.
+pub async fn remove_follower(
+    data: &Data<Context>,
+    followee: &Actor,
+    follower: &Actor,
+) -> Result<()> {
+    let (f, g) = (follower.id.clone(), followee.id.clone());
+    let edge = data
+        .db
+        .transaction(move |conn| {
+            let edge = Follow::between(conn, &f, &g)?;
+            if let Some(edge) = &edge {
+                Follow::delete(conn, &edge.id)?;
+            }
+            Ok(edge)
+        })
+        .await?;
+    if let Some(edge) = edge.filter(|_| !follower.local) {
+        let activity = following::follow_of(&edge, follower, followee);
+        following::send_reject(data, followee, follower, activity).await?;
+    }
+    Ok(())
+}
+
 /// Follow requests waiting for `followee`'s decision.
 pub async fn pending_requests(data: &Data<Context>, followee: &Actor) -> Result<Vec<Actor>> {
     let id = followee.id.clone();

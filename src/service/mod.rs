@@ -3,6 +3,7 @@
 //! values, and return rows or [`crate::error::Error`]s.
 
 pub mod accounts;
+pub mod blocks;
 pub mod communities;
 pub mod deliveries;
 pub mod follows;
@@ -12,7 +13,9 @@ pub mod notifications;
 pub mod oauth;
 pub mod policy;
 pub mod posts;
+pub mod reactions;
 pub mod relations;
+pub mod reports;
 pub mod resolve;
 pub mod search;
 pub mod software;

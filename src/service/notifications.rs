@@ -21,6 +21,7 @@ pub const TYPES: &[&str] = &[
     "follow",
     "follow_request",
     "update",
+    "admin.report",
 ];
 
 /// A notification with who caused it and the post it is about (if any,
@@ -318,6 +319,7 @@ mod tests {
             created_at: chrono::DateTime::from_timestamp(1_764_600_000, 0)
                 .unwrap()
                 .naive_utc(),
+            report_id: None,
         };
         let grouped: Vec<String> = GROUPED_TYPES.iter().map(|t| t.to_string()).collect();
         let key = group_key(&n, &grouped);

@@ -10,7 +10,7 @@ use crate::{
     db::{
         actor::Actor,
         new_id, now,
-        oauth::{OauthApp, OauthCode, OauthToken},
+        oauth::{OauthApp, OauthCode, OauthToken, TakenCode},
         Db,
     },
     error::{Error, ErrorKind, Result},
@@ -323,6 +323,7 @@ pub async fn issue_code(db: &Db, request: &AuthorizationRequest, actor: &Actor) 
         scopes: request.scopes.as_string(),
         code_challenge: request.code_challenge.clone(),
         expires_at: now() + chrono::TimeDelta::minutes(CODE_LIFETIME_MINUTES),
+        used_at: None,
     };
     db.run(move |conn| Ok(OauthCode::insert(conn, &row)?))
         .await?;
@@ -345,6 +346,17 @@ pub async fn issue_token(
     actor_id: Option<&str>,
     scopes: &Scopes,
 ) -> Result<IssuedToken> {
+    issue(db, app_id, actor_id, scopes, None).await
+}
+
+/// [`issue_token`], remembering the authorization code it came from.
+async fn issue(
+    db: &Db,
+    app_id: Option<&str>,
+    actor_id: Option<&str>,
+    scopes: &Scopes,
+    code_hash: Option<String>,
+) -> Result<IssuedToken> {
     let access_token = new_secret()?;
     let refresh_token = match actor_id {
         Some(_) => Some(new_secret()?),
@@ -359,6 +371,7 @@ pub async fn issue_token(
         scopes: scopes.as_string(),
         created_at: now(),
         revoked_at: None,
+        code_hash,
     };
     let created_at = row.created_at;
     db.run(move |conn| Ok(OauthToken::insert(conn, &row)?))
@@ -385,11 +398,26 @@ pub async fn exchange_code(
     code_verifier: Option<&str>,
 ) -> std::result::Result<IssuedToken, OauthError> {
     let hash = hash_secret(code);
-    let row = db
-        .run(move |conn| Ok(OauthCode::take(conn, &hash)?))
-        .await
-        .map_err(|_| OauthError::InvalidGrant)?
-        .ok_or(OauthError::InvalidGrant)?;
+    let taken = {
+        let hash = hash.clone();
+        db.run(move |conn| Ok(OauthCode::take(conn, &hash)?))
+            .await
+            .map_err(|_| OauthError::InvalidGrant)?
+    };
+    let row = match taken {
+        TakenCode::Fresh(row) => row,
+        TakenCode::Unknown => return Err(OauthError::InvalidGrant),
+        // RFC 6749 §4.1.2: a code used twice may have been stolen, so the
+        // tokens issued for it are revoked too.
+        TakenCode::Reused(row) => {
+            let revoked = db
+                .run(move |conn| Ok(OauthToken::revoke_for_code(conn, &hash)?))
+                .await
+                .map_err(|_| OauthError::InvalidRequest)?;
+            tracing::warn!(app = %row.app_id, revoked, "authorization code reused; its tokens are revoked");
+            return Err(OauthError::InvalidGrant);
+        }
+    };
     if row.app_id != app.id || row.expires_at < now() {
         return Err(OauthError::InvalidGrant);
     }
@@ -403,9 +431,15 @@ pub async fn exchange_code(
         }
     }
     let scopes = Scopes::parse(&row.scopes).map_err(|_| OauthError::InvalidScope)?;
-    issue_token(db, Some(&app.id), Some(&row.actor_id), &scopes)
-        .await
-        .map_err(|_| OauthError::InvalidRequest)
+    issue(
+        db,
+        Some(&app.id),
+        Some(&row.actor_id),
+        &scopes,
+        Some(row.code_hash),
+    )
+    .await
+    .map_err(|_| OauthError::InvalidRequest)
 }
 
 /// Exchanges a refresh token: the old pair is revoked, a new one issued.
@@ -426,9 +460,15 @@ pub async fn refresh(
     db.run(move |conn| Ok(OauthToken::revoke(conn, &id)?))
         .await
         .map_err(|_| OauthError::InvalidRequest)?;
-    issue_token(db, Some(&app.id), old.actor_id.as_deref(), &scopes)
-        .await
-        .map_err(|_| OauthError::InvalidRequest)
+    issue(
+        db,
+        Some(&app.id),
+        old.actor_id.as_deref(),
+        &scopes,
+        old.code_hash,
+    )
+    .await
+    .map_err(|_| OauthError::InvalidRequest)
 }
 
 /// Revokes a token of `app` (RFC 7009: unknown tokens are not an error).
@@ -479,11 +519,21 @@ pub async fn authenticate(
     .await
 }
 
-/// A token for a local account without an application, for scripts
-/// (`outloud admin create-token`).
+/// The id of the built-in application that `outloud admin create-token`
+/// issues its tokens under. Mastodon clients take every token to have an
+/// application (`GET /api/v1/apps/verify_credentials`), so none is left
+/// without one. The row is made by the migration
+/// `2026-12-02-000030_builtin_admin_app`, which also gave it the tokens made
+/// before it existed: one place, at migration time, so no request ever
+/// races to create it. It has no redirect URI and no secret that could
+/// match, so no OAuth flow can use it.
+pub const ADMIN_APP_ID: &str = "00000000-0000-7000-8000-000000000000";
+
+/// A token for a local account, for scripts (`outloud admin
+/// create-token`), under the built-in application [`ADMIN_APP_ID`].
 pub async fn token_for_user(db: &Db, actor: &Actor, scopes: &str) -> Result<IssuedToken> {
     let scopes = Scopes::parse(scopes)?;
-    issue_token(db, None, Some(&actor.id), &scopes).await
+    issue_token(db, Some(ADMIN_APP_ID), Some(&actor.id), &scopes).await
 }
 
 #[cfg(test)]

@@ -1,14 +1,11 @@
-//! Narrations: publishing, editing and deleting local posts; liking and
-//! boosting any post; and who may see what.
+//! Narrations: publishing, editing and deleting local posts, and who may
+//! see what. Likes and boosts live in `reactions` (re-exported here).
 
 use crate::{
     apub::{
         objects::post::{addressing, note_of, recipients, visible_to},
         outbox,
-        protocol::{
-            activity::{Announce, Create, Delete, Like, ObjectRef, Undo, UndoneRef, Update},
-            note::PUBLIC,
-        },
+        protocol::activity::{Create, Delete, ObjectRef, Update},
         Data,
     },
     config::FederationPolicy,
@@ -18,7 +15,6 @@ use crate::{
         follow::Follow,
         marks, new_id, now,
         post::{Post, PostKind, PostTag, Visibility},
-        reaction::{Reaction, ReactionKind},
         DbConn, DbUrl,
     },
     error::{Error, ErrorKind, Result},
@@ -26,10 +22,12 @@ use crate::{
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId,
-    kinds::activity::{AnnounceType, CreateType, DeleteType, LikeType, UndoType, UpdateType},
+    kinds::activity::{CreateType, DeleteType, UpdateType},
     protocol::tombstone::Tombstone,
 };
 use url::Url;
+
+pub use super::reactions::{react, reaction_counts, unreact};
 
 /// Longest Note source, in characters.
 pub const MAX_NOTE_CHARS: usize = 5_000;
@@ -149,6 +147,27 @@ async fn render(
     (html, tags, mentions.into_iter().map(|(_, a)| a).collect())
 }
 
+/// Mastodon users post into a community by mentioning it (FEP-1b12): the
+/// first mentioned community of this instance that takes posts from
+/// `author` is the post's community, with the same rules as one chosen in
+/// the composer (members-only addressing above all). A community that
+/// would refuse the post is only mentioned.
+async fn mentioned_community(
+    data: &Data<Context>,
+    author: &Actor,
+    mentioned: &[Actor],
+) -> Result<Option<Actor>> {
+    for group in mentioned
+        .iter()
+        .filter(|m| m.local && m.kind() == ActorKind::Group)
+    {
+        if crate::service::communities::takes_posts_from(data, group, author).await? {
+            return Ok(Some(group.clone()));
+        }
+    }
+    Ok(None)
+}
+
 /// Finds a post by id, fetching a remote one when unknown.
 ///
 /// Errors: `NotFound`.
@@ -227,9 +246,10 @@ pub async fn publish_once(
             }
             Some(group)
         }
-        None => None,
+        None => mentioned_community(data, author, &mentioned).await?,
     };
-    // Posts in a members-only community are for its members only.
+    // Posts in a members-only community are for its members only: never
+    // public, never to the author's followers who are not members.
     let mut visibility = new.visibility;
     let mut members_only_followers = None;
     if let Some(group) = community.as_ref().filter(|g| g.local) {
@@ -243,7 +263,14 @@ pub async fn publish_once(
                 )
             })
             .await?;
-        if closed && visibility != Visibility::Local {
+        if closed && visibility.is_local_only() {
+            // Local visibility would show it to every local person.
+            return Err(Error::unprocessable(
+                "posts in a members-only community are for its members: \
+                 choose another visibility than local",
+            ));
+        }
+        if closed {
             visibility = Visibility::Direct;
             members_only_followers = group
                 .followers_url
@@ -255,7 +282,7 @@ pub async fn publish_once(
     let (mut to, cc) = addressing(visibility, author, &mentioned_ids);
     to.extend(members_only_followers);
     if let Some(group) = &community {
-        if visibility != Visibility::Local && !to.contains(&group.ap_id.0) {
+        if !visibility.is_local_only() && !to.contains(&group.ap_id.0) {
             to.push(group.ap_id.0.clone());
         }
     }
@@ -372,7 +399,7 @@ fn enqueue_for_post<A: serde::Serialize>(
     activity: &A,
 ) -> Result<()> {
     let visibility = post.visibility();
-    if visibility == Visibility::Local {
+    if visibility.is_local_only() {
         return Ok(());
     }
     let followers = Follow::all_followers(conn, &author.id)?;
@@ -556,168 +583,11 @@ pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Resu
 }
 
 /// The author of a post.
-async fn author_of(data: &Data<Context>, post: &Post) -> Result<Actor> {
+pub(super) async fn author_of(data: &Data<Context>, post: &Post) -> Result<Actor> {
     let id = post.author_id.clone();
     data.db
         .run(move |conn| Actor::by_id(conn, &id)?.ok_or_else(|| Error::not_found("no such author")))
         .await
-}
-
-/// `actor` (local) likes or boosts `post`. Repeats change nothing.
-///
-/// Errors: `NotFound` when the actor may not see the post.
-pub async fn react(
-    data: &Data<Context>,
-    actor: &Actor,
-    post: &Post,
-    kind: ReactionKind,
-) -> Result<()> {
-    let author = author_of(data, post).await?;
-    if !can_see(data, Some(actor), post).await? || post.is_deleted() {
-        return Err(Error::not_found("no such post"));
-    }
-    if kind == ReactionKind::Announce && !post.visibility().is_public() {
-        return Err(Error::unprocessable("only public posts can be boosted"));
-    }
-    let reaction = Reaction {
-        id: new_id(),
-        ap_id: DbUrl(data.urls.activity(&new_id())),
-        kind: kind.as_str().into(),
-        actor_id: actor.id.clone(),
-        post_id: post.id.clone(),
-        created_at: now(),
-    };
-    let stored = reaction.clone();
-    let created = data
-        .db
-        .run(move |conn| Ok(Reaction::insert(conn, &stored)?))
-        .await?;
-    if !created {
-        return Ok(());
-    }
-    send_reaction(data, actor, &author, post, &reaction, kind).await
-}
-
-async fn send_reaction(
-    data: &Data<Context>,
-    actor: &Actor,
-    author: &Actor,
-    post: &Post,
-    reaction: &Reaction,
-    kind: ReactionKind,
-) -> Result<()> {
-    match kind {
-        ReactionKind::Like => {
-            if post.visibility() == Visibility::Local {
-                return Ok(());
-            }
-            let like = Like {
-                id: reaction.ap_id.0.clone(),
-                kind: LikeType::Like,
-                actor: actor.ap_id.0.clone().into(),
-                object: post.ap_id.0.clone(),
-            };
-            let id = like.id.clone();
-            let like_json = outbox::activity_json(&like)?;
-            // A post in a community: the community hears of the like too,
-            // and passes it on to its members.
-            let mut recipients = vec![author.clone()];
-            if let Some(group_id) = post.community_id.clone() {
-                let group = data
-                    .db
-                    .run(move |conn| Ok(Actor::by_id(conn, &group_id)?))
-                    .await?;
-                recipients.extend(group.filter(|g| !g.local));
-            }
-            outbox::send(data, actor, &id, like, recipients).await?;
-            crate::service::communities::share_change(data, post, &like_json).await
-        }
-        ReactionKind::Announce => {
-            let actor_id = actor.id.clone();
-            let mut targets = data
-                .db
-                .run(move |conn| Ok(Follow::all_followers(conn, &actor_id)?))
-                .await?;
-            targets.push(author.clone());
-            let announce = announce_of(actor, post, reaction);
-            let id = announce.id.clone();
-            outbox::send(data, actor, &id, announce, targets).await
-        }
-    }
-}
-
-fn announce_of(actor: &Actor, post: &Post, reaction: &Reaction) -> Announce {
-    Announce {
-        id: reaction.ap_id.0.clone(),
-        kind: AnnounceType::Announce,
-        actor: actor.ap_id.0.clone().into(),
-        object: ObjectRef::Id(post.ap_id.0.clone()),
-        to: Url::parse(PUBLIC).into_iter().collect(),
-        cc: actor
-            .followers_url
-            .as_deref()
-            .and_then(|f| Url::parse(f).ok())
-            .into_iter()
-            .collect(),
-        published: Some(reaction.created_at.and_utc()),
-    }
-}
-
-/// Takes back a like or boost by `actor` (local) on `post`.
-///
-/// Errors: `NotFound` when there was none.
-pub async fn unreact(
-    data: &Data<Context>,
-    actor: &Actor,
-    post: &Post,
-    kind: ReactionKind,
-) -> Result<()> {
-    let (actor_id, post_id) = (actor.id.clone(), post.id.clone());
-    let reaction = data
-        .db
-        .run(move |conn| {
-            let r = Reaction::find(conn, kind, &actor_id, &post_id)?
-                .ok_or_else(|| Error::not_found("nothing to undo"))?;
-            Reaction::delete(conn, &r.id)?;
-            Ok(r)
-        })
-        .await?;
-    let author = author_of(data, post).await?;
-    let embedded = match kind {
-        ReactionKind::Like => serde_json::to_value(Like {
-            id: reaction.ap_id.0.clone(),
-            kind: LikeType::Like,
-            actor: actor.ap_id.0.clone().into(),
-            object: post.ap_id.0.clone(),
-        })?,
-        ReactionKind::Announce => serde_json::to_value(announce_of(actor, post, &reaction))?,
-    };
-    let undo = Undo {
-        id: data.urls.new_activity(),
-        kind: UndoType::Undo,
-        actor: actor.ap_id.0.clone().into(),
-        object: UndoneRef::Embedded {
-            id: reaction.ap_id.0.clone(),
-            kind: if kind == ReactionKind::Like {
-                "Like"
-            } else {
-                "Announce"
-            }
-            .into(),
-            rest: embedded.as_object().cloned().unwrap_or_default(),
-        },
-    };
-    let mut targets = vec![author];
-    if kind == ReactionKind::Announce {
-        let actor_id = actor.id.clone();
-        targets.extend(
-            data.db
-                .run(move |conn| Ok(Follow::all_followers(conn, &actor_id)?))
-                .await?,
-        );
-    }
-    let id = undo.id.clone();
-    outbox::send(data, actor, &id, undo, targets).await
 }
 
 /// Whether `viewer` may see `post` (DESIGN §4 Visibility).
@@ -780,19 +650,6 @@ pub async fn get_by_ap_id(
         return Err(Error::not_found("no such post"));
     }
     Ok(post)
-}
-
-/// Like and boost counts of a post.
-pub async fn reaction_counts(data: &Data<Context>, post: &Post) -> Result<(i64, i64)> {
-    let id = post.id.clone();
-    data.db
-        .run(move |conn| {
-            Ok((
-                Reaction::count(conn, ReactionKind::Like, &id)?,
-                Reaction::count(conn, ReactionKind::Announce, &id)?,
-            ))
-        })
-        .await
 }
 
 /// Replies to a post that `viewer` may see, oldest first.

@@ -1,10 +1,9 @@
 //! How one account stands to others: relationships as Mastodon reports
 //! them, blocks and mutes, and profile changes.
 //!
-//! Blocks and mutes are kept by this instance for its own accounts: they
-//! hide the other account's posts and notifications here, and a block
-//! ends follows both ways. They are not yet sent to other servers as
-//! `Block` activities (docs/FEDERATION.md).
+//! Mutes are kept by this instance for its own accounts: they hide the
+//! other account's posts (and notifications) here. Blocks, federated, live
+//! in `service::blocks`.
 
 use crate::{
     apub::{outbox, protocol::activity::Update, Data},
@@ -31,6 +30,7 @@ pub struct Relationship {
     pub blocked_by: bool,
     pub muting: bool,
     pub muting_notifications: bool,
+    pub domain_blocking: bool,
 }
 
 fn relationship_sync(
@@ -58,6 +58,10 @@ fn relationship_sync(
         blocked_by: AccountMark::has(conn, other, MarkKind::Block, me)?,
         muting: AccountMark::has(conn, me, MarkKind::Mute, other)?,
         muting_notifications: AccountMark::has(conn, me, MarkKind::MuteNotifications, other)?,
+        domain_blocking: match Actor::by_id(conn, other)? {
+            Some(o) => AccountMark::has(conn, me, MarkKind::DomainBlock, &o.domain)?,
+            None => false,
+        },
     })
 }
 
@@ -101,18 +105,20 @@ pub async fn actor_by_id(data: &Data<Context>, id: &str) -> Result<Actor> {
         .await
 }
 
-/// Follows (or joins, for a community), unless `target` blocks `me`.
+/// Follows (or joins, for a community), unless either blocks the other
+/// (or the other's domain).
+///
+/// Errors: `Forbidden` when a block stands between them.
 pub async fn follow(data: &Data<Context>, me: &Actor, target: &Actor) -> Result<Relationship> {
-    let (m, t) = (me.id.clone(), target.id.clone());
+    let (m, t) = (me.clone(), target.clone());
     let blocked = data
         .db
-        .run(move |conn| {
-            Ok(AccountMark::has(conn, &t, MarkKind::Block, &m)?
-                || AccountMark::has(conn, &m, MarkKind::Block, &t)?)
-        })
+        .run(move |conn| Ok(crate::service::blocks::separated(conn, &m, &t)?))
         .await?;
     if blocked {
-        return Err(Error::forbidden("This action is not allowed"));
+        return Err(Error::forbidden(
+            "You cannot follow this account: one of you blocks the other",
+        ));
     }
     crate::service::follows::follow(data, me, target).await?;
     relationship(data, me, target).await
@@ -128,30 +134,14 @@ pub async fn unfollow(data: &Data<Context>, me: &Actor, target: &Actor) -> Resul
     relationship(data, me, target).await
 }
 
-/// Blocks `target`: ends follows both ways and hides it.
+/// Blocks `target` (`service::blocks::block`).
 pub async fn block(data: &Data<Context>, me: &Actor, target: &Actor) -> Result<Relationship> {
-    if me.id == target.id {
-        return Err(Error::unprocessable("you cannot block yourself"));
-    }
-    unfollow(data, me, target).await?;
-    let (m, t) = (me.id.clone(), target.id.clone());
-    data.db
-        .transaction(move |conn| {
-            AccountMark::set(conn, &m, MarkKind::Block, &t)?;
-            if let Some(edge) = Follow::between(conn, &t, &m)? {
-                Follow::delete(conn, &edge.id)?;
-            }
-            Ok(())
-        })
-        .await?;
+    crate::service::blocks::block(data, me, target).await?;
     relationship(data, me, target).await
 }
 
 pub async fn unblock(data: &Data<Context>, me: &Actor, target: &Actor) -> Result<Relationship> {
-    let (m, t) = (me.id.clone(), target.id.clone());
-    data.db
-        .run(move |conn| Ok(AccountMark::unset(conn, &m, MarkKind::Block, &t)?))
-        .await?;
+    crate::service::blocks::unblock(data, me, target).await?;
     relationship(data, me, target).await
 }
 

@@ -191,7 +191,7 @@ pub async fn statuses(
         visibilities.extend(["followers", "direct"]);
     }
     if viewer.is_some_and(|v| v.local) {
-        visibilities.push("local");
+        visibilities.extend(["local", "local_unlisted"]);
     }
     let text = q.to_string();
     // Over-fetch, then drop what the viewer may not see.
@@ -207,6 +207,8 @@ pub async fn statuses(
             )?)
         })
         .await?;
+    // Before: search showed the posts of blocked and muted accounts.
+    let candidates = crate::service::blocks::without_hidden(data, viewer, candidates).await?;
     let mut visible = Vec::new();
     for post in candidates {
         if crate::service::posts::can_see(data, viewer, &post).await? {

@@ -25,29 +25,95 @@ pub enum Item {
         reaction: Reaction,
         post: Post,
     },
+    /// A community's share of a post (recorded as the post's
+    /// `community_id`), shown as the community's reblog, as Mastodon shows
+    /// Lemmy and Friendica group shares. `id` is [`share_id`] of the post:
+    /// a share has no row of its own (a local community's has no Announce
+    /// at all), and the id must still be stable and sort where the post
+    /// does, so clients can page by it.
+    Share {
+        id: String,
+        group_id: String,
+        post: Post,
+    },
 }
 
 impl Item {
-    /// The id the entry is paged by (and its status id in the client API).
+    /// The id of the entry (and its status id in the client API).
     pub fn id(&self) -> &str {
         match self {
             Item::Post(p) => &p.id,
             Item::Boost { reaction, .. } => &reaction.id,
+            Item::Share { id, .. } => id,
         }
     }
 
-    /// The post shown: a boost's names the boosted post.
+    /// The id the entry is ordered and paged by: a share's is its post's,
+    /// as the queries page posts by their id.
+    pub fn key(&self) -> &str {
+        match self {
+            Item::Share { post, .. } => &post.id,
+            _ => self.id(),
+        }
+    }
+
+    /// The post shown: a boost's or share's names the boosted post.
     pub fn post(&self) -> &Post {
         match self {
-            Item::Post(p) | Item::Boost { post: p, .. } => p,
+            Item::Post(p) | Item::Boost { post: p, .. } | Item::Share { post: p, .. } => p,
         }
     }
 
     /// Like [`Item::post`], by value.
     pub fn into_post(self) -> Post {
         match self {
-            Item::Post(p) | Item::Boost { post: p, .. } => p,
+            Item::Post(p) | Item::Boost { post: p, .. } | Item::Share { post: p, .. } => p,
         }
+    }
+
+    /// The post as its community's share, or as itself when it was shared
+    /// in none (or its id is not one a share id can be made of).
+    pub fn shared(post: Post) -> Item {
+        match (post.community_id.clone(), share_id(&post.id)) {
+            (Some(group_id), Some(id)) => Item::Share { id, group_id, post },
+            _ => Item::Post(post),
+        }
+    }
+}
+
+/// The status id of a community's share of a post: the post's id (a
+/// UUIDv7) as a UUIDv8 with the same bits. It sorts next to the post's id,
+/// never equals an id of a row (those are all UUIDv7), and maps back with
+/// [`shared_post_id`].
+pub fn share_id(post_id: &str) -> Option<String> {
+    let id = uuid::Uuid::parse_str(post_id).ok()?;
+    (id.get_version_num() == 7).then(|| {
+        uuid::Builder::from_custom_bytes(*id.as_bytes())
+            .into_uuid()
+            .to_string()
+    })
+}
+
+/// The post a share id (see [`share_id`]) stands for.
+pub fn shared_post_id(id: &str) -> Option<String> {
+    let id = uuid::Uuid::parse_str(id).ok()?;
+    (id.get_version_num() == 8).then(|| {
+        uuid::Builder::from_bytes(*id.as_bytes())
+            .with_version(uuid::Version::SortRand)
+            .into_uuid()
+            .to_string()
+    })
+}
+
+/// The page with share ids in its bounds replaced by their posts' ids,
+/// which is what the queries compare with (see [`Item::key`]).
+fn in_post_ids(page: Page) -> Page {
+    let map = |id: Option<String>| id.map(|id| shared_post_id(&id).unwrap_or(id));
+    Page {
+        max_id: map(page.max_id),
+        since_id: map(page.since_id),
+        min_id: map(page.min_id),
+        limit: page.limit,
     }
 }
 
@@ -55,14 +121,13 @@ impl Item {
 pub const MAX_LIMIT: i64 = 40;
 
 /// Merges two newest-first lists into one page of `page.limit` entries.
-fn merge(posts: Vec<Post>, boosts: Vec<(Reaction, Post)>, page: &Page) -> Vec<Item> {
-    let mut items: Vec<Item> = posts.into_iter().map(Item::Post).collect();
+fn merge(mut items: Vec<Item>, boosts: Vec<(Reaction, Post)>, page: &Page) -> Vec<Item> {
     items.extend(
         boosts
             .into_iter()
             .map(|(reaction, post)| Item::Boost { reaction, post }),
     );
-    items.sort_by(|a, b| b.id().cmp(a.id()));
+    items.sort_by(|a, b| b.key().cmp(a.key()));
     let limit = page.limit.max(0) as usize;
     if page.min_id.is_some() && page.max_id.is_none() && page.since_id.is_none() {
         // The oldest `limit` entries above `min_id`, still newest first.
@@ -74,14 +139,37 @@ fn merge(posts: Vec<Post>, boosts: Vec<(Reaction, Post)>, page: &Page) -> Vec<It
     }
 }
 
-/// The home timeline of a local account.
+/// The home timeline of a local account. A post shared in a community
+/// the viewer joined is shown once, as the community's share, even when
+/// the viewer also follows its author (Mastodon shows a reblog once
+/// likewise); the viewer's own posts stay their own.
 pub async fn home(data: &Data<Context>, viewer: &Actor, page: Page) -> Result<Vec<Item>> {
     let viewer = viewer.clone();
+    let page = in_post_ids(page);
     data.db
         .run(move |conn| {
             let posts = timeline::home_posts(conn, &viewer, &page)?;
+            let communities: Vec<String> = posts
+                .iter()
+                .filter_map(|p| p.community_id.clone())
+                .collect();
+            let joined = timeline::followed_among(conn, &viewer.id, &communities)?;
+            let items = posts
+                .into_iter()
+                .map(|post| {
+                    let joined_share = post
+                        .community_id
+                        .as_ref()
+                        .is_some_and(|c| joined.contains(c));
+                    if joined_share && post.author_id != viewer.id {
+                        Item::shared(post)
+                    } else {
+                        Item::Post(post)
+                    }
+                })
+                .collect();
             let boosts = timeline::home_boosts(conn, &viewer, &page)?;
-            Ok(merge(posts, boosts, &page))
+            Ok(merge(items, boosts, &page))
         })
         .await
 }
@@ -160,7 +248,7 @@ pub async fn account(
         visible.push("direct");
     }
     if viewer.is_some_and(|v| v.local) && account.local {
-        visible.push("local");
+        visible.extend(["local", "local_unlisted"]);
     }
     let account_id = account.id.clone();
     let with_boosts =
@@ -174,13 +262,18 @@ pub async fn account(
             } else {
                 Vec::new()
             };
-            Ok(merge(posts, boosts, &page))
+            Ok(merge(
+                posts.into_iter().map(Item::Post).collect(),
+                boosts,
+                &page,
+            ))
         })
         .await
 }
 
-/// What a community shared: its posts the viewer may see. Members see
-/// what is addressed to members only too.
+/// What a community shared: its posts the viewer may see, as its shares
+/// (the community's reblogs). Members see what is addressed to members
+/// only too.
 async fn community(
     data: &Data<Context>,
     viewer: Option<&Actor>,
@@ -196,14 +289,15 @@ async fn community(
         visible.extend(["followers", "direct"]);
     }
     if viewer.is_some_and(|v| v.local) && group.local {
-        visible.push("local");
+        visible.extend(["local", "local_unlisted"]);
     }
     let group_id = group.id.clone();
+    let page = in_post_ids(page);
     let posts = data
         .db
         .run(move |conn| Ok(timeline::community_posts(conn, &group_id, &visible, &page)?))
         .await?;
-    Ok(posts.into_iter().map(Item::Post).collect())
+    Ok(posts.into_iter().map(Item::shared).collect())
 }
 
 /// Posts the viewer liked; the page's ids are those of the likes.
@@ -292,7 +386,8 @@ pub async fn conversations(
     Ok(out)
 }
 
-/// A status id of the client API: a post's or a boost's.
+/// A status id of the client API: a post's, a boost's or a community's
+/// share's.
 pub async fn item_by_id(data: &Data<Context>, viewer: Option<&Actor>, id: &str) -> Result<Item> {
     let id_owned = id.to_string();
     let boost = data
@@ -313,8 +408,62 @@ pub async fn item_by_id(data: &Data<Context>, viewer: Option<&Actor>, id: &str) 
         }
         return Ok(Item::Boost { reaction, post });
     }
+    if let Some(post_id) = shared_post_id(id) {
+        let post = crate::service::posts::get(data, viewer, &post_id)
+            .await
+            .map_err(|e| e.with_kind(crate::error::ErrorKind::NotFound))?;
+        return match Item::shared(post) {
+            share @ Item::Share { .. } => Ok(share),
+            _ => Err(Error::not_found("Record not found")),
+        };
+    }
     crate::service::posts::get(data, viewer, id)
         .await
         .map(Item::Post)
         .map_err(|e| e.with_kind(crate::error::ErrorKind::NotFound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_ids_map_back_and_sort_next_to_their_posts() {
+        let (older, post, newer) = (
+            crate::db::new_id(),
+            crate::db::new_id(),
+            crate::db::new_id(),
+        );
+        let share = share_id(&post).unwrap();
+        assert_ne!(share, post);
+        assert_eq!(shared_post_id(&share).as_deref(), Some(post.as_str()));
+        // A row's id (UUIDv7) is never taken for a share's.
+        assert_eq!(shared_post_id(&post), None);
+        assert_eq!(share_id(&share), None);
+        assert_eq!(share_id("not-a-uuid"), None);
+        // Same timestamp bits: it sorts where its post does (ids made in
+        // another millisecond are on the same side of both).
+        assert_eq!(share[..13], post[..13]);
+        if older[..13] < post[..13] {
+            assert!(older < share);
+        }
+        if newer[..13] > post[..13] {
+            assert!(newer > share);
+        }
+    }
+
+    #[test]
+    fn pages_bounded_by_share_ids_compare_post_ids() {
+        let post = crate::db::new_id();
+        let share = share_id(&post).unwrap();
+        let page = in_post_ids(Page {
+            max_id: Some(share.clone()),
+            since_id: Some(share),
+            min_id: Some("other".into()),
+            limit: 5,
+        });
+        assert_eq!(page.max_id.as_deref(), Some(post.as_str()));
+        assert_eq!(page.since_id.as_deref(), Some(post.as_str()));
+        assert_eq!(page.min_id.as_deref(), Some("other"));
+    }
 }

@@ -59,6 +59,24 @@ impl Api {
         }
     }
 
+    /// Anonymous, connecting from another loopback address (127.0.0.2…),
+    /// as a second client machine would.
+    pub fn anonymous_from(instance: &TestInstance, local: std::net::IpAddr) -> Api {
+        Api {
+            base: instance.url(""),
+            token: None,
+            http: reqwest::Client::builder()
+                .dns_resolver(std::sync::Arc::new(
+                    outloud::apub::client::LocalhostResolver,
+                ))
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(local)
+                .timeout(std::time::Duration::from_secs(20))
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub fn with_token(instance: &TestInstance, token: &str) -> Api {
         Api {
             token: Some(token.to_string()),

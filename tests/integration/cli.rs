@@ -173,6 +173,16 @@ async fn create_user_then_discover_over_http(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(me["username"], "alice");
+    // The script's token has an application, as Mastodon clients expect.
+    let app = client
+        .get(format!("{base}/api/v1/apps/verify_credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 200);
+    let app: Value = app.json().await.unwrap();
+    assert_eq!(app["name"], "outloud admin");
 
     // SIGTERM stops it gracefully and promptly, with a zero exit status.
     let pid = server.id().to_string();

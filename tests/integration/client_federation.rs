@@ -9,7 +9,7 @@ use crate::{
     schema::{assert_all_valid, assert_valid},
 };
 use outloud::{config::Backend, db::community::Posting};
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn follow_and_join_across_instances(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
@@ -124,7 +124,15 @@ async fn follow_and_join_across_instances(backend: Backend) {
     })
     .await;
     assert_all_valid("Status", &shared_here);
-    assert_eq!(shared_here[0]["uri"], shared["uri"], "{shared_here}");
+    // Each shown as the community's reblog of the post.
+    assert_eq!(
+        shared_here[0]["reblog"]["uri"], shared["uri"],
+        "{shared_here}"
+    );
+    assert_eq!(
+        shared_here[0]["account"]["id"], group["id"],
+        "{shared_here}"
+    );
     let rust_on_beta = bob.get("/api/v1/accounts/lookup?acct=rust").await.ok();
     assert_eq!(rust_on_beta["group"], true);
     let shared_there = bob
@@ -134,16 +142,28 @@ async fn follow_and_join_across_instances(backend: Backend) {
         ))
         .await
         .ok();
-    assert_eq!(
-        Api::ids(&shared_there),
-        vec![shared["id"].as_str().unwrap().to_string()]
-    );
+    let reblogged: Vec<&Value> = shared_there
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["reblog"]["id"])
+        .collect();
+    assert_eq!(reblogged, vec![&shared["id"]], "{shared_there}");
+    assert_eq!(shared_there[0]["account"]["id"], rust_on_beta["id"]);
 
     // Alice likes the shared post from her own server; bob is notified.
     let local_copy = home
         .as_array()
         .unwrap()
         .iter()
+        // The post itself, or inside the community's share of it.
+        .map(|s| {
+            if s["reblog"].is_null() {
+                s
+            } else {
+                &s["reblog"]
+            }
+        })
         .find(|s| s["uri"] == shared["uri"])
         .unwrap()["id"]
         .as_str()

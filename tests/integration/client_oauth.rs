@@ -119,30 +119,14 @@ async fn authorization_code_flow(backend: Backend) {
             ("code_verifier", verifier.to_string()),
         ]
     };
-    let post_token = |form: Vec<(&'static str, String)>| {
-        let alpha = &alpha;
-        async move {
-            let r = alpha
-                .client
-                .post(alpha.url("/oauth/token"))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap())
-        }
-    };
+    let post_token = |form: Vec<(&'static str, String)>| post_token(&alpha, form);
     let (status, body) = post_token(token_form(&code, verifier)).await;
     assert_eq!(status, 200, "{body}");
     assert_valid("Token", &body);
     assert_eq!(body["scope"], "read write");
     let access = body["access_token"].as_str().unwrap().to_string();
     let refresh = body["refresh_token"].as_str().unwrap().to_string();
-    // A code works once.
-    let (status, body) = post_token(token_form(&code, verifier)).await;
-    assert_eq!(status, 400);
-    assert_eq!(body["error"], "invalid_grant");
+    // (A code works once: `reused_code_revokes_its_tokens`.)
 
     let api = Api::with_token(&alpha, &access);
     let me = api.get("/api/v1/accounts/verify_credentials").await.ok();
@@ -189,6 +173,90 @@ async fn authorization_code_flow(backend: Backend) {
         .get("/api/v1/accounts/verify_credentials")
         .await
         .expect(401);
+}
+
+/// A code exchanged twice is refused, and every token issued from it —
+/// the first exchange's and the one refreshed from it — is revoked
+/// (RFC 6749 §4.1.2): whoever replays a stolen code gets nothing, and the
+/// thief who exchanged it first loses access too.
+async fn reused_code_revokes_its_tokens(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    let app = register(&Api::anonymous(&alpha), REDIRECT, "read").await;
+    let (client_id, secret) = (
+        app["client_id"].as_str().unwrap(),
+        app["client_secret"].as_str().unwrap(),
+    );
+    let query = format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope=read",
+        urlencode(REDIRECT)
+    );
+    let approved = submit_login(&alpha, &query, "password for tests").await;
+    assert_eq!(approved.status(), 302);
+    let location = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let token = |pairs: Vec<(&'static str, String)>| post_token(&alpha, pairs);
+    let exchange = || {
+        token(
+            vec![
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+                ("redirect_uri", REDIRECT),
+                ("code", &code),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect(),
+        )
+    };
+    let (status, first) = exchange().await;
+    assert_eq!(status, 200, "{first}");
+    let (status, refreshed) = token(vec![
+        ("grant_type", "refresh_token".into()),
+        ("client_id", client_id.into()),
+        ("client_secret", secret.into()),
+        (
+            "refresh_token",
+            first["refresh_token"].as_str().unwrap().into(),
+        ),
+    ])
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let renewed = Api::with_token(&alpha, refreshed["access_token"].as_str().unwrap());
+    renewed
+        .get("/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+
+    let (status, again) = exchange().await;
+    assert_eq!(status, 400, "{again}");
+    assert_eq!(again["error"], "invalid_grant");
+    let revoked = renewed
+        .get("/api/v1/accounts/verify_credentials")
+        .await
+        .expect(401);
+    assert_eq!(revoked["error"], "The access token was revoked");
+    // A third try changes nothing and still gets nothing.
+    let (status, _) = exchange().await;
+    assert_eq!(status, 400);
+}
+
+/// POSTs a form to `/oauth/token`; the status and the JSON answer.
+async fn post_token(instance: &TestInstance, form: Vec<(&'static str, String)>) -> (u16, Value) {
+    let r = instance
+        .client
+        .post(instance.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json::<Value>().await.unwrap())
 }
 
 fn urlencode(s: &str) -> String {
@@ -402,22 +470,24 @@ async fn other_grants_and_errors(backend: Backend) {
         .contains(&json!("write:statuses")));
 }
 
-/// Login attempts are limited per account: after ten failures even the
-/// right password waits.
+/// Login attempts are limited per address and per (address, account),
+/// with headers that describe the limit that refused. Wrong passwords from
+/// one address never lock the account's owner out elsewhere: they only
+/// slow its logins down.
 async fn login_attempts_are_limited(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     alpha.create_user("alice").await;
     let anon = Api::anonymous(&alpha);
     let app = register(&anon, REDIRECT, "read").await;
     let (client_id, secret) = (
-        app["client_id"].as_str().unwrap(),
-        app["client_secret"].as_str().unwrap(),
+        app["client_id"].as_str().unwrap().to_string(),
+        app["client_secret"].as_str().unwrap().to_string(),
     );
-    let attempt = |password: &'static str| {
-        let anon = anon.clone();
-        let (client_id, secret) = (client_id.to_string(), secret.to_string());
+    let attempt = |api: &Api, password: &'static str| {
+        let api = api.clone();
+        let (client_id, secret) = (client_id.clone(), secret.clone());
         async move {
-            anon.post_form(
+            api.post_form(
                 "/oauth/token",
                 &[
                     ("grant_type", "password"),
@@ -431,16 +501,48 @@ async fn login_attempts_are_limited(backend: Backend) {
         }
     };
     for _ in 0..10 {
-        assert_eq!(attempt("wrong").await.status, 400);
+        assert_eq!(attempt(&anon, "wrong").await.status, 400);
     }
-    let limited = attempt("password for tests").await;
+    // The guessing address is refused for this account, and the headers
+    // say why: the per-(address, account) limit of 10, none left.
+    let limited = attempt(&anon, "password for tests").await;
     assert_eq!(limited.status, 429, "{}", limited.text);
-    assert!(limited.header("x-ratelimit-limit").is_some());
-    assert!(limited.header("x-ratelimit-reset").is_some());
+    assert_eq!(limited.header("x-ratelimit-limit").as_deref(), Some("10"));
+    assert_eq!(
+        limited.header("x-ratelimit-remaining").as_deref(),
+        Some("0")
+    );
+    let reset = limited.header("x-ratelimit-reset").unwrap();
+    let reset = chrono::DateTime::parse_from_rfc3339(&reset).unwrap();
+    let left = reset.signed_duration_since(chrono::Utc::now());
+    assert!(
+        left > chrono::TimeDelta::minutes(10) && left <= chrono::TimeDelta::minutes(15),
+        "reset in {left}"
+    );
+    // The owner, from another address, still gets in.
+    let elsewhere = Api::anonymous_from(&alpha, "127.0.0.2".parse().unwrap());
+    let owner = attempt(&elsewhere, "password for tests").await;
+    assert_eq!(owner.status, 200, "{}", owner.text);
+    // Another account from the guessing address is not affected either.
+    alpha.create_user("bob").await;
+    let bob = anon
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+                ("username", "bob"),
+                ("password", "password for tests"),
+            ],
+        )
+        .await;
+    assert_eq!(bob.status, 200, "{}", bob.text);
 }
 
 both_backends!(
     authorization_code_flow,
+    reused_code_revokes_its_tokens,
     other_grants_and_errors,
     login_attempts_are_limited
 );

@@ -18,6 +18,10 @@
 //
 // Control (for the test; JSON in, JSON out):
 //   GET  /received                   what the inboxes accepted, parsed by Fedify
+//   GET  /knocks                     every signed request the peer sent: method, url,
+//                                    scheme ("rfc9421" or "draft-cavage") and status.
+//                                    Fedify double-knocks: RFC 9421 first, then
+//                                    draft-cavage if that got a 4xx
 //   POST /control/resolve {handle}   WebFinger + actor fetch with Fedify
 //   POST /control/follow {target}    carol follows an actor (URL or handle)
 //   POST /control/post {...}         carol publishes a Note (see `post` below)
@@ -63,6 +67,16 @@ import {
   verifyRequest,
 } from "@fedify/fedify";
 
+// Fedify 1.6+ declares Node.js 22 but runs on 20 (what Debian ships) except
+// for this one ES2024 method its byte-encodings dependency calls.
+if (typeof ArrayBuffer.prototype.transfer !== "function") {
+  ArrayBuffer.prototype.transfer = function transfer(length = this.byteLength) {
+    const copy = new ArrayBuffer(length);
+    new Uint8Array(copy).set(new Uint8Array(this, 0, Math.min(length, this.byteLength)));
+    return copy;
+  };
+}
+
 // ---- dev-mode networking (see the header) --------------------------------
 
 const isLocalhost = (host) =>
@@ -96,8 +110,22 @@ globalThis.fetch = function fetchLocalhostOverHttp(input, init) {
     const copy = input.clone();
     copy.text().then((body) => console.error(`peer: ${copy.method} ${copy.url}\n${[...copy.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${body}`));
   }
-  return systemFetch(input, init);
+  const response = systemFetch(input, init);
+  const signed = input instanceof Request ? input.headers : new Headers(init?.headers ?? {});
+  const scheme = signed.has("signature-input")
+    ? "rfc9421"
+    : signed.has("signature") ? "draft-cavage" : null;
+  if (scheme != null) {
+    const method = input instanceof Request ? input.method : init?.method ?? "GET";
+    response.then(
+      (r) => knocks.push({ method, url: String(input.url ?? input), scheme, status: r.status }),
+      () => knocks.push({ method, url: String(input.url ?? input), scheme, status: null }),
+    );
+  }
+  return response;
 };
+/** Signed requests the peer sent (see GET /knocks). */
+const knocks = [];
 
 // ---- state ---------------------------------------------------------------
 
@@ -251,7 +279,9 @@ federation
   .on(Accept, async (ctx, accept) => {
     let follow = null;
     try {
-      const object = await accept.getObject();
+      // The Follow is carol's own, embedded by another origin: Fedify 1.9+
+      // would fetch it again from its id, and this peer serves no activities.
+      const object = await accept.getObject({ crossOrigin: "trust" });
       if (object instanceof Follow) {
         follow = { id: object.id?.href ?? null, actor: object.actorId?.href ?? null, object: object.objectId?.href ?? null };
       }
@@ -428,6 +458,40 @@ const control = {
   },
 };
 
+// ---- reports and blocks (Outloud's tests/integration/foreign_peer.rs) ----
+//   POST /control/flag {object: [urls], recipient, content}  carol reports
+//   POST /control/block {target}                             carol blocks an actor
+// (Undo a Block with /control/undo.) Received Flags and Blocks are recorded
+// by the catch-all `Activity` listener above.
+{
+  const { Block, Flag } = await import("@fedify/fedify");
+  Object.assign(control, {
+    async flag({ object, recipient, content }) {
+      const ctx = context();
+      const flag = new Flag({
+        id: new URL(`/activities/${randomUUID()}`, origin),
+        actor: ctx.getActorUri(CAROL),
+        objects: object.map((u) => new URL(u)),
+        content: content ?? null,
+      });
+      await send(ctx, await resolveActor(ctx, recipient), flag);
+      return { id: flag.id.href };
+    },
+
+    async block({ target }) {
+      const ctx = context();
+      const actor = await resolveActor(ctx, target);
+      const block = new Block({
+        id: new URL(`/activities/${randomUUID()}`, origin),
+        actor: ctx.getActorUri(CAROL),
+        object: actor.id,
+      });
+      await send(ctx, actor, block);
+      return { id: block.id.href };
+    },
+  });
+}
+
 // ---- the HTTP adapter between node:http and Fedify -----------------------
 
 async function serve(req, res) {
@@ -449,6 +513,8 @@ async function serve(req, res) {
   let response;
   if (url.pathname === "/received" && req.method === "GET") {
     response = Response.json({ received, errors: inboxErrors });
+  } else if (url.pathname === "/knocks" && req.method === "GET") {
+    response = Response.json(knocks);
   } else if (url.pathname.startsWith("/control/") && req.method === "POST") {
     const action = control[url.pathname.slice("/control/".length)];
     if (action == null) {

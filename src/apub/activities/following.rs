@@ -141,6 +141,12 @@ impl Activity for Follow {
             updated_at: now(),
         };
         // The edge and its Accept commit together.
+        let reject = Reject {
+            id: data.urls.new_activity(),
+            kind: RejectType::Reject,
+            actor: followee.ap_id.0.clone().into(),
+            object: FollowRef::Embedded(self.clone()),
+        };
         let accept = Accept {
             id: data.urls.new_activity(),
             kind: AcceptType::Accept,
@@ -150,6 +156,11 @@ impl Activity for Follow {
         let policy = data.config.federation.policy;
         data.db
             .transaction(move |conn| {
+                // A block (or domain block) either way: refused, as Mastodon does.
+                if crate::service::blocks::separated(conn, &follower, &followee)? {
+                    outbox::enqueue(conn, policy, &followee, &reject.id, &reject, &[follower])?;
+                    return Ok(());
+                }
                 let accepted =
                     match db_follow::Follow::between(conn, &edge.follower_id, &edge.followee_id)? {
                         // A repeated Follow (the follower lost track of ours):
@@ -278,7 +289,11 @@ impl Activity for Undo {
     async fn receive(self, data: &Data<Context>) -> Result<()> {
         if let UndoneRef::Embedded { kind, rest, .. } = &self.object {
             if kind == "Block" {
-                return super::moderation::undo_block(data, self.actor.inner(), rest).await;
+                // With a community named, a lifted ban; else a person's block.
+                if rest.contains_key("target") || rest.contains_key("audience") {
+                    return super::moderation::undo_block(data, self.actor.inner(), rest).await;
+                }
+                return super::block::undo_block(data, self.actor.inner(), rest).await;
             }
         }
         let undone = self.object.id().clone();

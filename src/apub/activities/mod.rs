@@ -15,6 +15,8 @@ macro_rules! activity_ids {
     };
 }
 
+pub mod block;
+pub mod flag;
 pub mod following;
 pub mod moderation;
 pub mod posts;
@@ -23,7 +25,7 @@ pub mod reactions;
 use crate::{
     apub::{
         protocol::activity::{
-            Accept, Announce, Create, Delete, Follow, Like, Reject, Undo, Update,
+            Accept, Announce, Create, Delete, Flag, Follow, Like, PersonBlock, Reject, Undo, Update,
         },
         Data,
     },
@@ -49,6 +51,9 @@ pub enum InboxActivity {
     Like(Like),
     Announce(Announce),
     Moderation(moderation::ModerationActivity),
+    /// A person blocking one of ours (a `Block` without `target`).
+    Block(PersonBlock),
+    Flag(Flag),
     Other(OtherActivity),
 }
 
@@ -78,6 +83,11 @@ impl<'de> Deserialize<'de> for InboxActivity {
             "Delete" => serde_json::from_value(value).map(InboxActivity::Delete),
             "Like" => serde_json::from_value(value).map(InboxActivity::Like),
             "Announce" => serde_json::from_value(value).map(InboxActivity::Announce),
+            // A Block naming a community (`target`, `audience`) is a ban.
+            "Block" if value.get("target").is_none() && value.get("audience").is_none() => {
+                serde_json::from_value(value).map(InboxActivity::Block)
+            }
+            "Flag" => serde_json::from_value(value).map(InboxActivity::Flag),
             "Block" | "Add" | "Remove" => {
                 serde_json::from_value(value).map(InboxActivity::Moderation)
             }
@@ -104,6 +114,8 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.id(),
             InboxActivity::Announce(a) => a.id(),
             InboxActivity::Moderation(a) => a.id(),
+            InboxActivity::Block(a) => a.id(),
+            InboxActivity::Flag(a) => a.id(),
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -120,6 +132,8 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.actor(),
             InboxActivity::Announce(a) => a.actor(),
             InboxActivity::Moderation(a) => a.actor(),
+            InboxActivity::Block(a) => a.actor(),
+            InboxActivity::Flag(a) => a.actor(),
             InboxActivity::Other(a) => &a.actor,
         }
     }
@@ -136,6 +150,8 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.verify(data).await,
             InboxActivity::Announce(a) => a.verify(data).await,
             InboxActivity::Moderation(a) => a.verify(data).await,
+            InboxActivity::Block(a) => a.verify(data).await,
+            InboxActivity::Flag(a) => a.verify(data).await,
             InboxActivity::Other(_) => Ok(()),
         }
     }
@@ -152,6 +168,8 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.receive(data).await,
             InboxActivity::Announce(a) => a.receive(data).await,
             InboxActivity::Moderation(a) => a.receive(data).await,
+            InboxActivity::Block(a) => a.receive(data).await,
+            InboxActivity::Flag(a) => a.receive(data).await,
             InboxActivity::Other(a) => {
                 tracing::debug!(id = %a.id, kind = %a.kind, "ignoring activity of unhandled type");
                 Ok(())
@@ -197,5 +215,33 @@ mod tests {
             serde_json::from_value::<InboxActivity>(accept).unwrap(),
             InboxActivity::Accept(_)
         ));
+        // A Block naming a community is a ban; without one, a person's block.
+        let mut block = serde_json::json!({
+            "id": "https://a.example/activities/5", "type": "Block",
+            "actor": "https://a.example/users/ana", "object": "https://b.example/users/bo"
+        });
+        assert!(matches!(
+            serde_json::from_value::<InboxActivity>(block.clone()).unwrap(),
+            InboxActivity::Block(_)
+        ));
+        block["target"] = "https://b.example/c/rust".into();
+        assert!(matches!(
+            serde_json::from_value::<InboxActivity>(block).unwrap(),
+            InboxActivity::Moderation(_)
+        ));
+        // A Flag naming one object or several.
+        for object in [
+            serde_json::json!("https://b.example/users/bo"),
+            serde_json::json!(["https://b.example/users/bo", "https://b.example/objects/1"]),
+        ] {
+            let flag = serde_json::json!({
+                "id": "https://a.example/activities/6", "type": "Flag",
+                "actor": "https://a.example/actor", "object": object, "content": "spam"
+            });
+            assert!(matches!(
+                serde_json::from_value::<InboxActivity>(flag).unwrap(),
+                InboxActivity::Flag(_)
+            ));
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::{
         now, DbUrl,
     },
     error::{Error, Result},
+    text,
 };
 use activitypub_federation::{
     config::Data,
@@ -135,7 +136,11 @@ impl traits::Object for Actor {
 
     /// Stores (or refreshes) a remote actor. Its summary is sanitized HTML.
     async fn from_json(json: ActorObject, data: &Data<Context>) -> Result<Actor> {
-        let icon = json.icon.as_ref().map(|i| i.url.to_string());
+        let icon = json
+            .icon
+            .as_ref()
+            .map(|i| i.url.to_string())
+            .filter(|u| text::is_http_url(u));
         let fetched = Actor {
             id: crate::db::new_id(),
             domain: domain_of(&json.id),
@@ -143,10 +148,12 @@ impl traits::Object for Actor {
             kind: ActorKind::parse(&json.kind).as_str().to_string(),
             username: json.preferred_username,
             local: false,
-            display_name: json.name,
-            summary: json.summary.map(|s| ammonia::clean(&s)),
+            // Display names are plain text; summaries get the one
+            // allow-list every remote HTML field gets.
+            display_name: json.name.map(|n| text::strip_html(&n)),
+            summary: json.summary.map(|s| text::sanitize_html(&s)),
             summary_source: None,
-            url: json.url.map(String::from),
+            url: json.url.map(String::from).filter(|u| text::is_http_url(u)),
             inbox_url: DbUrl(json.inbox),
             shared_inbox_url: json
                 .endpoints

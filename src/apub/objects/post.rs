@@ -3,6 +3,7 @@
 
 use crate::{
     apub::protocol::{
+        activity::{Announce, ObjectRef},
         actor::Source,
         note::{is_public, Note, PUBLIC},
     },
@@ -11,13 +12,15 @@ use crate::{
         actor::Actor,
         new_id, now,
         post::{Post, PostKind, PostTag, Visibility},
+        reaction::Reaction,
         DbUrl,
     },
     error::{Error, Result},
     text,
 };
 use activitypub_federation::{
-    config::Data, protocol::verification::verify_domains_match, traits::Object,
+    config::Data, kinds::activity::AnnounceType, protocol::verification::verify_domains_match,
+    traits::Object,
 };
 use serde_json::{json, Value};
 use url::Url;
@@ -230,7 +233,7 @@ pub fn addressing(
         ),
         Visibility::Followers => (followers.into_iter().collect(), mentioned.to_vec()),
         Visibility::Direct => (mentioned.to_vec(), Vec::new()),
-        Visibility::Local => (Vec::new(), Vec::new()),
+        Visibility::Local | Visibility::LocalUnlisted => (Vec::new(), Vec::new()),
     }
 }
 
@@ -242,7 +245,7 @@ pub fn recipients(
     mentioned: Vec<Actor>,
 ) -> Vec<Actor> {
     let mut all = match visibility {
-        Visibility::Local => return Vec::new(),
+        Visibility::Local | Visibility::LocalUnlisted => return Vec::new(),
         Visibility::Direct => Vec::new(),
         _ => followers,
     };
@@ -260,7 +263,7 @@ pub fn visible_to(post: &Post, author: &Actor, viewer: Option<&Actor>, follows: 
     let addressed = viewer.is_some_and(|v| post.addressees().iter().any(|a| a == v.ap_id.as_str()));
     match post.visibility() {
         Visibility::Public | Visibility::Unlisted => true,
-        Visibility::Local => viewer.is_some_and(|v| v.local),
+        Visibility::Local | Visibility::LocalUnlisted => viewer.is_some_and(|v| v.local),
         Visibility::Followers => is_author || follows || addressed,
         Visibility::Direct => is_author || addressed,
     }
@@ -318,5 +321,24 @@ pub fn note_of(
             .clone()
             .map(|lang| serde_json::Map::from_iter([(lang, Value::String(post.content.clone()))])),
         audience: audience.cloned(),
+    }
+}
+
+/// The `Announce` of a boost: what its delivery carries and what
+/// `GET /activities/{id}` serves.
+pub fn announce_of(actor: &Actor, post: &Post, reaction: &Reaction) -> Announce {
+    Announce {
+        id: reaction.ap_id.0.clone(),
+        kind: AnnounceType::Announce,
+        actor: actor.ap_id.0.clone().into(),
+        object: ObjectRef::Id(post.ap_id.0.clone()),
+        to: Url::parse(PUBLIC).into_iter().collect(),
+        cc: actor
+            .followers_url
+            .as_deref()
+            .and_then(|f| Url::parse(f).ok())
+            .into_iter()
+            .collect(),
+        published: Some(reaction.created_at.and_utc()),
     }
 }

@@ -215,6 +215,39 @@ pub struct Announce {
     pub published: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// `Flag`: a report. Mastodon sends it from its instance actor, with the
+/// reported actor and posts as `object` and the comment as `content`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Flag {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: activitypub_federation::kinds::activity::FlagType,
+    pub actor: ObjectId<Actor>,
+    #[serde(deserialize_with = "deserialize_one_or_many")]
+    pub object: Vec<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "deserialize_one_or_many")]
+    pub to: Vec<Url>,
+}
+
+/// `Block` of one person by another (Mastodon's). A `Block` with a
+/// `target` or `audience` is a community ban instead
+/// (`apub::activities::moderation`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonBlock {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: activitypub_federation::kinds::activity::BlockType,
+    #[serde(deserialize_with = "actor_id")]
+    pub actor: ObjectId<Actor>,
+    #[serde(deserialize_with = "actor_id")]
+    pub object: ObjectId<Actor>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,7 +93,9 @@ impl Note {
     pub fn web_url(&self) -> Option<Url> {
         fn first(v: &Value) -> Option<Url> {
             match v {
-                Value::String(s) => Url::parse(s).ok(),
+                Value::String(s) => Url::parse(s)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https")),
                 Value::Object(o) => o.get("href").and_then(first),
                 Value::Array(a) => a.iter().find_map(first),
                 _ => None,
