@@ -127,11 +127,8 @@ async fn clear(data: Data<Context>, auth: Auth) -> Result<HttpResponse, Error> {
 
 /// `GET /api/v1/notifications/unread_count` (Mastodon 4.3)
 async fn unread_count(data: Data<Context>, auth: Auth) -> Result<HttpResponse, Error> {
-    let me = auth.user("read:notifications")?.id.clone();
-    let count = data
-        .db
-        .run(move |conn| Ok(crate::db::notification::Notification::count(conn, &me)?))
-        .await?;
+    let me = auth.user("read:notifications")?;
+    let count = notifications::unread_count(&data, me).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "count": count })))
 }
 

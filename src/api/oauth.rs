@@ -14,6 +14,7 @@ use crate::{
     service::{
         self,
         oauth::{self, AuthorizationRequest, OauthError, Scopes},
+        sessions::SignInRefused,
     },
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
@@ -100,7 +101,7 @@ pub struct AuthorizeParams {
 #[derive(Template)]
 #[template(path = "authorize.html", config = "src/web/askama.toml")]
 struct AuthorizePage<'a> {
-    instance_name: &'a str,
+    layout: crate::web::Layout,
     app_name: &'a str,
     website: Option<&'a str>,
     scopes: Vec<&'a str>,
@@ -117,18 +118,24 @@ struct AuthorizePage<'a> {
 #[derive(Template)]
 #[template(path = "authorized.html", config = "src/web/askama.toml")]
 struct AuthorizedPage<'a> {
-    instance_name: &'a str,
+    layout: crate::web::Layout,
     app_name: &'a str,
     code: &'a str,
 }
 
-fn html(status: StatusCode, body: askama::Result<String>) -> Result<HttpResponse, Error> {
-    let body = body.map_err(Error::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("X-Frame-Options", "DENY"))
-        .body(body))
+/// The web app's layout for the OAuth pages, which nobody is signed in to.
+fn page_layout(data: &Data<Context>, title: &str) -> crate::web::Layout {
+    crate::web::Layout {
+        instance_name: data.config.instance.name.clone(),
+        title: title.to_string(),
+        ..Default::default()
+    }
+}
+
+/// The OAuth pages, with the web app's security headers; their form may
+/// redirect to the app (`render_authorize`).
+fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, Error> {
+    Ok(crate::web::layout::render_authorize(status, page))
 }
 
 async fn check(data: &Data<Context>, p: &AuthorizeParams) -> Result<AuthorizationRequest, Error> {
@@ -156,8 +163,8 @@ fn page(
     let scope = request.scopes.as_string();
     html(
         status,
-        AuthorizePage {
-            instance_name: &data.config.instance.name,
+        &AuthorizePage {
+            layout: page_layout(data, &format!("Authorize {}", request.app.name)),
             app_name: &request.app.name,
             website: request.app.website.as_deref(),
             scopes: scope.split(' ').collect(),
@@ -169,8 +176,7 @@ fn page(
             code_challenge_method: p.code_challenge_method.as_deref().unwrap_or(""),
             username: p.username.as_deref().unwrap_or(""),
             error,
-        }
-        .render(),
+        },
     )
 }
 
@@ -181,7 +187,7 @@ pub async fn authorize_page(data: Data<Context>, Query(p): Query<AuthorizeParams
         Ok(request) => page(&data, &request, &p, StatusCode::OK, None),
         Err(e) => Err(e),
     };
-    shown.unwrap_or_else(|e| crate::web::pages::error_page(&data, &e))
+    shown.unwrap_or_else(|e| actix_web::ResponseError::error_response(&crate::web::WebError(e)))
 }
 
 fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Result<HttpResponse, Error> {
@@ -205,54 +211,23 @@ fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Why a login did not succeed.
-enum LoginRefused {
-    /// Over the per-IP or per-(IP, account) limit; that limit's verdict,
-    /// for the `X-RateLimit-*` headers.
-    TooMany(crate::ratelimit::Verdict),
-    WrongPassword,
-}
-
-/// Checks a name and password under the login limits, for the
-/// authorization page and the password grant alike: attempts per address,
-/// failures per (address, account), and a slow-down (never a lock) for an
-/// account guessed at from everywhere (`ratelimit::Limits`).
+/// Checks a name and password under the login limits
+/// (`service::sessions::sign_in`).
 async fn login(
     req: &HttpRequest,
     data: &Data<Context>,
     username: Option<&str>,
     password: Option<&str>,
-) -> Result<Result<crate::db::actor::Actor, LoginRefused>, Error> {
-    let limits = &data.limits;
-    let username = username.unwrap_or_default().trim().to_lowercase();
-    let ip = client_ip(req);
-    let account_key = format!("account:{username}");
-    let pair_key = format!("ip:{ip} account:{username}");
-    let by_ip = limits.login_ip.hit(&format!("ip:{ip}"));
-    if !by_ip.allowed {
-        return Ok(Err(LoginRefused::TooMany(by_ip)));
-    }
-    let pair = limits.login_pair.peek(&pair_key);
-    if !pair.allowed {
-        return Ok(Err(LoginRefused::TooMany(pair)));
-    }
-    let delay = crate::ratelimit::Limits::login_delay(limits.login_account.count(&account_key));
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    match service::accounts::authenticate(&data.db, &username, password.unwrap_or_default()).await {
-        Ok((actor, _)) => {
-            limits.login_pair.reset(&pair_key);
-            Ok(Ok(actor))
-        }
-        // Unknown names and wrong passwords are the same error.
-        Err(e) if e.kind == ErrorKind::Unauthorized => {
-            limits.login_pair.hit(&pair_key);
-            limits.login_account.hit(&account_key);
-            Ok(Err(LoginRefused::WrongPassword))
-        }
-        Err(e) => Err(e),
-    }
+) -> Result<Result<crate::db::actor::Actor, SignInRefused>, Error> {
+    let found = service::sessions::sign_in(
+        &data.db,
+        &data.limits,
+        &client_ip(req),
+        username.unwrap_or_default(),
+        password.unwrap_or_default(),
+    )
+    .await?;
+    Ok(found.map(|(actor, _)| actor))
 }
 
 /// `POST /oauth/authorize`: log in and approve (or deny); refusals are
@@ -266,7 +241,7 @@ pub async fn authorize_submit(
         Ok(Form(p)) => decide(&req, &data, p).await,
         Err(e) => Err(e),
     };
-    answer.unwrap_or_else(|e| crate::web::pages::error_page(&data, &e))
+    answer.unwrap_or_else(|e| actix_web::ResponseError::error_response(&crate::web::WebError(e)))
 }
 
 async fn decide(
@@ -288,7 +263,7 @@ async fn decide(
     }
     let actor = match login(req, data, p.username.as_deref(), p.password.as_deref()).await? {
         Ok(actor) => actor,
-        Err(LoginRefused::TooMany(verdict)) => {
+        Err(SignInRefused::TooMany(verdict)) => {
             let mut response = page(
                 data,
                 &request,
@@ -299,7 +274,7 @@ async fn decide(
             super::rate_limit_headers(response.headers_mut(), verdict);
             return Ok(response);
         }
-        Err(LoginRefused::WrongPassword) => {
+        Err(SignInRefused::WrongPassword) => {
             return page(
                 data,
                 &request,
@@ -313,12 +288,11 @@ async fn decide(
     if request.redirect_uri == oauth::OOB {
         return html(
             StatusCode::OK,
-            AuthorizedPage {
-                instance_name: &data.config.instance.name,
+            &AuthorizedPage {
+                layout: page_layout(data, "Authorized"),
                 app_name: &request.app.name,
                 code: &code,
-            }
-            .render(),
+            },
         );
     }
     let mut pairs = vec![("code", code.as_str())];
@@ -458,13 +432,13 @@ pub async fn token(
                         .await?;
                     return Ok(token_response(&t));
                 }
-                Err(LoginRefused::TooMany(verdict)) => {
+                Err(SignInRefused::TooMany(verdict)) => {
                     let mut response = HttpResponse::TooManyRequests()
                         .json(json!({ "error": "Too many login attempts" }));
                     super::rate_limit_headers(response.headers_mut(), verdict);
                     return Ok(response);
                 }
-                Err(LoginRefused::WrongPassword) => Err(OauthError::InvalidGrant),
+                Err(SignInRefused::WrongPassword) => Err(OauthError::InvalidGrant),
             }
         }
         _ => Err(OauthError::UnsupportedGrantType),

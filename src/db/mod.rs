@@ -28,6 +28,7 @@ pub mod search;
 pub mod stats;
 pub mod timeline;
 mod url;
+pub mod web_session;
 
 pub use self::url::DbUrl;
 

@@ -198,4 +198,21 @@ impl Notification {
             .count()
             .get_result(conn)
     }
+
+    /// Notifications newer than `after` (ids sort by time), all of them
+    /// when `after` is `None`.
+    pub fn count_after(
+        conn: &mut DbConn,
+        recipient_id: &str,
+        after: Option<&str>,
+    ) -> QueryResult<i64> {
+        let mine = notifications::table.filter(notifications::recipient_id.eq(recipient_id));
+        match after {
+            Some(after) => mine
+                .filter(notifications::id.gt(after))
+                .count()
+                .get_result(conn),
+            None => mine.count().get_result(conn),
+        }
+    }
 }

@@ -344,6 +344,21 @@ diesel::joinable!(reactions -> posts (post_id));
 
 diesel::joinable!(outbound_activities -> actors (sender_actor_id));
 diesel::joinable!(deliveries -> outbound_activities (activity_id));
+diesel::table! {
+    web_sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        actor_id -> Text,
+        csrf_token -> Text,
+        user_agent -> Text,
+        ip -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(web_sessions -> actors (actor_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     local_users,
@@ -365,6 +380,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_apps,
     oauth_codes,
     oauth_tokens,
+    web_sessions,
     notifications,
     account_marks,
     markers,

@@ -18,5 +18,6 @@ pub mod relations;
 pub mod reports;
 pub mod resolve;
 pub mod search;
+pub mod sessions;
 pub mod software;
 pub mod timelines;

@@ -104,6 +104,21 @@ pub async fn dismiss(data: &Data<Context>, viewer: &Actor, id: &str) -> Result<(
     Ok(())
 }
 
+/// Notifications the viewer has not read: those newer than their
+/// `notifications` marker (Mastodon's reading position, which apps and
+/// the web app's notifications page move), all of them without one.
+pub async fn unread_count(data: &Data<Context>, viewer: &Actor) -> Result<i64> {
+    let viewer_id = viewer.id.clone();
+    data.db
+        .run(move |conn| {
+            let marker =
+                crate::db::marks::Marker::get(conn, &viewer_id, &["notifications".into()])?;
+            let after = marker.first().map(|m| m.last_read_id.as_str());
+            Ok(Notification::count_after(conn, &viewer_id, after)?)
+        })
+        .await
+}
+
 pub async fn clear(data: &Data<Context>, viewer: &Actor) -> Result<()> {
     let viewer_id = viewer.id.clone();
     data.db

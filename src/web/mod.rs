@@ -1,14 +1,57 @@
-//! HTML pages for people with browsers. Handlers call `service` and render
-//! askama templates from `src/web/templates/`; errors render as HTML.
+//! The web app: server-rendered pages for people with a browser
+//! (docs/web.md). It mirrors `api/`: one file per page group, each handler
+//! a few lines that read the request, call one `service/` function (the
+//! same ones the client API and the inbox call, so a page shows exactly
+//! what an app would) and render an askama template from
+//! `web/templates/`. Templates share one layout (`base.html`) and a few
+//! partials: the narration card, the actor card, form fields, the pager.
+//!
+//! - `layout`: the shared page data, security headers, the error page;
+//! - `session`: the session cookie, the viewer, CSRF-checked forms,
+//!   sign-in and sign-out;
+//! - `cards`: the view models of the partials;
+//! - `pages`: the start page, profiles and narration permalinks.
 
+pub mod cards;
+pub mod layout;
 pub mod pages;
+pub mod session;
 
-use actix_web::web;
+use actix_web::{http::header, web, HttpResponse};
+
+pub use layout::{render, see_other, sign_in_first, Layout, WebError};
+pub use session::{Form, Viewer};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::home))
+    cfg.route("/", web::get().to(pages::start))
+        .route("/login", web::get().to(session::login_page))
+        .route("/login", web::post().to(session::login))
+        .route("/logout", web::post().to(session::logout))
+        .route("/static/{file}", web::get().to(asset))
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
         .route("/@{name}/{id}", web::get().to(pages::post));
+}
+
+/// The stylesheet, the script and the icon, built into the binary: one
+/// file each, no CDN, nothing fetched from elsewhere.
+async fn asset(file: web::Path<String>) -> HttpResponse {
+    let (body, kind): (&'static str, &str) = match file.as_str() {
+        "outloud.css" => (
+            include_str!("static/outloud.css"),
+            "text/css; charset=utf-8",
+        ),
+        "outloud.js" => (
+            include_str!("static/outloud.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "icon.svg" => (include_str!("static/icon.svg"), "image/svg+xml"),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok()
+        .content_type(kind)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
 }
