@@ -13,9 +13,13 @@
 //! - `pages`: the start page, profiles and narration permalinks.
 
 pub mod cards;
+pub mod feeds;
 pub mod layout;
+pub mod notifications;
 pub mod pages;
+pub mod search;
 pub mod session;
+pub mod tags;
 
 use actix_web::{http::header, web, HttpResponse};
 
@@ -24,14 +28,19 @@ pub use session::{Form, Viewer};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::start))
+    // Feeds first: `/@{name}` and `/c/{name}` would match `/@alice.atom`.
+    cfg.configure(feeds::configure)
+        .route("/", web::get().to(pages::start))
         .route("/login", web::get().to(session::login_page))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/static/{file}", web::get().to(asset))
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
-        .route("/@{name}/{id}", web::get().to(pages::post));
+        .route("/@{name}/{id}", web::get().to(pages::post))
+        .configure(notifications::configure)
+        .configure(search::configure)
+        .configure(tags::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one
