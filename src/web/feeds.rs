@@ -75,7 +75,7 @@ fn entry_title(post: &Post, author: &Actor) -> String {
     if let Some(title) = post.title.as_deref().filter(|t| !t.trim().is_empty()) {
         return title.to_string();
     }
-    let text = post.search_text.as_deref().unwrap_or("");
+    let text = crate::text::strip_html(&post.content);
     let words: Vec<&str> = text.split_whitespace().collect();
     let line = words.join(" ");
     if line.is_empty() {

@@ -103,7 +103,7 @@ pub async fn search(
         let (groups, people): (Vec<_>, Vec<_>) = results
             .accounts
             .into_iter()
-            .partition(|a| a.kind == "group");
+            .partition(|a| a.kind() == crate::db::actor::ActorKind::Group);
         page.searched = true;
         page.people = actor_cards(&people);
         page.communities = actor_cards(&groups);
