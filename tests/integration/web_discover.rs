@@ -2,6 +2,7 @@
 //! the Atom feeds, over HTTP as a browser sends it (cookies by hand), and
 //! in headless Chromium.
 
+use crate::browser::Browser;
 use crate::harness::{both_backends, settle, TestInstance};
 use outloud::{
     config::Backend,
@@ -19,20 +20,21 @@ both_backends!(
     search_finds_people_communities_tags_and_remote_handles,
     notifications_answer_requests_and_count_unread,
     atom_feeds_hold_public_narrations_only,
+    browser_discovers_tags_search_and_notifications,
 );
 
 /// A browser signed in as a local person: the session cookie and the
 /// session's CSRF token.
-struct Browser<'a> {
+struct WebClient<'a> {
     inst: &'a TestInstance,
     cookie: Option<String>,
     csrf: String,
 }
 
-impl<'a> Browser<'a> {
+impl<'a> WebClient<'a> {
     /// A visitor who is not signed in.
-    fn anonymous(inst: &'a TestInstance) -> Browser<'a> {
-        Browser {
+    fn anonymous(inst: &'a TestInstance) -> WebClient<'a> {
+        WebClient {
             inst,
             cookie: None,
             csrf: String::new(),
@@ -40,13 +42,13 @@ impl<'a> Browser<'a> {
     }
 
     /// `name` signed in (a session opened as the sign-in page opens it).
-    async fn signed_in(inst: &'a TestInstance, name: &str) -> Browser<'a> {
+    async fn signed_in(inst: &'a TestInstance, name: &str) -> WebClient<'a> {
         let actor = inst.local(name).await;
         let (session, token) =
             service::sessions::open(&inst.context.db, &actor, "test browser", "127.0.0.1")
                 .await
                 .unwrap();
-        Browser {
+        WebClient {
             inst,
             cookie: Some(format!("outloud_session={token}")),
             csrf: session.csrf_token,
@@ -126,7 +128,7 @@ async fn tag_page_shows_what_the_viewer_may_see(backend: Backend) {
         )
         .await;
 
-    let visitor = Browser::anonymous(&alpha);
+    let visitor = WebClient::anonymous(&alpha);
     let (status, html) = visitor.page("/tags/Rust").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<h1>#rust</h1>"), "{html}");
@@ -142,7 +144,7 @@ async fn tag_page_shows_what_the_viewer_may_see(backend: Backend) {
 
     // A person of this organisation sees its local narrations too, as the
     // API's tag timeline shows them; never someone's followers-only ones.
-    let bob = Browser::signed_in(&alpha, "bob").await;
+    let bob = WebClient::signed_in(&alpha, "bob").await;
     let (_, html) = bob.page("/tags/rust").await;
     assert!(html.contains("Public notes on"));
     assert!(html.contains("Inside the organisation"));
@@ -221,7 +223,7 @@ async fn search_finds_people_communities_tags_and_remote_handles(backend: Backen
         )
         .await;
 
-    let bob = Browser::signed_in(&alpha, "bob").await;
+    let bob = WebClient::signed_in(&alpha, "bob").await;
     // An empty query shows the form and no results.
     let (status, html) = bob.page("/search").await;
     assert_eq!(status, StatusCode::OK);
@@ -258,7 +260,7 @@ async fn search_finds_people_communities_tags_and_remote_handles(backend: Backen
     assert!(html.contains(&format!("href=\"/@{handle}\"")));
     // …and a visitor finds only what is known here: the page says what to try.
     let dave = beta.create_user("dave").await;
-    let (_, html) = Browser::anonymous(&alpha)
+    let (_, html) = WebClient::anonymous(&alpha)
         .page(&format!("/search?q={}", beta.handle_of(&dave.username)))
         .await;
     assert!(html.contains("Nothing found for"), "{html}");
@@ -285,7 +287,7 @@ async fn notifications_answer_requests_and_count_unread(backend: Backend) {
         .unwrap();
 
     // Visitors are sent to sign in first.
-    let response = Browser::anonymous(&alpha).get("/notifications").await;
+    let response = WebClient::anonymous(&alpha).get("/notifications").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         response.headers()["location"],
@@ -312,7 +314,7 @@ async fn notifications_answer_requests_and_count_unread(backend: Backend) {
         .await
         .unwrap();
 
-    let browser = Browser::signed_in(&alpha, "alice").await;
+    let browser = WebClient::signed_in(&alpha, "alice").await;
     let (_, html) = browser.page("/search").await;
     assert_eq!(unread_in_header(&html), 4, "{html}");
 
@@ -340,7 +342,7 @@ async fn notifications_answer_requests_and_count_unread(backend: Backend) {
         Some(FollowState::Pending)
     );
     // A signed-out visitor's answer too.
-    let response = Browser::anonymous(&alpha).post(&accept, false).await;
+    let response = WebClient::anonymous(&alpha).post(&accept, false).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     let response = browser.post(&accept, true).await;
@@ -558,4 +560,99 @@ async fn atom_feeds_hold_public_narrations_only(backend: Backend) {
         let response = alpha.get(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+async fn browser_discovers_tags_search_and_notifications(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    let alice = alpha.create_user("alice").await;
+    let bob = alpha.create_user("bob").await;
+    beta.create_user("carol").await;
+    let data = alpha.data();
+    let alice = service::follows::set_manual_approval(&data, &alice, true)
+        .await
+        .unwrap();
+    service::follows::follow(&data, &bob, &alice).await.unwrap();
+    alpha
+        .publish(
+            "alice",
+            note(
+                "Today I learned how **#craft** pages page",
+                Visibility::Public,
+            ),
+        )
+        .await;
+    alpha
+        .publish(
+            "bob",
+            note(
+                "@alice could you review my #craft notes?",
+                Visibility::Public,
+            ),
+        )
+        .await;
+
+    let label = format!("discover-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+    // Signing in comes back to the page asked for (home is another page
+    // group's).
+    b.goto(&alpha.url("/login?next=%2Ftags%2Fcraft")).await;
+    b.fill("#username", "alice").await;
+    b.fill("#password", "password for tests").await;
+    b.click("form[action='/login'] button[type=submit]").await;
+
+    // The tag page, with the header counting two unread notifications.
+    b.visit(&alpha.url("/tags/craft"), "tag").await;
+    assert_eq!(b.text("h1").await, "#craft");
+    let cards = b.texts("article.card .content").await;
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    assert!(b.text("header .count").await.starts_with('2'));
+
+    // Search from the page's form; then a handle on the other instance.
+    b.visit(&alpha.url("/search"), "search-empty").await;
+    b.fill("#q", "craft").await;
+    b.click("form.search-page button[type=submit]").await;
+    b.assert_console_clean().await;
+    assert!(b
+        .texts("#found-tags + ul a")
+        .await
+        .contains(&"#craft".to_string()));
+    let handle = beta.handle_of("carol");
+    b.visit(&alpha.url(&format!("/search?q={handle}")), "search-results")
+        .await;
+    let people = b
+        .texts("section[aria-labelledby=found-people] .handle")
+        .await;
+    assert_eq!(people, [format!("@{handle}")]);
+
+    // Notifications: the mention and the request; Accept works.
+    b.visit(&alpha.url("/notifications"), "notifications").await;
+    let lines = b.texts("li.notification p.line").await;
+    assert!(
+        lines.iter().any(|l| l.contains("mentioned you")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("asks to follow you")),
+        "{lines:?}"
+    );
+    assert!(!b.exists("header .count").await);
+    b.click("form[action$='/accept'] button").await;
+    b.assert_console_clean().await;
+    assert!(b.current_url().await.ends_with("/notifications"));
+    assert!(!b.exists("form[action$='/accept']").await);
+    assert_eq!(
+        service::follows::state(&data, &bob, &alice).await.unwrap(),
+        Some(FollowState::Accepted)
+    );
+    b.screenshot("notifications-answered").await;
+
+    // Clear all empties the page.
+    b.click("form[action='/notifications/clear'] button").await;
+    b.assert_console_clean().await;
+    assert!(b.text("main .empty").await.contains("Nothing new."));
+    b.screenshot("notifications-cleared").await;
+    b.close().await;
 }
