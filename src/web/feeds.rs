@@ -46,6 +46,8 @@ struct Feed {
     author: Person,
     self_href: String,
     alternate_href: String,
+    /// The instance's icon.
+    icon: String,
     entries: Vec<Entry>,
 }
 
@@ -137,6 +139,14 @@ fn updated(entries: &[Entry], fallback: chrono::NaiveDateTime) -> String {
         .unwrap_or_else(|| timestamp(fallback))
 }
 
+fn icon(data: &Data<Context>) -> String {
+    data.urls
+        .base()
+        .join("/static/icon.svg")
+        .map(|u| u.to_string())
+        .unwrap_or_default()
+}
+
 fn respond(feed: Feed) -> Result<HttpResponse, WebError> {
     let body = FeedDocument { feed }
         .render()
@@ -169,6 +179,7 @@ fn actor_feed(
         author: person_of(actor),
         self_href,
         alternate_href,
+        icon: icon(data),
         entries,
     })
 }
@@ -220,6 +231,7 @@ pub async fn tag(tag: web::Path<String>, data: Data<Context>) -> Result<HttpResp
         },
         self_href: data.urls.tag_feed(&tag).to_string(),
         alternate_href: page,
+        icon: icon(&data),
         entries,
     })
 }

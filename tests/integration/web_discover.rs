@@ -258,6 +258,15 @@ async fn search_finds_people_communities_tags_and_remote_handles(backend: Backen
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("@{handle}")), "{html}");
     assert!(html.contains(&format!("href=\"/@{handle}\"")));
+    // A link to an actor on the other server is looked up too.
+    let erin = beta.create_user("erin").await;
+    let (_, html) = bob
+        .page(&format!("/search?q={}", beta.actor_url(&erin.username)))
+        .await;
+    assert!(
+        html.contains(&format!("@{}", beta.handle_of("erin"))),
+        "{html}"
+    );
     // …and a visitor finds only what is known here: the page says what to try.
     let dave = beta.create_user("dave").await;
     let (_, html) = WebClient::anonymous(&alpha)
@@ -649,7 +658,22 @@ async fn browser_discovers_tags_search_and_notifications(backend: Backend) {
     );
     b.screenshot("notifications-answered").await;
 
+    // The tag's feed opens in the browser without an error.
+    // Chromium asks an XML document's server for /favicon.ico (an HTML
+    // page names its icon); that 404 is the only message allowed.
+    b.goto(&alpha.url("/tags/craft.atom")).await;
+    b.screenshot("tag-feed").await;
+    let errors: Vec<String> = b
+        .console_errors()
+        .await
+        .into_iter()
+        .filter(|e| !e.contains("/favicon.ico"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(b.source().await.contains("Today I learned how"));
+
     // Clear all empties the page.
+    b.goto(&alpha.url("/notifications")).await;
     b.click("form[action='/notifications/clear'] button").await;
     b.assert_console_clean().await;
     assert!(b.text("main .empty").await.contains("Nothing new."));
