@@ -8,14 +8,14 @@ use super::{
     cards::{ago, cards, ActorCard, Card},
     layout::{render, see_other, sign_in_first, Layout, WebError},
     session::{CsrfOnly, Form, Viewer},
-    tags::{pager, PageQuery},
+    tags::{pager, query, PageQuery},
 };
 use crate::{
     apub::Data,
     context::Context,
     service::{self, notifications::Entry, timelines::Item},
 };
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use std::collections::HashMap;
 
@@ -71,14 +71,14 @@ struct NotificationsPage {
 
 /// `GET /notifications`
 pub async fn list(
-    query: web::Query<PageQuery>,
+    req: HttpRequest,
     data: Data<Context>,
     viewer: Viewer,
 ) -> Result<HttpResponse, WebError> {
     let Some(me) = viewer.signed_in() else {
         return sign_in_first("/notifications");
     };
-    let page = query.page();
+    let page = query::<PageQuery>(&req)?.page();
     let reading = service::notifications::read_page(&data, &me.actor, page.clone()).await?;
     let (newer, older) = pager(
         "/notifications?",

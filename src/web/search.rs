@@ -17,7 +17,7 @@ use crate::{
         timelines::Item,
     },
 };
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -61,11 +61,14 @@ impl SearchPage {
 
 /// `GET /search`
 pub async fn search(
-    query: web::Query<SearchParams>,
+    req: HttpRequest,
     data: Data<Context>,
     viewer: Viewer,
 ) -> Result<HttpResponse, WebError> {
-    let q = query.into_inner().q.trim().to_string();
+    let q = super::tags::query::<SearchParams>(&req)?
+        .q
+        .trim()
+        .to_string();
     let title = if q.is_empty() {
         "Search".to_string()
     } else {

@@ -8,7 +8,7 @@ use super::{
     session::Viewer,
 };
 use crate::{apub::Data, context::Context, db::timeline::Origin, db::Page, service};
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -59,6 +59,16 @@ pub fn pager(
     (newer, older)
 }
 
+/// The request's query string as `T`; one that does not fit is the 400
+/// page (not actix's plain-text answer).
+pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, WebError> {
+    serde_urlencoded::from_str(req.query_string()).map_err(|_| {
+        WebError(crate::error::Error::bad_request(
+            "The address has parameters this page does not understand. Check the link and try again.",
+        ))
+    })
+}
+
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -75,13 +85,13 @@ struct TagPage {
 
 /// `GET /tags/{tag}`
 pub async fn show(
+    req: HttpRequest,
     tag: web::Path<String>,
-    query: web::Query<PageQuery>,
     data: Data<Context>,
     viewer: Viewer,
 ) -> Result<HttpResponse, WebError> {
     let tag = service::feeds::hashtag(&tag)?;
-    let page = query.page();
+    let page = query::<PageQuery>(&req)?.page();
     let items =
         service::timelines::tag(&data, viewer.actor(), &tag, Origin::All, page.clone()).await?;
     let bounds = match (items.first(), items.last()) {

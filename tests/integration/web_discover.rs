@@ -278,6 +278,10 @@ async fn search_finds_people_communities_tags_and_remote_handles(backend: Backen
     // Nothing at all: the page teaches what to try.
     let (_, html) = bob.page("/search?q=zzqqxx").await;
     assert!(html.contains("Nothing found for “zzqqxx”"));
+    // A query string that does not parse: the 400 page.
+    let (status, html) = bob.page("/search?q=a&q=b").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("<h1>That did not work</h1>"), "{html}");
     // Too long: said so, 422.
     let long = "a".repeat(300);
     let (status, html) = bob.page(&format!("/search?q={long}")).await;
