@@ -397,11 +397,37 @@ async fn notifications_answer_requests_and_count_unread(backend: Backend) {
     assert!(html.contains("No notifications on this page"));
     assert_eq!(unread_in_header(&html), 1);
 
+    // Paging: 20 a page; reading an older page keeps the marker where the
+    // newest page put it.
+    for i in 0..21 {
+        alpha
+            .publish(
+                "bob",
+                note(&format!("Ping {i:02} for @alice"), Visibility::Public),
+            )
+            .await;
+    }
+    let (_, first) = browser.page("/notifications").await;
+    assert_eq!(first.matches("<li class=\"notification").count(), 20);
+    assert!(first.contains("Ping 20") && !first.contains("Ping 00"));
+    let older = first
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.starts_with("/notifications?max_id="))
+        .expect("an Older link")
+        .to_string();
+    let (_, second) = browser.page(&older).await;
+    assert!(second.contains("Ping 00"));
+    assert!(second.contains("« Newer"));
+    assert_eq!(unread_in_header(&second), 0);
+    let (_, html) = browser.page("/search").await;
+    assert_eq!(unread_in_header(&html), 0);
+
     // Clear all: forged refused, then everything gone.
     let response = browser.post("/notifications/clear", false).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let (_, html) = browser.page("/notifications").await;
-    assert!(html.contains("liked your narration"));
+    assert!(html.contains("Ping 20"));
     let response = browser.post("/notifications/clear", true).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, html) = browser.page("/notifications").await;
@@ -553,6 +579,38 @@ async fn atom_feeds_hold_public_narrations_only(backend: Backend) {
     assert!(ids.contains(&shared.ap_id.to_string()));
     // A tag nobody used: a valid, empty feed.
     assert!(atom_entry_ids(&feed(&alpha, "/tags/quiet.atom").await).is_empty());
+
+    // A members-only community's feed is empty, whatever is posted in it.
+    let secret = communities::create(
+        &alpha.context.db,
+        &alpha.context.urls,
+        NewCommunity {
+            name: "secret",
+            owner: &alice,
+            display_name: None,
+            summary: None,
+            approval: true,
+            members_only: true,
+            posting: Posting::Members,
+            icon: None,
+        },
+    )
+    .await
+    .unwrap();
+    alpha
+        .publish(
+            "alice",
+            NewPost {
+                community: Some(secret.ap_id.0.clone()),
+                ..note("Members only #news", Visibility::Followers)
+            },
+        )
+        .await;
+    assert!(atom_entry_ids(&feed(&alpha, "/c/secret.atom").await).is_empty());
+    assert_eq!(
+        atom_entry_ids(&feed(&alpha, "/tags/news.atom").await).len(),
+        2
+    );
 
     // The profile page is still the profile page.
     let response = alpha.get_html("/@alice").await;
