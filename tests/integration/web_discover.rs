@@ -267,6 +267,19 @@ async fn search_finds_people_communities_tags_and_remote_handles(backend: Backen
         html.contains(&format!("@{}", beta.handle_of("erin"))),
         "{html}"
     );
+    // And a link to a narration there brings the narration here.
+    let remote = beta
+        .publish(
+            "carol",
+            note("Notes from the beta side", Visibility::Public),
+        )
+        .await;
+    let (_, html) = bob.page(&format!("/search?q={}", remote.ap_id)).await;
+    assert!(
+        html.contains("<h2 id=\"found-narrations\">Narrations</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("Notes from the beta side"));
     // …and a visitor finds only what is known here: the page says what to try.
     let dave = beta.create_user("dave").await;
     let (_, html) = WebClient::anonymous(&alpha)
