@@ -13,7 +13,11 @@ use super::{
 use crate::{
     apub::Data,
     context::Context,
-    service::{self, notifications::Entry, timelines::Item},
+    service::{
+        self,
+        notifications::{Entry, Reading},
+        timelines::Item,
+    },
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -69,38 +73,24 @@ struct NotificationsPage {
     paged: bool,
 }
 
-/// `GET /notifications`
-pub async fn list(
-    req: HttpRequest,
-    data: Data<Context>,
-    viewer: Viewer,
-) -> Result<HttpResponse, WebError> {
-    let Some(me) = viewer.signed_in() else {
-        return sign_in_first("/notifications");
-    };
-    let page = query::<PageQuery>(&req)?.page();
-    let reading = service::notifications::read_page(&data, &me.actor, page.clone()).await?;
-    let (newer, older) = pager(
-        "/notifications?",
-        &page,
-        reading
-            .bounds
-            .as_ref()
-            .map(|(a, b)| (a.as_str(), b.as_str())),
-        reading.listed,
-    );
+/// The page's notifications as lines, each with its narration's card.
+async fn lines(
+    data: &Data<Context>,
+    viewer: &Viewer,
+    reading: &Reading,
+) -> Result<Vec<Line>, WebError> {
     let posts: Vec<Item> = reading
         .entries
         .iter()
         .filter_map(|e| e.post.clone().map(Item::Post))
         .collect();
-    let by_post: HashMap<String, Card> = cards(&data, viewer.actor(), posts)
+    let by_post: HashMap<String, Card> = cards(data, viewer.actor(), posts)
         .await?
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
     let now = crate::db::now();
-    let lines = reading
+    Ok(reading
         .entries
         .iter()
         .map(|entry| {
@@ -125,7 +115,30 @@ pub async fn list(
                 request: pending.then(|| from_id.clone()),
             }
         })
-        .collect();
+        .collect())
+}
+
+/// `GET /notifications`
+pub async fn list(
+    req: HttpRequest,
+    data: Data<Context>,
+    viewer: Viewer,
+) -> Result<HttpResponse, WebError> {
+    let Some(me) = viewer.signed_in() else {
+        return sign_in_first("/notifications");
+    };
+    let page = query::<PageQuery>(&req)?.page();
+    let reading = service::notifications::read_page(&data, &me.actor, page.clone()).await?;
+    let (newer, older) = pager(
+        "/notifications?",
+        &page,
+        reading
+            .bounds
+            .as_ref()
+            .map(|(a, b)| (a.as_str(), b.as_str())),
+        reading.listed,
+    );
+    let lines = lines(&data, &viewer, &reading).await?;
     let layout = Layout::new(&data, &viewer, "Notifications")
         .await?
         .nav("notifications");
