@@ -225,13 +225,9 @@ async fn parent_card(
         .await?
         .into_post();
     let visibility = post.visibility();
-    let card = cards(
-        data,
-        Some(me),
-        vec![service::timelines::Item::Post(post)],
-    )
-    .await?
-    .pop();
+    let card = cards(data, Some(me), vec![service::timelines::Item::Post(post)])
+        .await?
+        .pop();
     Ok(card.map(|c| (c, visibility)))
 }
 
@@ -306,9 +302,7 @@ pub async fn submit(
     Form(input): Form<ComposeInput>,
 ) -> Result<HttpResponse, WebError> {
     let me = viewer.require()?;
-    let mut compose = ComposeBox::new(&data, &me.actor)
-        .await?
-        .with_input(&input);
+    let mut compose = ComposeBox::new(&data, &me.actor).await?.with_input(&input);
     if input.preview.is_some() {
         compose.preview = Some(service::posts::preview(&data, &input.text));
         return again(&data, &viewer, compose, StatusCode::OK).await;

@@ -51,10 +51,9 @@ fn delivery_rows(statuses: Vec<service::deliveries::DeliveryStatus>) -> Vec<Deli
                 Status::Failed => "Failed".to_string(),
             };
             let detail = match (s.status, &s.last_error, s.next_attempt_at) {
-                (Status::Delivered, _, _) => format!(
-                    "Accepted {}",
-                    s.updated_at.format("%-d %B %Y, %H:%M UTC")
-                ),
+                (Status::Delivered, _, _) => {
+                    format!("Accepted {}", s.updated_at.format("%-d %B %Y, %H:%M UTC"))
+                }
                 (_, Some(error), Some(next)) => {
                     format!("{error}; next try {}", next.format("%H:%M UTC"))
                 }
@@ -104,9 +103,10 @@ async fn thread_page(
     let visibility = post.visibility();
     let before: HashSet<String> = ancestors.iter().map(|p| p.id.clone()).collect();
     let id = post.id.clone();
-    let title = post.title.clone().unwrap_or_else(|| {
-        format!("Narration by {}", display_name(author))
-    });
+    let title = post
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Narration by {}", display_name(author)));
     let items = ancestors
         .into_iter()
         .chain(std::iter::once(post))
@@ -126,7 +126,11 @@ async fn thread_page(
     }
     let card = focus.ok_or_else(WebError::not_found)?;
     let compose = match viewer.actor() {
-        Some(me) => Some(ComposeBox::new(data, me).await?.replying_to(&card, visibility)),
+        Some(me) => Some(
+            ComposeBox::new(data, me)
+                .await?
+                .replying_to(&card, visibility),
+        ),
         None => None,
     };
     let layout = Layout::new(data, viewer, title)
@@ -202,9 +206,7 @@ pub async fn act(
         "like" => service::posts::react(&data, me, &post, ReactionKind::Like).await?,
         "unlike" => undo(service::posts::unreact(&data, me, &post, ReactionKind::Like).await)?,
         "boost" => service::posts::react(&data, me, &post, ReactionKind::Announce).await?,
-        "unboost" => {
-            undo(service::posts::unreact(&data, me, &post, ReactionKind::Announce).await)?
-        }
+        "unboost" => undo(service::posts::unreact(&data, me, &post, ReactionKind::Announce).await)?,
         "delete" => {
             if post.author_id != me.id {
                 return Err(not_yours("delete"));

@@ -48,8 +48,7 @@ pub fn pager(
         Some((first, last)) => {
             let newer = (page.max_id.is_some() || (page.min_id.is_some() && full))
                 .then(|| format!("{base}?min_id={first}"));
-            let older =
-                (full || page.min_id.is_some()).then(|| format!("{base}?max_id={last}"));
+            let older = (full || page.min_id.is_some()).then(|| format!("{base}?max_id={last}"));
             (newer, older)
         }
         // Past either end: back to the newest.
