@@ -6,6 +6,7 @@ use crate::harness::{both_backends, settle, settled, TestInstance};
 use outloud::{
     config::Backend,
     db::{
+        community::Posting,
         follow::FollowState,
         post::{Post, Visibility},
         Page,
@@ -20,6 +21,7 @@ both_backends!(
     compose_refuses_bad_input_and_stores_nothing,
     card_actions_like_boost_edit_delete,
     replies_cross_instances_into_the_thread,
+    posting_in_a_joined_community,
 );
 
 /// A browser without script: keeps cookies by hand, follows no redirects.
@@ -642,4 +644,64 @@ async fn replies_cross_instances_into_the_thread(backend: Backend) {
     assert!(thread.contains(&format!("/narrations/{}", reply.id)));
     let page = visitor.page(&format!("/narrations/{}", reply.id)).await;
     assert!(page.contains("Two instances in one process"));
+}
+
+async fn posting_in_a_joined_community(backend: Backend) {
+    let (alpha, beta) = ann_and_her_follower(backend).await;
+    let bob = beta.local("bob").await;
+    service::communities::create(
+        &beta.context.db,
+        &beta.context.urls,
+        service::communities::NewCommunity {
+            name: "rust",
+            owner: &bob,
+            display_name: Some("Rust guild".into()),
+            summary: None,
+            approval: false,
+            members_only: false,
+            posting: Posting::Members,
+            icon: None,
+        },
+    )
+    .await
+    .unwrap();
+    let group = beta.url("/communities/rust");
+    alpha.follow("ann", &group).await;
+    settled(&[&alpha, &beta], || async {
+        (alpha.follow_state(&alpha.handle_of("ann"), &group).await == Some(FollowState::Accepted))
+            .then_some(())
+    })
+    .await;
+    let joined = alpha.resolve(&group).await;
+
+    let ann = WebClient::sign_in(&alpha, "ann").await;
+    // ?community= picks it, and the button says where it goes.
+    let form = ann
+        .page(&format!("/compose?community=rust@{}", beta.domain))
+        .await;
+    assert!(form.contains(&format!(
+        "<option value=\"{}\" selected>Rust guild</option>",
+        joined.id
+    )));
+    assert!(form.contains(">Post in Rust guild</button>"));
+    let path = compose(
+        &ann,
+        &[
+            ("text", "Learned: `cargo tree -d` finds duplicate crates"),
+            ("visibility", "public"),
+            ("community", &joined.id),
+        ],
+    )
+    .await;
+    let page = ann.page(&path).await;
+    assert!(page.contains(&format!(
+        "in <a href=\"/c/rust@{}\">Rust guild</a>",
+        beta.domain
+    )));
+    settle(&[&alpha, &beta]).await;
+    let copy = stored(&beta, &alpha, &path).await.unwrap();
+    assert_eq!(
+        copy.community_id.as_deref(),
+        Some(beta.local("rust").await.id.as_str())
+    );
 }
