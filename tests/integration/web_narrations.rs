@@ -2,6 +2,7 @@
 //! home, compose (preview, validation), permalinks with their thread and
 //! "where it went", the card's actions and editing, across two instances.
 
+use crate::browser::Browser;
 use crate::harness::{both_backends, settle, settled, TestInstance};
 use outloud::{
     config::Backend,
@@ -22,6 +23,7 @@ both_backends!(
     card_actions_like_boost_edit_delete,
     replies_cross_instances_into_the_thread,
     posting_in_a_joined_community,
+    in_the_browser_narrate_preview_reply_and_like,
 );
 
 /// A browser without script: keeps cookies by hand, follows no redirects.
@@ -704,4 +706,123 @@ async fn posting_in_a_joined_community(backend: Backend) {
         copy.community_id.as_deref(),
         Some(beta.local("rust").await.id.as_str())
     );
+}
+
+/// Signs `name` in on `instance` through the sign-in page.
+async fn browser_sign_in(b: &Browser, instance: &TestInstance, name: &str) {
+    b.goto(&instance.url("/login")).await;
+    b.fill("#username", name).await;
+    b.fill("#password", "password for tests").await;
+    b.click("main button[type=submit]").await;
+    assert!(
+        b.current_url().await.ends_with("/home"),
+        "signed in: {}",
+        b.current_url().await
+    );
+}
+
+async fn in_the_browser_narrate_preview_reply_and_like(backend: Backend) {
+    let (alpha, beta) = ann_and_her_follower(backend).await;
+    let label = format!("narrations-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+    browser_sign_in(&b, &alpha, "ann").await;
+    b.visit(&alpha.url("/home"), "home-empty").await;
+    assert!(b.text("main").await.contains("Your home is quiet"));
+
+    // Compose: the button follows the chosen visibility (script on).
+    b.visit(&alpha.url("/compose"), "compose").await;
+    assert_eq!(b.text("#compose-submit").await, "Share publicly");
+    b.select("#compose-visibility", "followers").await;
+    assert_eq!(b.text("#compose-submit").await, "Share with followers");
+    assert!(b
+        .text("#compose-visibility-hint")
+        .await
+        .contains("followers"));
+    b.select("#compose-visibility", "public").await;
+
+    // Validation keeps what was written.
+    b.click("#compose .compose-more summary").await;
+    b.fill("#compose-title", "A title without text").await;
+    b.click("#compose-submit").await;
+    assert!(b.text("[role=alert]").await.contains("needs some text"));
+    assert!(b.source().await.contains("value=\"A title without text\""));
+    b.screenshot("compose-error").await;
+    // The form comes back with 422, which Chromium logs; nothing else.
+    let errors = b.console_errors().await;
+    assert!(
+        errors.iter().all(|e| e.contains("422")) && errors.len() <= 1,
+        "{errors:?}"
+    );
+    b.fill("#compose-title", "").await;
+
+    // Preview renders the Markdown on the server and keeps the form.
+    b.fill(
+        "#compose-text",
+        "Learned **how to test federation**: two instances, one process.",
+    )
+    .await;
+    b.click("#compose button[name=preview]").await;
+    assert_eq!(
+        b.text("#compose-preview .content strong").await,
+        "how to test federation"
+    );
+    b.screenshot("compose-preview").await;
+    b.assert_console_clean().await;
+    b.click("#compose-submit").await;
+    let permalink = b.current_url().await;
+    assert!(permalink.contains("/@ann/"), "{permalink}");
+    assert_eq!(
+        b.text(".focus .content strong").await,
+        "how to test federation"
+    );
+
+    // After delivery, the author sees where it went.
+    settle(&[&alpha, &beta]).await;
+    b.visit(&permalink, "permalink-where-it-went").await;
+    let went = b.text("#where-it-went").await;
+    assert!(
+        went.contains(&beta.domain) && went.contains("Delivered"),
+        "{went}"
+    );
+    b.visit(&alpha.url("/home"), "home").await;
+    assert!(b.text("main").await.contains("two instances, one process"));
+
+    // Bob, on beta, reads it at home, likes it and replies from there.
+    browser_sign_in(&b, &beta, "bob").await;
+    b.visit(&beta.url("/home"), "beta-home").await;
+    assert!(b.text("main").await.contains("two instances, one process"));
+    b.click("main form[action$=\"/like\"] button").await;
+    assert!(
+        b.current_url().await.ends_with("/home"),
+        "back home after a like"
+    );
+    assert_eq!(
+        b.text("main form[action$=\"/unlike\"] button").await,
+        "Liked 1"
+    );
+    b.click("main a.action[href$=\"#reply\"]").await;
+    assert!(b.current_url().await.contains("/narrations/"));
+    b.screenshot("beta-remote-narration").await;
+    b.assert_console_clean().await;
+    b.fill("#reply-text", "We do the same, with *drain_deliveries*.")
+        .await;
+    b.click("#reply-submit").await;
+    let reply = b.current_url().await;
+    assert!(reply.contains("/@bob/"), "{reply}");
+    b.visit(&reply, "beta-reply-thread").await;
+    assert_eq!(
+        b.texts(".card .content").await.len(),
+        2,
+        "the question above the reply"
+    );
+
+    // Back on alpha: the thread has bob's reply, and the like counts.
+    settle(&[&alpha, &beta]).await;
+    b.visit(&permalink, "permalink-thread").await;
+    let replies = b.text(".thread.replies").await;
+    assert!(replies.contains("with drain_deliveries"), "{replies}");
+    assert!(b.text(".focus").await.contains("Like 1"));
+    b.close().await;
 }
