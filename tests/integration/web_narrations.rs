@@ -23,6 +23,7 @@ both_backends!(
     card_actions_like_boost_edit_delete,
     replies_cross_instances_into_the_thread,
     posting_in_a_joined_community,
+    home_pages_by_twenty,
     in_the_browser_narrate_preview_reply_and_like,
 );
 
@@ -789,6 +790,25 @@ async fn in_the_browser_narrate_preview_reply_and_like(backend: Backend) {
     b.visit(&alpha.url("/home"), "home").await;
     assert!(b.text("main").await.contains("two instances, one process"));
 
+    // The author edits it from the card.
+    b.goto(&permalink).await;
+    b.click(".focus a[href$=\"/edit\"]").await;
+    b.screenshot("edit").await;
+    b.assert_console_clean().await;
+    assert!(b
+        .source()
+        .await
+        .contains("two instances, one process.</textarea>"));
+    b.fill(
+        "#edit-text",
+        "Learned **how to test federation**: two instances, one process, no network.",
+    )
+    .await;
+    b.click("#edit button[type=submit]").await;
+    assert_eq!(b.current_url().await, permalink);
+    assert!(b.text(".focus").await.contains("no network"));
+    settle(&[&alpha, &beta]).await;
+
     // Bob, on beta, reads it at home, likes it and replies from there.
     browser_sign_in(&b, &beta, "bob").await;
     b.visit(&beta.url("/home"), "beta-home").await;
@@ -825,4 +845,42 @@ async fn in_the_browser_narrate_preview_reply_and_like(backend: Backend) {
     assert!(replies.contains("with drain_deliveries"), "{replies}");
     assert!(b.text(".focus").await.contains("Like 1"));
     b.close().await;
+}
+
+async fn home_pages_by_twenty(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("ann").await;
+    for n in 1..=25 {
+        alpha
+            .publish("ann", NewPost::note(&format!("Narration number {n}.")))
+            .await;
+    }
+    let ann = WebClient::sign_in(&alpha, "ann").await;
+    let count = |html: &str| html.matches("<article class=\"card").count();
+    let first = ann.page("/home").await;
+    assert_eq!(count(&first), 20);
+    assert!(first.contains("Narration number 25.") && first.contains("Narration number 6."));
+    assert!(!first.contains("Narration number 5."));
+    assert!(
+        !first.contains("rel=\"prev\""),
+        "nothing newer than the newest"
+    );
+    let marker = "href=\"/home?max_id=";
+    let at = first.find(marker).expect("an Older link") + "href=\"".len();
+    let older = &first[at..at + first[at..].find('"').unwrap()];
+    let second = ann.page(older).await;
+    assert_eq!(count(&second), 5);
+    assert!(second.contains("Narration number 5.") && second.contains("Narration number 1."));
+    assert!(
+        !second.contains("rel=\"next\""),
+        "nothing older than the oldest"
+    );
+    let marker = "href=\"/home?min_id=";
+    let at = second.find(marker).expect("a Newer link") + "href=\"".len();
+    let newer = &second[at..at + second[at..].find('"').unwrap()];
+    let back = ann.page(newer).await;
+    assert_eq!(count(&back), 20);
+    assert!(back.contains("Narration number 6.") && back.contains("Narration number 25."));
+    // Card actions on a later page come back to it.
+    assert!(second.contains(&format!("name=\"return_to\" value=\"{older}\"")));
 }
