@@ -262,7 +262,11 @@ async fn each_visibility_shows_where_it_belongs(backend: Backend) {
         !page.contains("Where it went"),
         "only the author sees deliveries"
     );
-    assert!(page.contains("Sign in</a> to reply"));
+    let back = format!(
+        "/login?next={}\">Sign in</a> to reply",
+        public.replace('@', "%40")
+    );
+    assert!(page.contains(&back), "{page}");
     for hidden in [&followers, &local] {
         let response = visitor.get(hidden).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{hidden}");
