@@ -10,16 +10,23 @@
 //! - `session`: the session cookie, the viewer, CSRF-checked forms,
 //!   sign-in and sign-out;
 //! - `cards`: the view models of the partials;
-//! - `pages`: the start page, profiles and narration permalinks.
+//! - `pages`: the start page and profiles;
+//! - `timelines`: home; `compose`: the composer; `narrations`: permalinks
+//!   with their thread, card actions, editing;
+//! - `search`, `tags`, `notifications`: finding people, communities,
+//!   narrations and hashtags, and what happened to you; `feeds`: Atom.
 
 pub mod cards;
+pub mod compose;
 pub mod feeds;
 pub mod layout;
+pub mod narrations;
 pub mod notifications;
 pub mod pages;
 pub mod search;
 pub mod session;
 pub mod tags;
+pub mod timelines;
 
 use actix_web::{http::header, web, HttpResponse};
 
@@ -37,10 +44,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(asset))
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
-        .route("/@{name}/{id}", web::get().to(pages::post))
+        .configure(compose::configure)
+        .configure(narrations::configure)
         .configure(notifications::configure)
         .configure(search::configure)
-        .configure(tags::configure);
+        .configure(tags::configure)
+        .configure(timelines::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

@@ -141,7 +141,8 @@ pub async fn list(
     let lines = lines(&data, &viewer, &reading).await?;
     let layout = Layout::new(&data, &viewer, "Notifications")
         .await?
-        .nav("notifications");
+        .nav("notifications")
+        .here(super::tags::here(&req));
     let page = NotificationsPage {
         layout,
         lines,

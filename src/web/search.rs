@@ -74,7 +74,10 @@ pub async fn search(
     } else {
         format!("Search: {}", q.chars().take(60).collect::<String>())
     };
-    let layout = Layout::new(&data, &viewer, title).await?.nav("search");
+    let layout = Layout::new(&data, &viewer, title)
+        .await?
+        .nav("search")
+        .here(super::tags::here(&req));
     let mut page = SearchPage {
         layout,
         searched: false,

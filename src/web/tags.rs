@@ -69,6 +69,14 @@ pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Web
     })
 }
 
+/// The request's path and query: where the cards' actions come back to.
+pub fn here(req: &HttpRequest) -> String {
+    req.uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| req.path().to_string())
+}
+
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -108,7 +116,8 @@ pub async fn show(
     let cards = cards(&data, viewer.actor(), items).await?;
     let layout = Layout::new(&data, &viewer, format!("#{tag}"))
         .await?
-        .feed(format!("/tags/{tag}.atom"));
+        .feed(format!("/tags/{tag}.atom"))
+        .here(here(&req));
     let page = TagPage {
         layout,
         tag,

@@ -149,6 +149,11 @@ async fn tag_page_shows_what_the_viewer_may_see(backend: Backend) {
     assert!(html.contains("Public notes on"));
     assert!(html.contains("Inside the organisation"));
     assert!(!html.contains("Followers hear about"));
+    // The cards' actions come back to the tag page.
+    assert!(
+        html.contains(r#"name="return_to" value="/tags/rust""#),
+        "{html}"
+    );
 
     // Not a hashtag: 404 page, not a 500.
     for bad in ["/tags/%3Cscript%3E", "/tags/2024", "/tags/two%20words"] {
