@@ -42,6 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/static/{file}", web::get().to(asset))
+        // Browsers ask for it where a page names no icon (feeds, images).
+        .route(
+            "/favicon.ico",
+            web::get().to(|| asset(web::Path::from("icon.svg".to_string()))),
+        )
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
         .configure(compose::configure)
