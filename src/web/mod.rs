@@ -10,11 +10,17 @@
 //! - `session`: the session cookie, the viewer, CSRF-checked forms,
 //!   sign-in and sign-out;
 //! - `cards`: the view models of the partials;
-//! - `pages`: the start page, profiles and narration permalinks.
+//! - `pages`: the start page and narration permalinks;
+//! - `profiles`: people's profiles and following;
+//! - `communities`: community pages, moderation, the directories;
+//! - `interaction`: following and answering across servers.
 
 pub mod cards;
+pub mod communities;
+pub mod interaction;
 pub mod layout;
 pub mod pages;
+pub mod profiles;
 pub mod session;
 
 use actix_web::{http::header, web, HttpResponse};
@@ -24,13 +30,16 @@ pub use session::{Form, Viewer};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::start))
+    // Page groups first: their POST routes under `/@{name}/…` must be
+    // matched before the narration permalink `/@{name}/{id}`.
+    cfg.configure(profiles::configure)
+        .configure(communities::configure)
+        .configure(interaction::configure)
+        .route("/", web::get().to(pages::start))
         .route("/login", web::get().to(session::login_page))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/static/{file}", web::get().to(asset))
-        .route("/@{name}", web::get().to(pages::profile))
-        .route("/c/{name}", web::get().to(pages::profile))
         .route("/@{name}/{id}", web::get().to(pages::post));
 }
 

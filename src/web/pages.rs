@@ -1,9 +1,9 @@
-//! The start page, and for now the profile and narration pages (the
-//! profiles and narrations page groups take them over).
+//! The start page, and for now the narration page (the narrations page
+//! group takes it over).
 
 use super::{
-    cards::{cards, ActorCard, Card},
-    layout::{display_name, handle, render, see_other, Layout, WebError},
+    cards::{cards, Card},
+    layout::{display_name, render, see_other, Layout, WebError},
     session::Viewer,
 };
 use crate::{apub::Data, context::Context, error::Error, service};
@@ -28,35 +28,6 @@ pub async fn start(data: Data<Context>, viewer: Viewer) -> Result<HttpResponse, 
         layout,
         description: &data.config.instance.description,
         domain: data.urls.domain(),
-    };
-    Ok(viewer.finish(render(StatusCode::OK, &page)?))
-}
-
-#[derive(Template)]
-#[template(path = "profile.html", config = "src/web/askama.toml")]
-struct ProfilePage {
-    layout: Layout,
-    actor: ActorCard,
-    actor_url: String,
-}
-
-/// `GET /@{name}`: a person's or community's public profile.
-pub async fn profile(
-    name: web::Path<String>,
-    data: Data<Context>,
-    viewer: Viewer,
-) -> Result<HttpResponse, WebError> {
-    let actor = service::accounts::local_actor(&data.db, &name).await?;
-    let layout = Layout::new(
-        &data,
-        &viewer,
-        format!("{} ({})", display_name(&actor), handle(&actor)),
-    )
-    .await?;
-    let page = ProfilePage {
-        layout,
-        actor: ActorCard::of(&actor),
-        actor_url: actor.ap_id.to_string(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
