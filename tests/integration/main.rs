@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_client;
+mod browser;
 mod fake_server;
 mod harness;
 mod schema;
@@ -33,3 +34,4 @@ mod reports;
 mod signatures;
 mod signed_fetch;
 mod visibility;
+mod web_smoke;
