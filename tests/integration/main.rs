@@ -34,4 +34,5 @@ mod reports;
 mod signatures;
 mod signed_fetch;
 mod visibility;
+mod web_communities;
 mod web_smoke;
