@@ -42,7 +42,7 @@ async fn group_of(data: &Data<Context>, name: &str) -> Result<Actor, WebError> {
     } else {
         service::accounts::local_actor(&data.db, name).await?
     };
-    if actor.kind != "group" {
+    if actor.kind() != crate::db::actor::ActorKind::Group {
         return Err(WebError::not_found());
     }
     Ok(actor)

@@ -131,7 +131,7 @@ pub fn community_path(actor: &Actor) -> String {
 
 /// The page of an actor of either kind.
 pub fn actor_path(actor: &Actor) -> String {
-    if actor.kind == "group" {
+    if actor.kind() == crate::db::actor::ActorKind::Group {
         community_path(actor)
     } else {
         profile_path(actor)

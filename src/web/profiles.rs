@@ -16,7 +16,10 @@ use super::{
 use crate::{
     apub::Data,
     context::Context,
-    db::{actor::Actor, Page},
+    db::{
+        actor::{Actor, ActorKind},
+        Page,
+    },
     service::{
         self,
         relations::Relationship,
@@ -93,7 +96,7 @@ pub fn follow_button(path: &str, target: &Actor, rel: &Relationship) -> Option<F
     if rel.blocking || rel.blocked_by {
         return None;
     }
-    let group = target.kind == "group";
+    let group = target.kind() == ActorKind::Group;
     let (on, off) = if group {
         ("join", "leave")
     } else {
@@ -176,10 +179,10 @@ async fn person(data: &Data<Context>, name: &str) -> Result<Result<Actor, String
     } else {
         service::accounts::local_actor(&data.db, name).await?
     };
-    match actor.kind.as_str() {
-        "person" => Ok(Ok(actor)),
-        "group" => Ok(Err(super::layout::community_path(&actor))),
-        _ => Err(WebError::not_found()),
+    match actor.kind() {
+        ActorKind::Person | ActorKind::Service => Ok(Ok(actor)),
+        ActorKind::Group => Ok(Err(super::layout::community_path(&actor))),
+        ActorKind::Application => Err(WebError::not_found()),
     }
 }
 
