@@ -810,6 +810,20 @@ async fn remote_interaction_over_http(backend: Backend) {
     assert_eq!(bob.get("/authorize_interaction").await.status, 400);
 }
 
+/// Signs `name` in on `instance` in the browser; lands on the directory
+/// (the home page belongs to another page group).
+async fn sign_in(b: &Browser, instance: &TestInstance, name: &str) {
+    b.goto(&instance.url("/login?next=/communities")).await;
+    b.fill("#username", name).await;
+    b.fill("#password", "password for tests").await;
+    b.click("main button[type=submit]").await;
+    assert!(
+        b.current_url().await.ends_with("/communities"),
+        "sign-in of {name} went to {}",
+        b.current_url().await
+    );
+}
+
 async fn pages_in_the_browser(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     let beta = TestInstance::spawn("beta", backend).await;
@@ -839,10 +853,7 @@ async fn pages_in_the_browser(backend: Backend) {
     assert!(b.exists("details.remote").await);
 
     // Alice signs in and follows Bob from his remote profile.
-    b.goto(&alpha.url("/login")).await;
-    b.fill("#username", "alice").await;
-    b.fill("#password", "password for tests").await;
-    b.click("button[type=submit]").await;
+    sign_in(&b, &alpha, "alice").await;
     b.visit(&alpha.url("/@alice"), "profile-local").await;
     assert_eq!(b.text("h1").await, "alice");
     let bob_page = alpha.url(&format!("/@bob@{}", beta.domain));
@@ -901,10 +912,7 @@ async fn pages_in_the_browser(backend: Backend) {
     b.visit(&alpha.url("/people"), "people").await;
 
     // Bob moderates on beta (another host: its own cookies).
-    b.goto(&beta.url("/login")).await;
-    b.fill("#username", "bob").await;
-    b.fill("#password", "password for tests").await;
-    b.click("button[type=submit]").await;
+    sign_in(&b, &beta, "bob").await;
     b.visit(&beta.url("/c/rust"), "community-posts").await;
     let card = format!("article#n-{}", spam.id);
     assert!(b.exists(&card).await);
@@ -939,14 +947,11 @@ async fn pages_in_the_browser(backend: Backend) {
     let Some(b) = Browser::start(&format!("{label}-admin")).await else {
         return;
     };
-    b.goto(&beta.url("/login")).await;
-    b.fill("#username", "root").await;
-    b.fill("#password", "password for tests").await;
-    b.click("button[type=submit]").await;
+    sign_in(&b, &beta, "root").await;
     b.visit(&beta.url("/communities"), "directory-admin").await;
     b.fill("#c-name", "go").await;
     b.fill("#c-display", "Gophers").await;
-    b.click("form[action='/communities'] button[type=submit]")
+    b.click("form[method=post][action='/communities'] button[type=submit]")
         .await;
     assert!(
         b.current_url().await.ends_with("/c/go"),
@@ -961,10 +966,7 @@ async fn pages_in_the_browser(backend: Backend) {
     let Some(b) = Browser::start(&format!("{label}-remote")).await else {
         return;
     };
-    b.goto(&beta.url("/login")).await;
-    b.fill("#username", "carol").await;
-    b.fill("#password", "password for tests").await;
-    b.click("button[type=submit]").await;
+    sign_in(&b, &beta, "carol").await;
     b.visit(&alpha.url("/@alice"), "profile-remote-form").await;
     b.click("details.remote summary").await;
     b.fill("#remote-handle", &beta.handle_of("carol")).await;
