@@ -115,8 +115,9 @@ impl Browser {
             .collect();
         if !missing.is_empty() {
             let reason = format!(
-                "{} not installed (Debian packages `chromium` and `chromium-driver`)",
-                missing.join(" and ")
+                "{} {} not installed (Debian packages `chromium` and `chromium-driver`)",
+                missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" }
             );
             if std::env::var("OUTLOUD_TEST_BROWSER_REQUIRED").as_deref() == Ok("1") {
                 panic!("browser test `{label}` needs a browser, but {reason}");
