@@ -203,10 +203,9 @@ pub async fn community(
             .then(|| group.url.clone().unwrap_or_else(|| group.ap_id.to_string())),
         button,
         blocked,
-        remote: me.is_none().then(|| RemoteForm {
-            uri: group.ap_id.to_string(),
-            verb: "Join",
-        }),
+        remote: me
+            .is_none()
+            .then(|| RemoteForm::new(group.ap_id.to_string(), "Join", &path)),
         is_mod,
         tab,
         pinned: Vec::new(),

@@ -106,10 +106,7 @@ pub async fn interact_page(
     let uri = checked_uri(query.uri.as_deref())?;
     let verb = verb_for(&uri, &data);
     let mut page = InteractionPage::new(Layout::new(&data, &viewer, "From your own server").await?);
-    page.remote = Some(RemoteForm {
-        uri: uri.to_string(),
-        verb,
-    });
+    page.remote = Some(RemoteForm::new(uri.to_string(), verb, "/"));
     Ok(viewer.finish(render_with_remote(StatusCode::OK, &page, true)?))
 }
 
@@ -149,10 +146,7 @@ pub async fn interact(
         ),
         _ => failed.safe_message().to_string(),
     });
-    page.remote = Some(RemoteForm {
-        uri: uri.to_string(),
-        verb: verb_for(&uri, &data),
-    });
+    page.remote = Some(RemoteForm::new(uri.to_string(), verb_for(&uri, &data), "/"));
     render_with_remote(status, &page, true)
 }
 

@@ -131,6 +131,20 @@ pub struct RemoteForm {
     pub uri: String,
     /// "Follow", "Join", "Reply".
     pub verb: &'static str,
+    /// `/login?next=…` back to this page, for people with an account here.
+    pub sign_in: String,
+}
+
+impl RemoteForm {
+    /// The form for `uri`, shown on the page at `path`.
+    pub fn new(uri: String, verb: &'static str, path: &str) -> RemoteForm {
+        let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        RemoteForm {
+            uri,
+            verb,
+            sign_in: format!("/login?next={next}"),
+        }
+    }
 }
 
 /// Renders a page that may carry the remote-interaction form: its form
@@ -225,10 +239,9 @@ pub async fn profile(
         }
         _ => (None, false),
     };
-    let remote = me.is_none().then(|| RemoteForm {
-        uri: actor.ap_id.to_string(),
-        verb: "Follow",
-    });
+    let remote = me
+        .is_none()
+        .then(|| RemoteForm::new(actor.ap_id.to_string(), "Follow", &path));
     let layout = Layout::new(
         &data,
         &viewer,
