@@ -495,6 +495,13 @@ async fn communities_over_http(backend: Backend) {
             .await
             .unwrap()
     );
+    let rejoin = carol.submit("/c/rust", "/c/rust/join", &[]).await;
+    assert_eq!(rejoin.status, 403);
+    assert_eq!(
+        beta.follow_state(&beta.handle_of("carol"), &beta.url("/communities/rust"))
+            .await,
+        None
+    );
     let unknown = bob
         .submit(
             "/c/rust?tab=moderation",
