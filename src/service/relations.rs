@@ -108,7 +108,7 @@ pub async fn actor_by_id(data: &Data<Context>, id: &str) -> Result<Actor> {
 /// Follows (or joins, for a community), unless either blocks the other
 /// (or the other's domain), or a community here banned them.
 ///
-/// Errors: `Forbidden` when a block stands between them.
+/// Errors: `Forbidden` when a block or a ban stands between them.
 pub async fn follow(data: &Data<Context>, me: &Actor, target: &Actor) -> Result<Relationship> {
     let (m, t) = (me.clone(), target.clone());
     let blocked = data

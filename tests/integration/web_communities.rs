@@ -563,6 +563,24 @@ async fn communities_over_http(backend: Backend) {
             .await,
         None
     );
+
+    // Banned from elsewhere: her server's Follow is refused.
+    let banned = bob
+        .submit(
+            "/c/rust?tab=moderation",
+            "/c/rust/moderation",
+            &[("action", "ban"), ("handle", &alpha.handle_of("alice"))],
+        )
+        .await;
+    assert_eq!(banned.status, 303, "{}", banned.body);
+    let rejoin = alice.submit(&remote, &format!("{remote}/join"), &[]).await;
+    assert_eq!(rejoin.status, 303);
+    settle(&[&alpha, &beta]).await;
+    assert_eq!(
+        beta.follow_state(&alpha.handle_of("alice"), &beta.url("/communities/rust"))
+            .await,
+        None
+    );
 }
 
 async fn directories_over_http(backend: Backend) {
