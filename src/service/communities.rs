@@ -524,18 +524,16 @@ pub async fn overview(db: &Db, group: &Actor) -> Result<Overview> {
     }
     let id = group.id.clone();
     db.run(move |conn| {
-        let members = Follow::all_followers(conn, &id)?;
-        let mut domains: Vec<&str> = members.iter().map(|m| m.domain.as_str()).collect();
-        domains.sort_unstable();
-        domains.dedup();
+        let members = Follow::count_followers(conn, &id)?;
+        let organisations = Follow::count_follower_domains(conn, &id)?;
         let community = Community::by_actor_id(conn, &id)?;
         let moderators = match community {
             Some(_) => Community::moderators(conn, &id)?,
             None => Vec::new(),
         };
         Ok(Overview {
-            members: members.len() as i64,
-            organisations: domains.len() as i64,
+            members,
+            organisations,
             moderators,
             community,
         })
