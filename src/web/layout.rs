@@ -53,6 +53,9 @@ pub struct Layout {
     /// Which header link is the current page (`home`, `communities`,
     /// `search`, `notifications`, `settings`, `admin`).
     pub nav: &'static str,
+    /// The page's own path and query: where the card's forms come back to
+    /// (their `return_to` field). Empty: they go to the narration's page.
+    pub here: String,
 }
 
 impl Layout {
@@ -92,6 +95,12 @@ impl Layout {
     /// Marks which header link is current.
     pub fn nav(mut self, nav: &'static str) -> Layout {
         self.nav = nav;
+        self
+    }
+
+    /// Sets where the page's card actions come back to (a local path).
+    pub fn here(mut self, path: impl Into<String>) -> Layout {
+        self.here = path.into();
         self
     }
 

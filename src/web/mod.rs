@@ -10,18 +10,23 @@
 //! - `session`: the session cookie, the viewer, CSRF-checked forms,
 //!   sign-in and sign-out;
 //! - `cards`: the view models of the partials;
-//! - `pages`: the start page and narration permalinks;
+//! - `pages`: the start page;
+//! - `timelines`: home; `compose`: the composer; `narrations`: permalinks
+//!   with their thread, card actions, editing;
 //! - `profiles`: people's profiles and following;
 //! - `communities`: community pages, moderation, the directories;
 //! - `interaction`: following and answering across servers.
 
 pub mod cards;
 pub mod communities;
+pub mod compose;
 pub mod interaction;
 pub mod layout;
+pub mod narrations;
 pub mod pages;
 pub mod profiles;
 pub mod session;
+pub mod timelines;
 
 use actix_web::{http::header, web, HttpResponse};
 
@@ -40,7 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/static/{file}", web::get().to(asset))
-        .route("/@{name}/{id}", web::get().to(pages::post));
+        .configure(compose::configure)
+        .configure(narrations::configure)
+        .configure(timelines::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

@@ -35,4 +35,5 @@ mod signatures;
 mod signed_fetch;
 mod visibility;
 mod web_communities;
+mod web_narrations;
 mod web_smoke;
