@@ -821,6 +821,26 @@ async fn remote_interaction_over_http(backend: Backend) {
         .await;
     let enc: String =
         url::form_urlencoded::byte_serialize(post.ap_id.as_str().as_bytes()).collect();
+    // A visitor on the narration's page can answer it from home.
+    let page = visitor.get(&format!("/@alice/{}", post.id)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Reply from your own server"),
+        "{}",
+        page.body
+    );
+    let sent = visitor
+        .submit(
+            &format!("/@alice/{}", post.id),
+            "/interact",
+            &[
+                ("handle", &beta.handle_of("bob")),
+                ("uri", post.ap_id.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    assert!(sent.location.ends_with(&enc), "{}", sent.location);
     let page = bob.get(&format!("/authorize_interaction?uri={enc}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Which linter do you use?"));
