@@ -84,7 +84,15 @@ async fn webfinger(query: web::Query<WebfingerQuery>, data: Data<Context>) -> Re
             service::accounts::local_actor(&data.db, &name).await?
         }
     };
-    let body = webfinger_document(&actor, urls.domain());
+    let mut body = webfinger_document(&actor, urls.domain());
+    // Remote interaction (Mastodon's remote follow): where someone from
+    // elsewhere is sent to follow or answer something from this server.
+    if let Some(links) = body["links"].as_array_mut() {
+        links.push(json!({
+            "rel": service::resolve::SUBSCRIBE_REL,
+            "template": format!("{}authorize_interaction?uri={{uri}}", urls.base()),
+        }));
+    }
     Ok(HttpResponse::Ok()
         .content_type("application/jrd+json; charset=utf-8")
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))

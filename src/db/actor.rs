@@ -161,6 +161,22 @@ impl Actor {
 }
 
 impl Actor {
+    /// Local people who chose to be listed in directories, by name.
+    pub fn discoverable_local_people(
+        conn: &mut DbConn,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Actor>> {
+        actors::table
+            .filter(actors::local.eq(true))
+            .filter(actors::kind.eq(ActorKind::Person.as_str()))
+            .filter(actors::discoverable.eq(true))
+            .order(actors::username.asc())
+            .offset(offset)
+            .limit(limit)
+            .load(conn)
+    }
+
     /// Every Group actor this instance knows, local and remote.
     pub fn all_groups(conn: &mut DbConn) -> QueryResult<Vec<Actor>> {
         actors::table

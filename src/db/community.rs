@@ -151,6 +151,17 @@ impl Community {
             .map(|_| ())
     }
 
+    /// The banned actors, most recently banned first.
+    pub fn banned(conn: &mut DbConn, community_id: &str) -> QueryResult<Vec<Actor>> {
+        use super::schema::community_bans as b;
+        b::table
+            .inner_join(actors::table.on(actors::id.eq(b::actor_id)))
+            .filter(b::community_id.eq(community_id))
+            .order(b::created_at.desc())
+            .select(Actor::as_select())
+            .load(conn)
+    }
+
     /// `false` when the actor was not banned.
     pub fn unban(conn: &mut DbConn, community_id: &str, actor_id: &str) -> QueryResult<bool> {
         use super::schema::community_bans as b;

@@ -192,6 +192,18 @@ impl Follow {
             .get_result(conn)
     }
 
+    /// How many servers (organisations) `followee_id`'s followers come from.
+    pub fn count_follower_domains(conn: &mut DbConn, followee_id: &str) -> QueryResult<i64> {
+        follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::followee_id.eq(followee_id))
+            .filter(follows::state.eq(FollowState::Accepted.as_str()))
+            .select(actors::domain)
+            .distinct()
+            .load::<String>(conn)
+            .map(|domains| domains.len() as i64)
+    }
+
     /// Follow requests waiting for `followee_id`'s decision.
     pub fn count_requests(conn: &mut DbConn, followee_id: &str) -> QueryResult<i64> {
         follows::table

@@ -292,13 +292,17 @@ pub fn community_posts(
     conn: &mut DbConn,
     group_id: &str,
     visibilities: &[&str],
+    exclude_replies: bool,
     page: &Page,
 ) -> QueryResult<Vec<Post>> {
-    let q = posts::table
+    let mut q = posts::table
         .filter(posts::deleted_at.is_null())
         .filter(posts::community_id.eq(group_id.to_string()))
         .filter(posts::visibility.eq_any(owned(visibilities)))
         .into_boxed();
+    if exclude_replies {
+        q = q.filter(posts::in_reply_to.is_null());
+    }
     page_of_posts(conn, q, page)
 }
 

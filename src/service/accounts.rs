@@ -176,6 +176,34 @@ pub async fn authenticate(db: &Db, name: &str, password: &str) -> Result<(Actor,
     }
 }
 
+/// An actor's counts as its profile shows them: narrations, followers,
+/// following (zero when nothing was counted yet).
+pub async fn stats(db: &Db, actor: &Actor) -> Result<crate::db::stats::ActorStats> {
+    let id = actor.id.clone();
+    db.run(move |conn| {
+        Ok(crate::db::stats::of(conn, std::slice::from_ref(&id))?
+            .remove(&id)
+            .unwrap_or(crate::db::stats::ActorStats {
+                actor_id: id,
+                ..Default::default()
+            }))
+    })
+    .await
+}
+
+/// The people directory: local people who chose to be discoverable, by
+/// name, `limit` from `offset`. Nobody else is ever listed.
+pub async fn discoverable_people(db: &Db, offset: i64, limit: i64) -> Result<Vec<Actor>> {
+    db.run(move |conn| {
+        Ok(Actor::discoverable_local_people(
+            conn,
+            offset.max(0),
+            limit.clamp(1, 80),
+        )?)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

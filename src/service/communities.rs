@@ -500,3 +500,85 @@ pub async fn share_change(
         None => Ok(()),
     }
 }
+
+/// What a community's page shows about it.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// Members this instance knows of: all of them for a local community.
+    pub members: i64,
+    /// The servers (organisations) those members come from.
+    pub organisations: i64,
+    /// Moderators of a local community, longest-serving first (empty for
+    /// another server's community: they are not known here).
+    pub moderators: Vec<Actor>,
+    /// The settings of a local community; `None` for another server's.
+    pub community: Option<Community>,
+}
+
+/// Members, organisations and moderators of `group` (a Group actor).
+///
+/// Errors: `NotFound` when `group` is not a community.
+pub async fn overview(db: &Db, group: &Actor) -> Result<Overview> {
+    if group.kind() != ActorKind::Group {
+        return Err(Error::not_found("no such community"));
+    }
+    let id = group.id.clone();
+    db.run(move |conn| {
+        let members = Follow::count_followers(conn, &id)?;
+        let organisations = Follow::count_follower_domains(conn, &id)?;
+        let community = Community::by_actor_id(conn, &id)?;
+        let moderators = match community {
+            Some(_) => Community::moderators(conn, &id)?,
+            None => Vec::new(),
+        };
+        Ok(Overview {
+            members,
+            organisations,
+            moderators,
+            community,
+        })
+    })
+    .await
+}
+
+/// Whether `user` may create communities on this instance: for now its
+/// administrators (others ask them; `outloud admin create-community`).
+pub fn may_create(user: &crate::db::local_user::LocalUser) -> bool {
+    user.role() == crate::db::local_user::Role::Admin
+}
+
+/// [`create`], by a signed-in person whose account is `user`.
+///
+/// Errors: `Forbidden` when they may not create communities, and those of
+/// [`create`].
+pub async fn create_as(
+    db: &Db,
+    urls: &Urls,
+    user: &crate::db::local_user::LocalUser,
+    new: NewCommunity<'_>,
+) -> Result<Actor> {
+    if !may_create(user) {
+        return Err(Error::forbidden(
+            "only administrators may create communities here",
+        ));
+    }
+    if new
+        .display_name
+        .as_deref()
+        .is_some_and(|d| d.chars().count() > 100)
+    {
+        return Err(Error::unprocessable(
+            "the display name is longer than 100 characters",
+        ));
+    }
+    if new
+        .summary
+        .as_deref()
+        .is_some_and(|s| s.chars().count() > 5000)
+    {
+        return Err(Error::unprocessable(
+            "the description is longer than 5000 characters",
+        ));
+    }
+    create(db, urls, new).await
+}

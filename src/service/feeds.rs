@@ -106,7 +106,7 @@ pub async fn community(data: &Data<Context>, name: &str) -> Result<(Actor, Entri
     let entries = data
         .db
         .run(move |conn| {
-            let posts = timeline::community_posts(conn, &id, FEED_VISIBILITIES, &newest())?;
+            let posts = timeline::community_posts(conn, &id, FEED_VISIBILITIES, false, &newest())?;
             with_authors(conn, posts)
         })
         .await?;

@@ -415,3 +415,77 @@ pub async fn request_removal(
     });
     outbox::send(data, moderator, &id, delete, vec![group.clone()]).await
 }
+
+/// Whether `actor` moderates the local community `group`.
+pub async fn is_moderator(data: &Data<Context>, group: &Actor, actor: &Actor) -> Result<bool> {
+    let (g, a) = (group.id.clone(), actor.id.clone());
+    data.db
+        .run(move |conn| Ok(Community::is_moderator(conn, &g, &a)?))
+        .await
+}
+
+/// What a community's moderators work from.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    /// People waiting for approval to join.
+    pub pending: Vec<Actor>,
+    /// Banned actors, most recent first.
+    pub banned: Vec<Actor>,
+    pub moderators: Vec<Actor>,
+    /// The newest entries of the moderation log, with who acted.
+    pub log: Vec<(LogEntry, Option<Actor>)>,
+}
+
+/// The moderators' view of a local community: join requests, bans,
+/// moderators and the latest `log_limit` log entries.
+///
+/// Errors: `NotFound` (not a local community), `Forbidden` (not a
+/// moderator).
+pub async fn desk(
+    data: &Data<Context>,
+    moderator: &Actor,
+    group: &Actor,
+    log_limit: i64,
+) -> Result<Desk> {
+    require_moderator(data, group, moderator).await?;
+    let pending = pending_members(data, group).await?;
+    let id = group.id.clone();
+    data.db
+        .run(move |conn| {
+            let log = Community::log_entries(conn, &id, log_limit)?
+                .into_iter()
+                .map(|entry| {
+                    let who = Actor::by_id(conn, &entry.moderator_id)?;
+                    Ok((entry, who))
+                })
+                .collect::<diesel::QueryResult<Vec<_>>>()?;
+            Ok(Desk {
+                pending,
+                banned: Community::banned(conn, &id)?,
+                moderators: Community::moderators(conn, &id)?,
+                log,
+            })
+        })
+        .await
+}
+
+/// The pinned posts of a local community that `viewer` may see, most
+/// recently pinned first.
+pub async fn pinned(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    group: &Actor,
+) -> Result<Vec<Post>> {
+    let id = group.id.clone();
+    let posts = data
+        .db
+        .run(move |conn| Ok(Community::pinned(conn, &id)?))
+        .await?;
+    let mut visible = Vec::with_capacity(posts.len());
+    for post in posts {
+        if crate::service::posts::can_see(data, viewer, &post).await? {
+            visible.push(post);
+        }
+    }
+    Ok(visible)
+}

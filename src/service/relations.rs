@@ -106,9 +106,9 @@ pub async fn actor_by_id(data: &Data<Context>, id: &str) -> Result<Actor> {
 }
 
 /// Follows (or joins, for a community), unless either blocks the other
-/// (or the other's domain).
+/// (or the other's domain), or a community here banned them.
 ///
-/// Errors: `Forbidden` when a block stands between them.
+/// Errors: `Forbidden` when a block or a ban stands between them.
 pub async fn follow(data: &Data<Context>, me: &Actor, target: &Actor) -> Result<Relationship> {
     let (m, t) = (me.clone(), target.clone());
     let blocked = data
@@ -118,6 +118,14 @@ pub async fn follow(data: &Data<Context>, me: &Actor, target: &Actor) -> Result<
     if blocked {
         return Err(Error::forbidden(
             "You cannot follow this account: one of you blocks the other",
+        ));
+    }
+    if target.local
+        && target.kind() == crate::db::actor::ActorKind::Group
+        && crate::service::moderation::is_banned(data, target, me).await?
+    {
+        return Err(Error::forbidden(
+            "You are banned from this community, so you cannot join it again",
         ));
     }
     crate::service::follows::follow(data, me, target).await?;

@@ -119,8 +119,10 @@ pub async fn search(
     Ok(results)
 }
 
-/// An actor already stored here, by handle or URL.
-async fn known_actor(data: &Data<Context>, q: &str) -> Result<Actor> {
+/// An actor already stored here, by handle (`name@host`) or URL.
+///
+/// Errors: `NotFound`.
+pub async fn known_actor(data: &Data<Context>, q: &str) -> Result<Actor> {
     let q = q.trim().trim_start_matches('@').to_string();
     let local_domain = data.urls.domain().to_string();
     data.db

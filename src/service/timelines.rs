@@ -228,7 +228,7 @@ pub async fn account(
         return Ok(Vec::new());
     }
     if account.kind() == crate::db::actor::ActorKind::Group {
-        return community(data, viewer, account, page).await;
+        return community(data, viewer, account, options.filter.exclude_replies, page).await;
     }
     let is_self = viewer.is_some_and(|v| v.id == account.id);
     let follows = match viewer {
@@ -273,11 +273,12 @@ pub async fn account(
 
 /// What a community shared: its posts the viewer may see, as its shares
 /// (the community's reblogs). Members see what is addressed to members
-/// only too.
+/// only too. `exclude_replies` keeps the threads' first posts only.
 async fn community(
     data: &Data<Context>,
     viewer: Option<&Actor>,
     group: &Actor,
+    exclude_replies: bool,
     page: Page,
 ) -> Result<Vec<Item>> {
     let member = match viewer {
@@ -295,7 +296,15 @@ async fn community(
     let page = in_post_ids(page);
     let posts = data
         .db
-        .run(move |conn| Ok(timeline::community_posts(conn, &group_id, &visible, &page)?))
+        .run(move |conn| {
+            Ok(timeline::community_posts(
+                conn,
+                &group_id,
+                &visible,
+                exclude_replies,
+                &page,
+            )?)
+        })
         .await?;
     Ok(posts.into_iter().map(Item::shared).collect())
 }

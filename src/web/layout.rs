@@ -109,6 +109,12 @@ impl Layout {
         self.feed = Some(href.into());
         self
     }
+
+    /// Adds the page's Atom feed when it has one.
+    pub fn feed_if(mut self, href: Option<impl Into<String>>) -> Layout {
+        self.feed = href.map(Into::into);
+        self
+    }
 }
 
 /// An actor's display name, or its username when it has none.

@@ -10,19 +10,25 @@
 //! - `session`: the session cookie, the viewer, CSRF-checked forms,
 //!   sign-in and sign-out;
 //! - `cards`: the view models of the partials;
-//! - `pages`: the start page and profiles;
+//! - `pages`: the start page;
 //! - `timelines`: home; `compose`: the composer; `narrations`: permalinks
 //!   with their thread, card actions, editing;
 //! - `search`, `tags`, `notifications`: finding people, communities,
 //!   narrations and hashtags, and what happened to you; `feeds`: Atom.
+//! - `profiles`: people's profiles and following;
+//! - `communities`: community pages, moderation, the directories;
+//! - `interaction`: following and answering across servers.
 
 pub mod cards;
+pub mod communities;
 pub mod compose;
 pub mod feeds;
+pub mod interaction;
 pub mod layout;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
+pub mod profiles;
 pub mod search;
 pub mod session;
 pub mod tags;
@@ -36,7 +42,12 @@ pub use session::{Form, Viewer};
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Feeds first: `/@{name}` and `/c/{name}` would match `/@alice.atom`.
+    // Then the page groups whose POST routes under `/@{name}/…` must be
+    // matched before the narration permalink `/@{name}/{id}`.
     cfg.configure(feeds::configure)
+        .configure(profiles::configure)
+        .configure(communities::configure)
+        .configure(interaction::configure)
         .route("/", web::get().to(pages::start))
         .route("/login", web::get().to(session::login_page))
         .route("/login", web::post().to(session::login))
@@ -47,8 +58,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/favicon.ico",
             web::get().to(|| asset(web::Path::from("icon.svg".to_string()))),
         )
-        .route("/@{name}", web::get().to(pages::profile))
-        .route("/c/{name}", web::get().to(pages::profile))
         .configure(compose::configure)
         .configure(narrations::configure)
         .configure(notifications::configure)

@@ -85,6 +85,8 @@ struct NarrationPage {
     deliveries: Option<Vec<DeliveryRow>>,
     /// The narration stays on this server (local visibility).
     stays_here: bool,
+    /// "Reply from your own server", for visitors on a public narration.
+    remote: Option<super::profiles::RemoteForm>,
 }
 
 /// The page of a narration the viewer may see, with its thread.
@@ -136,6 +138,9 @@ async fn thread_page(
     let layout = Layout::new(data, viewer, title)
         .await?
         .here(req.uri().path().to_string());
+    let remote = (viewer.actor().is_none() && card.boostable)
+        .then(|| super::profiles::RemoteForm::new(card.ap_id.clone(), "Reply", req.uri().path()));
+    let with_remote = remote.is_some();
     let page = NarrationPage {
         layout,
         ancestors: above,
@@ -144,8 +149,13 @@ async fn thread_page(
         compose,
         deliveries,
         stays_here,
+        remote,
     };
-    Ok(viewer.finish(render(StatusCode::OK, &page)?))
+    Ok(viewer.finish(super::profiles::render_with_remote(
+        StatusCode::OK,
+        &page,
+        with_remote,
+    )?))
 }
 
 /// `GET /@{name}/{id}`: a local narration and its thread.

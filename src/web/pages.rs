@@ -1,13 +1,11 @@
-//! The start page, and for now the profile page (the profiles page group
-//! takes it over).
+//! The start page.
 
 use super::{
-    cards::ActorCard,
-    layout::{display_name, handle, render, see_other, Layout, WebError},
+    layout::{render, see_other, Layout, WebError},
     session::Viewer,
 };
-use crate::{apub::Data, context::Context, service};
-use actix_web::{http::StatusCode, web, HttpResponse};
+use crate::{apub::Data, context::Context};
+use actix_web::{http::StatusCode, HttpResponse};
 use askama::Template;
 
 #[derive(Template)]
@@ -28,35 +26,6 @@ pub async fn start(data: Data<Context>, viewer: Viewer) -> Result<HttpResponse, 
         layout,
         description: &data.config.instance.description,
         domain: data.urls.domain(),
-    };
-    Ok(viewer.finish(render(StatusCode::OK, &page)?))
-}
-
-#[derive(Template)]
-#[template(path = "profile.html", config = "src/web/askama.toml")]
-struct ProfilePage {
-    layout: Layout,
-    actor: ActorCard,
-    actor_url: String,
-}
-
-/// `GET /@{name}`: a person's or community's public profile.
-pub async fn profile(
-    name: web::Path<String>,
-    data: Data<Context>,
-    viewer: Viewer,
-) -> Result<HttpResponse, WebError> {
-    let actor = service::accounts::local_actor(&data.db, &name).await?;
-    let layout = Layout::new(
-        &data,
-        &viewer,
-        format!("{} ({})", display_name(&actor), handle(&actor)),
-    )
-    .await?;
-    let page = ProfilePage {
-        layout,
-        actor: ActorCard::of(&actor),
-        actor_url: actor.ap_id.to_string(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }

@@ -156,8 +156,11 @@ impl Activity for Follow {
         let policy = data.config.federation.policy;
         data.db
             .transaction(move |conn| {
-                // A block (or domain block) either way: refused, as Mastodon does.
-                if crate::service::blocks::separated(conn, &follower, &followee)? {
+                // A block (or domain block) either way: refused, as Mastodon
+                // does; so is someone a community here banned.
+                if crate::service::blocks::separated(conn, &follower, &followee)?
+                    || crate::db::community::Community::is_banned(conn, &followee.id, &follower.id)?
+                {
                     outbox::enqueue(conn, policy, &followee, &reject.id, &reject, &[follower])?;
                     return Ok(());
                 }
