@@ -25,6 +25,7 @@ both_backends!(
     posting_in_a_joined_community,
     home_pages_by_twenty,
     in_the_browser_narrate_preview_reply_and_like,
+    in_the_browser_each_visibility_lands_where_it_belongs,
 );
 
 /// A browser without script: keeps cookies by hand, follows no redirects.
@@ -887,4 +888,113 @@ async fn home_pages_by_twenty(backend: Backend) {
     assert!(back.contains("Narration number 6.") && back.contains("Narration number 25."));
     // Card actions on a later page come back to it.
     assert!(second.contains(&format!("name=\"return_to\" value=\"{older}\"")));
+}
+
+/// Signs out through the header's sign-out form (submitted by script: on a
+/// narrow window it sits in a closed menu).
+async fn browser_sign_out(b: &Browser, instance: &TestInstance) {
+    b.goto(&instance.url("/home")).await;
+    b.driver()
+        .execute(
+            r#"document.querySelector("form[action='/logout']").submit();"#,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    b.goto(&instance.url("/home")).await;
+    assert!(b.current_url().await.contains("/login"), "signed out");
+}
+
+/// Composes a narration in the browser with the given visibility; its
+/// permalink.
+async fn browser_compose(
+    b: &Browser,
+    instance: &TestInstance,
+    text: &str,
+    visibility: &str,
+) -> String {
+    b.goto(&instance.url("/compose")).await;
+    b.fill("#compose-text", text).await;
+    b.select("#compose-visibility", visibility).await;
+    b.click("#compose-submit").await;
+    let permalink = b.current_url().await;
+    assert!(permalink.contains("/@"), "{visibility}: {permalink}");
+    b.assert_console_clean().await;
+    permalink
+}
+
+/// Public, followers-only and local narrations written in the browser, read
+/// in the browser by a remote follower, a local non-follower and a visitor;
+/// and a forged form refused.
+async fn in_the_browser_each_visibility_lands_where_it_belongs(backend: Backend) {
+    let (alpha, beta) = ann_and_her_follower(backend).await;
+    alpha.create_user("cleo").await;
+    let label = format!("visibility-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+    browser_sign_in(&b, &alpha, "ann").await;
+    let public = browser_compose(&b, &alpha, "Public: what I am doing today.", "public").await;
+    let followers = browser_compose(&b, &alpha, "Followers: where I am stuck.", "followers").await;
+    let local = browser_compose(&b, &alpha, "Local: our internal tooling.", "local").await;
+
+    // A forged form (its token replaced) is refused, and stores nothing.
+    let before = narration_count(&alpha, "ann").await;
+    b.goto(&alpha.url("/compose")).await;
+    b.fill("#compose-text", "Forged: never stored.").await;
+    b.driver()
+        .execute(
+            r##"document.querySelector("#compose input[name=csrf]").value = "forged";"##,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    b.click("#compose-submit").await;
+    assert_eq!(b.text("h1").await, "Not allowed");
+    b.screenshot("forged-refused").await;
+    let errors = b.console_errors().await;
+    assert!(errors.iter().all(|e| e.contains("403")), "{errors:?}");
+    assert_eq!(narration_count(&alpha, "ann").await, before);
+
+    // Bob, following ann from beta, reads public and followers-only at home;
+    // the local narration never left alpha.
+    settle(&[&alpha, &beta]).await;
+    browser_sign_in(&b, &beta, "bob").await;
+    b.visit(&beta.url("/home"), "follower-home").await;
+    let home = b.text("main").await;
+    assert!(home.contains("what I am doing today"), "{home}");
+    assert!(home.contains("where I am stuck"), "{home}");
+    assert!(!home.contains("internal tooling"), "{home}");
+    assert!(stored(&beta, &alpha, &local).await.is_none());
+
+    // Cleo, on alpha but not a follower: the public and the local one, not
+    // the followers-only one (404, as in the API).
+    browser_sign_out(&b, &alpha).await;
+    browser_sign_in(&b, &alpha, "cleo").await;
+    b.visit(&local, "colleague-local").await;
+    assert!(b.text("main").await.contains("internal tooling"));
+    b.goto(&followers).await;
+    assert_eq!(b.text("h1").await, "Not found");
+    b.console_errors().await;
+    b.visit(&alpha.url("/@ann"), "colleague-profile").await;
+    let profile = b.text("main").await;
+    assert!(profile.contains("what I am doing today"), "{profile}");
+    assert!(profile.contains("internal tooling"), "{profile}");
+    assert!(!profile.contains("where I am stuck"), "{profile}");
+
+    // A visitor: only the public one.
+    browser_sign_out(&b, &alpha).await;
+    b.visit(&alpha.url("/@ann"), "visitor-profile").await;
+    let profile = b.text("main").await;
+    assert!(profile.contains("what I am doing today"), "{profile}");
+    assert!(!profile.contains("internal tooling"), "{profile}");
+    assert!(!profile.contains("where I am stuck"), "{profile}");
+    for hidden in [&followers, &local] {
+        b.goto(hidden).await;
+        assert_eq!(b.text("h1").await, "Not found", "{hidden}");
+    }
+    b.console_errors().await;
+    b.visit(&public, "visitor-public").await;
+    b.close().await;
 }
