@@ -3,8 +3,12 @@
 //! admin's way to revive a parked host.
 
 use crate::{
+    apub::Data,
+    context::Context,
     db::{
+        actor::Actor,
         delivery::{Delivery, DeliveryHost, DeliveryState},
+        post::Post,
         Db,
     },
     error::Result,
@@ -146,4 +150,19 @@ pub async fn overview(db: &Db, host: Option<String>) -> Result<Overview> {
 pub async fn revive_host(db: &Db, host: String) -> Result<bool> {
     db.run(move |conn| crate::delivery::host_seen_alive(conn, &host))
         .await
+}
+
+/// Where a local post went, for its author: the delivery of its `Create`
+/// to each receiving server. `None` for anyone else (and for posts from
+/// other servers), who may not see it.
+pub async fn where_it_went(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    post: &Post,
+) -> Result<Option<Vec<DeliveryStatus>>> {
+    if !post.local || viewer.is_none_or(|v| v.id != post.author_id) {
+        return Ok(None);
+    }
+    let id = crate::service::posts::create_activity_id(&data.urls, post);
+    activity_status(&data.db, &id).await.map(Some)
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod blocks;
 pub mod communities;
+pub mod composer;
 pub mod deliveries;
 pub mod feeds;
 pub mod follows;
@@ -21,4 +22,5 @@ pub mod resolve;
 pub mod search;
 pub mod sessions;
 pub mod software;
+pub mod threads;
 pub mod timelines;

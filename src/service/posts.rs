@@ -27,7 +27,9 @@ use activitypub_federation::{
 };
 use url::Url;
 
+pub use super::composer::{preview, publish_draft, Draft};
 pub use super::reactions::{react, reaction_counts, unreact};
+pub use super::threads::{context, replies, MAX_CONTEXT};
 
 /// Longest Note source, in characters.
 pub const MAX_NOTE_CHARS: usize = 5_000;
@@ -654,177 +656,8 @@ pub async fn get_by_ap_id(
     Ok(post)
 }
 
-/// Replies to a post that `viewer` may see, oldest first.
-pub async fn replies(
-    data: &Data<Context>,
-    viewer: Option<&Actor>,
-    post: &Post,
-) -> Result<Vec<Post>> {
-    let ap_id = post.ap_id.to_string();
-    let all = data
-        .db
-        .run(move |conn| Ok(Post::replies(conn, &ap_id)?))
-        .await?;
-    let mut visible = Vec::new();
-    for reply in all.into_iter().filter(|p| !p.is_deleted()) {
-        if can_see(data, viewer, &reply).await? {
-            visible.push(reply);
-        }
-    }
-    Ok(visible)
-}
-
 /// The ActivityPub id of the `Create` that published a local post: what
 /// its deliveries are queued under.
 pub fn create_activity_id(urls: &crate::urls::Urls, post: &Post) -> Url {
     urls.activity(&post.id)
-}
-
-/// Most posts a thread lists on each side of the post.
-pub const MAX_CONTEXT: usize = 400;
-
-/// The thread around `post` as `viewer` may see it: its ancestors, oldest
-/// first, and its replies at any depth (stored ones, remote replies
-/// included), in time order; deleted posts and those of people the viewer
-/// blocked or muted are left out.
-pub async fn context(
-    data: &Data<Context>,
-    viewer: Option<&Actor>,
-    post: &Post,
-) -> Result<(Vec<Post>, Vec<Post>)> {
-    let mut ancestors = Vec::new();
-    let mut cursor = post.in_reply_to.clone();
-    while let Some(parent) = cursor.take().and_then(|u| Url::parse(&u).ok()) {
-        if ancestors.len() >= MAX_CONTEXT {
-            break;
-        }
-        let found = data
-            .db
-            .run(move |conn| Ok(Post::by_ap_id(conn, &parent)?))
-            .await?;
-        let Some(parent) = found else { break };
-        cursor = parent.in_reply_to.clone();
-        if !parent.is_deleted() && can_see(data, viewer, &parent).await? {
-            ancestors.push(parent);
-        }
-    }
-    ancestors.reverse();
-    let mut descendants = Vec::new();
-    let mut frontier = vec![post.clone()];
-    while let Some(next) = frontier.pop() {
-        if descendants.len() >= MAX_CONTEXT {
-            break;
-        }
-        let mut replies = replies(data, viewer, &next).await?;
-        replies.reverse();
-        for reply in replies {
-            descendants.push(reply.clone());
-            frontier.push(reply);
-        }
-    }
-    // Depth-first walk, then by time within the thread, as Mastodon lists them.
-    descendants.sort_by(|a, b| a.id.cmp(&b.id));
-    let ancestors = crate::service::blocks::without_hidden(data, viewer, ancestors).await?;
-    let descendants = crate::service::blocks::without_hidden(data, viewer, descendants).await?;
-    Ok((ancestors, descendants))
-}
-
-/// Markdown as a narration would show it, for the composer's preview:
-/// the same renderer, with hashtags linked; mentions are not looked up
-/// (that may ask other servers) and stay as written.
-pub fn preview(data: &Data<Context>, source: &str) -> String {
-    let urls = data.urls.clone();
-    text::render_markdown(source, |_| None, |tag| urls.tag(tag).to_string())
-}
-
-/// What the web composer sends, naming posts and communities by their
-/// local ids.
-#[derive(Debug, Clone)]
-pub struct Draft {
-    /// A title makes the narration an Article.
-    pub title: Option<String>,
-    pub source: String,
-    pub visibility: Visibility,
-    pub summary: Option<String>,
-    /// The post answered (its local id, or a boost's status id).
-    pub in_reply_to: Option<String>,
-    /// A community the author joined (its actor's local id).
-    pub community: Option<String>,
-}
-
-/// Publishes what the composer sent: the reply must answer a post the
-/// author may see, the community must be one they joined.
-///
-/// Errors: `Unprocessable`, with a message for the person, for all of
-/// these and what [`publish`] refuses.
-pub async fn publish_draft(data: &Data<Context>, author: &Actor, draft: Draft) -> Result<Post> {
-    if draft.source.trim().is_empty() {
-        return Err(Error::unprocessable(
-            "A narration needs some text: write something first.",
-        ));
-    }
-    let in_reply_to = match draft.in_reply_to.filter(|id| !id.is_empty()) {
-        Some(id) => {
-            let parent = crate::service::timelines::item_by_id(data, Some(author), &id)
-                .await
-                .map_err(|e| match e.kind {
-                    ErrorKind::NotFound | ErrorKind::Gone => Error::unprocessable(
-                        "The narration you are answering was deleted, or you may not see it.",
-                    ),
-                    _ => e,
-                })?
-                .into_post();
-            Some(parent.ap_id.0.clone())
-        }
-        None => None,
-    };
-    let community = match draft.community.filter(|c| !c.is_empty()) {
-        Some(id) => {
-            let joined = crate::service::communities::subscriptions(&data.db, author).await?;
-            let group = joined.into_iter().find(|g| g.id == id).ok_or_else(|| {
-                Error::unprocessable(
-                    "You can only post in a community you joined: join it first, or choose another.",
-                )
-            })?;
-            Some(group.ap_id.0)
-        }
-        None => None,
-    };
-    let title = draft
-        .title
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let new = NewPost {
-        kind: if title.is_some() {
-            PostKind::Article
-        } else {
-            PostKind::Note
-        },
-        title,
-        source: draft.source,
-        visibility: draft.visibility,
-        in_reply_to,
-        summary: draft.summary.filter(|s| !s.trim().is_empty()),
-        sensitive: false,
-        language: None,
-        community,
-    };
-    publish(data, author, new).await
-}
-
-/// Where a local post went, for its author: the delivery of its `Create`
-/// to each receiving server. `None` for anyone else (and for posts from
-/// other servers), who may not see it.
-pub async fn where_it_went(
-    data: &Data<Context>,
-    viewer: Option<&Actor>,
-    post: &Post,
-) -> Result<Option<Vec<crate::service::deliveries::DeliveryStatus>>> {
-    if !post.local || viewer.is_none_or(|v| v.id != post.author_id) {
-        return Ok(None);
-    }
-    let id = create_activity_id(&data.urls, post);
-    crate::service::deliveries::activity_status(&data.db, &id)
-        .await
-        .map(Some)
 }

@@ -98,7 +98,7 @@ async fn thread_page(
     author: &Actor,
 ) -> Result<HttpResponse, WebError> {
     let (ancestors, replies) = service::posts::context(data, viewer.actor(), &post).await?;
-    let deliveries = service::posts::where_it_went(data, viewer.actor(), &post)
+    let deliveries = service::deliveries::where_it_went(data, viewer.actor(), &post)
         .await?
         .map(delivery_rows);
     let stays_here = post.visibility().is_local_only();
