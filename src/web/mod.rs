@@ -15,7 +15,9 @@
 pub mod cards;
 pub mod layout;
 pub mod pages;
+pub mod register;
 pub mod session;
+pub mod settings;
 
 use actix_web::{http::header, web, HttpResponse};
 
@@ -31,7 +33,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(asset))
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
-        .route("/@{name}/{id}", web::get().to(pages::post));
+        .route("/@{name}/{id}", web::get().to(pages::post))
+        .configure(settings::configure)
+        .configure(register::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

@@ -1,0 +1,4 @@
+DROP TABLE invites;
+ALTER TABLE local_users DROP COLUMN default_visibility;
+ALTER TABLE local_users DROP COLUMN suspended_at;
+ALTER TABLE local_users DROP COLUMN approved;
