@@ -6,6 +6,7 @@ use super::{
     entities,
     params::{Form, Query},
 };
+use crate::web::Viewer;
 use crate::{
     apub::Data,
     context::Context,
@@ -17,7 +18,6 @@ use crate::{
         sessions::SignInRefused,
     },
 };
-use crate::web::Viewer;
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;

@@ -206,11 +206,7 @@ pub fn standing(user: &LocalUser) -> Standing {
 ///
 /// Errors: `Unauthorized` for an unknown name or a wrong password (the same
 /// error for both, so names cannot be probed).
-pub async fn check_credentials(
-    db: &Db,
-    name: &str,
-    password: &str,
-) -> Result<(Actor, LocalUser)> {
+pub async fn check_credentials(db: &Db, name: &str, password: &str) -> Result<(Actor, LocalUser)> {
     let denied = || Error::unauthorized("invalid name or password");
     let name = normalize_name(name).map_err(|_| denied())?;
     let found = db
@@ -365,9 +361,7 @@ pub struct UserEntry {
 /// Errors: `Forbidden` for anyone but an admin.
 pub async fn list_users(db: &Db, admin: &Actor) -> Result<Vec<UserEntry>> {
     require_admin(db, admin).await?;
-    let rows = db
-        .run(|conn| Ok(LocalUser::all_with_actors(conn)?))
-        .await?;
+    let rows = db.run(|conn| Ok(LocalUser::all_with_actors(conn)?)).await?;
     Ok(rows
         .into_iter()
         .filter(|(_, a)| a.kind() == ActorKind::Person)

@@ -12,6 +12,7 @@
 //! - `cards`: the view models of the partials;
 //! - `pages`: the start page, profiles and narration permalinks.
 
+pub mod admin;
 pub mod cards;
 pub mod layout;
 pub mod pages;
@@ -35,7 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/c/{name}", web::get().to(pages::profile))
         .route("/@{name}/{id}", web::get().to(pages::post))
         .configure(settings::configure)
-        .configure(register::configure);
+        .configure(register::configure)
+        .configure(admin::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

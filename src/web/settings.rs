@@ -97,7 +97,9 @@ pub async fn profile_page(
     let Some(me) = viewer.signed_in() else {
         return sign_in_first("/settings");
     };
-    let layout = Layout::new(&data, &viewer, "Settings").await?.nav("settings");
+    let layout = Layout::new(&data, &viewer, "Settings")
+        .await?
+        .nav("settings");
     let page = ProfileSettingsPage {
         layout,
         tab: "profile",
@@ -151,7 +153,9 @@ pub async fn save_profile(
     match saved {
         Ok(_) => see_other("/settings?saved=1"),
         Err(e) if e.kind == ErrorKind::Unprocessable => {
-            let layout = Layout::new(&data, &viewer, "Settings").await?.nav("settings");
+            let layout = Layout::new(&data, &viewer, "Settings")
+                .await?
+                .nav("settings");
             let page = ProfileSettingsPage {
                 layout,
                 tab: "profile",
@@ -190,7 +194,9 @@ pub async fn password_page(
     if viewer.signed_in().is_none() {
         return sign_in_first("/settings/password");
     }
-    let layout = Layout::new(&data, &viewer, "Password").await?.nav("settings");
+    let layout = Layout::new(&data, &viewer, "Password")
+        .await?
+        .nav("settings");
     let page = PasswordPage {
         layout,
         tab: "password",
@@ -235,7 +241,9 @@ pub async fn change_password(
     match result {
         Ok(()) => see_other("/settings/password?saved=1"),
         Err(e) if matches!(e.kind, ErrorKind::Unprocessable | ErrorKind::Unauthorized) => {
-            let layout = Layout::new(&data, &viewer, "Password").await?.nav("settings");
+            let layout = Layout::new(&data, &viewer, "Password")
+                .await?
+                .nav("settings");
             let page = PasswordPage {
                 layout,
                 tab: "password",

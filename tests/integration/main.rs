@@ -33,3 +33,4 @@ mod reports;
 mod signatures;
 mod signed_fetch;
 mod visibility;
+mod web_account;
