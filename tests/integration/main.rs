@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_client;
+mod browser;
 mod fake_server;
 mod harness;
 mod schema;
@@ -34,3 +35,4 @@ mod signatures;
 mod signed_fetch;
 mod visibility;
 mod web_account;
+mod web_smoke;
