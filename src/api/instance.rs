@@ -91,7 +91,7 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
         "configuration": configuration(true),
         "registrations": {
             "enabled": config.registrations == Registrations::Open,
-            "approval_required": false,
+            "approval_required": config.approve_registrations,
             "message": null,
             "url": null
         },
@@ -122,7 +122,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "thumbnail": format!("{base}/static/header.svg"),
         "languages": ["en"],
         "registrations": config.registrations == Registrations::Open,
-        "approval_required": false,
+        "approval_required": config.approve_registrations,
         "invites_enabled": config.registrations == Registrations::Invite,
         "configuration": configuration(false),
         "contact_account": null,
