@@ -133,6 +133,7 @@ pub struct UserRow {
     /// `active`, `pending` or `suspended`.
     pub standing: &'static str,
     pub joined: String,
+    pub joined_day: String,
     pub me: bool,
 }
 
@@ -169,6 +170,7 @@ async fn users_tab(
                 Standing::Suspended => "suspended",
             },
             joined: when(u.user.created_at),
+            joined_day: u.user.created_at.format("%Y-%m-%d").to_string(),
             me: u.actor.id == me.actor.id,
         })
         .collect();

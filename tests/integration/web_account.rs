@@ -849,7 +849,9 @@ async fn admin_pages_are_for_admins(backend: Backend) {
     let res = beta.signed_post(&bob, &alpha.url("/inbox"), &follow).await;
     assert_eq!(res.status(), 403);
     let page = boss.get("/admin/federation").await;
-    assert!(page.body.contains("Unblock beta.localhost"));
+    assert!(page
+        .body
+        .contains("Unblock<span class=\"visually-hidden\"> beta.localhost"));
     let removed = boss
         .post("/admin/federation/remove", &[("domain", "beta.localhost")])
         .await;
@@ -954,3 +956,134 @@ both_backends!(
     admin_pages_are_for_admins,
     oauth_approval_with_the_session,
 );
+
+// ---- in a real browser ------------------------------------------------------
+
+use crate::browser::Browser;
+
+async fn browser_sign_in(b: &Browser, instance: &TestInstance, name: &str, password: &str) {
+    // `next`: home belongs to another page group, not merged here.
+    b.goto(&instance.url("/login?next=%2Fsettings")).await;
+    b.fill("#username", name).await;
+    b.fill("#password", password).await;
+    b.click("main button[type=submit]").await;
+}
+
+async fn browser_account_pages(backend: Backend) {
+    let alpha = TestInstance::spawn_with("alpha", backend, |c| {
+        c.instance.registrations = Registrations::Open;
+    })
+    .await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    make_admin(&alpha, "root").await;
+    alpha.create_user("alice").await;
+    let bob = beta.create_user("bob").await;
+    let label = format!("web_account-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+
+    // Registration.
+    b.visit(&alpha.url("/register"), "register").await;
+    b.fill("#f-username", "dana").await;
+    b.fill("#f-password", "a long password").await;
+    b.fill("#f-confirm", "a long password").await;
+    b.click("main form button[type=submit]").await;
+    assert!(b.text("#registered").await.contains("is ready"));
+    b.screenshot("registered").await;
+    b.assert_console_clean().await;
+
+    // Settings: the profile.
+    browser_sign_in(&b, &alpha, "alice", PASSWORD).await;
+    b.visit(&alpha.url("/settings"), "settings").await;
+    b.fill("#f-display_name", "Alice in the browser").await;
+    b.fill("#f-note", "Writes *Rust* at work.").await;
+    b.select("#f-default_visibility", "local").await;
+    b.click("main form[action='/settings'] button[type=submit]")
+        .await;
+    assert!(b.exists("#saved").await, "{}", b.source().await);
+    b.screenshot("settings-saved").await;
+    b.assert_console_clean().await;
+    let alice = alpha.local("alice").await;
+    assert_eq!(alice.display_name.as_deref(), Some("Alice in the browser"));
+    assert_eq!(
+        accounts::default_visibility(&alpha.context.db, &alice)
+            .await
+            .unwrap(),
+        Visibility::Local
+    );
+    b.visit(&alpha.url("/settings/password"), "settings-password")
+        .await;
+    b.visit(&alpha.url("/settings/sessions"), "settings-sessions")
+        .await;
+    assert_eq!(b.texts("#sessions > li").await.len(), 1);
+
+    // OAuth: a signed-in browser approves without its password.
+    let app: serde_json::Value = alpha
+        .client
+        .post(alpha.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Browser app"),
+            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+            ("scopes", "read"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = app["client_id"].as_str().unwrap();
+    b.visit(
+        &alpha.url(&format!(
+            "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read"
+        )),
+        "authorize",
+    )
+    .await;
+    assert!(b.exists("#signed-in-as").await);
+    assert!(!b.exists("input[name=password]").await);
+    b.click("#approve").await;
+    assert!(!b.text("#authorization-code").await.is_empty());
+    b.screenshot("authorized").await;
+    b.assert_console_clean().await;
+
+    // The admin blocks beta.
+    b.driver().delete_all_cookies().await.unwrap();
+    browser_sign_in(&b, &alpha, "root", PASSWORD).await;
+    b.visit(&alpha.url("/admin"), "admin-people").await;
+    b.visit(&alpha.url("/admin/invites"), "admin-invites").await;
+    b.click("main form[action='/admin/invites'] button[type=submit]")
+        .await;
+    assert!(b.exists("#invites .invite-link").await);
+    b.screenshot("admin-invite-made").await;
+    b.assert_console_clean().await;
+    b.visit(&alpha.url("/admin/communities"), "admin-communities")
+        .await;
+    b.visit(&alpha.url("/admin/deliveries"), "admin-deliveries")
+        .await;
+    b.visit(&alpha.url("/admin/federation"), "admin-federation")
+        .await;
+    b.fill("#f-domain", &beta.domain).await;
+    b.select("#f-action", "block").await;
+    b.click("main form[action='/admin/federation'] button[type=submit]")
+        .await;
+    assert!(b.exists("#notice").await, "{}", b.source().await);
+    assert!(b.text("#policies").await.contains("beta.localhost"));
+    b.screenshot("admin-federation-blocked").await;
+    b.assert_console_clean().await;
+    let list = service::policy::list(&alpha.context.db).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].action(), Some(PolicyAction::Block));
+    let follow = json!({
+        "id": beta.url("/activities/browser-admin-follow"),
+        "type": "Follow",
+        "actor": beta.actor_url("bob"),
+        "object": alpha.actor_url("alice"),
+    });
+    let res = beta.signed_post(&bob, &alpha.url("/inbox"), &follow).await;
+    assert_eq!(res.status(), 403);
+    b.close().await;
+}
+
+both_backends!(browser_account_pages);
