@@ -130,12 +130,13 @@ struct AuthorizedPage<'a> {
 }
 
 /// The web app's layout for the OAuth pages, which nobody is signed in to.
-fn page_layout(data: &Data<Context>, title: &str) -> crate::web::Layout {
-    crate::web::Layout {
-        instance_name: data.config.instance.name.clone(),
+async fn page_layout(data: &Data<Context>, title: &str) -> Result<crate::web::Layout, Error> {
+    let identity = service::instance::identity(&data.db, &data.config.instance).await?;
+    Ok(crate::web::Layout {
+        instance_name: identity.name,
         title: title.to_string(),
         ..Default::default()
-    }
+    })
 }
 
 /// The OAuth pages, with the web app's security headers; their form may
@@ -173,7 +174,7 @@ async fn page(
         Some(_) => crate::web::Layout::new(data, viewer, title)
             .await
             .map_err(|e| e.0)?,
-        None => page_layout(data, &title),
+        None => page_layout(data, &title).await?,
     };
     html(
         status,
@@ -339,7 +340,7 @@ async fn decide(
         return html(
             StatusCode::OK,
             &AuthorizedPage {
-                layout: page_layout(data, "Authorized"),
+                layout: page_layout(data, "Authorized").await?,
                 app_name: &request.app.name,
                 code: &code,
             },

@@ -107,6 +107,17 @@ impl OauthCode {
         })
     }
 
+    /// Deletes an actor's codes not yet exchanged (when the account is
+    /// suspended); how many.
+    pub fn delete_unused_of_actor(conn: &mut DbConn, actor_id: &str) -> QueryResult<usize> {
+        diesel::delete(
+            oauth_codes::table
+                .filter(oauth_codes::actor_id.eq(actor_id))
+                .filter(oauth_codes::used_at.is_null()),
+        )
+        .execute(conn)
+    }
+
     /// Deletes codes that expired before `before`, at most `limit`.
     pub fn prune_expired(
         conn: &mut DbConn,

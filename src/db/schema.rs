@@ -377,6 +377,14 @@ diesel::table! {
 
 diesel::joinable!(invites -> actors (created_by));
 
+diesel::table! {
+    instance_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     local_users,
@@ -400,6 +408,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_tokens,
     web_sessions,
     invites,
+    instance_settings,
     notifications,
     account_marks,
     markers,

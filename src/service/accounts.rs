@@ -8,7 +8,7 @@ use crate::{
         invite::Invite,
         local_user::{LocalUser, Role},
         new_id, now,
-        oauth::OauthToken,
+        oauth::{OauthCode, OauthToken},
         post::Visibility,
         web_session::WebSession,
         Db, DbUrl,
@@ -390,8 +390,8 @@ pub async fn approve(db: &Db, admin: &Actor, actor_id: &str) -> Result<()> {
 }
 
 /// An admin suspends (`true`) or reinstates an account. A suspended
-/// person cannot sign in; their sessions end and their tokens are revoked
-/// at once. Admins cannot suspend themselves.
+/// person cannot sign in; their sessions end, their tokens are revoked
+/// and their unexchanged authorization codes dropped at once. Admins cannot suspend themselves.
 ///
 /// Errors: `Forbidden` for anyone but an admin or for oneself, `NotFound`
 /// for an unknown account.
@@ -409,6 +409,7 @@ pub async fn set_suspended(db: &Db, admin: &Actor, actor_id: &str, suspended: bo
         if suspended {
             WebSession::delete_others(conn, &id, None)?;
             OauthToken::revoke_of_actor(conn, &id, None)?;
+            OauthCode::delete_unused_of_actor(conn, &id)?;
         }
         Ok(())
     })

@@ -8,7 +8,9 @@
 //! - `/admin/federation`: the federation policy (allow, block, remove
 //!   hosts), as `outloud admin federation`;
 //! - `/admin/deliveries`: the delivery queue per host (revive), as
-//!   `outloud admin deliveries`.
+//!   `outloud admin deliveries`;
+//! - `/admin/instance`: the instance's name and description, over the
+//!   configuration file's.
 
 use super::{
     layout::{community_path, display_name, handle, profile_path, render, see_other},
@@ -40,7 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/federation", web::post().to(set_policy))
         .route("/admin/federation/remove", web::post().to(remove_policy))
         .route("/admin/deliveries", web::get().to(deliveries_page))
-        .route("/admin/deliveries/revive", web::post().to(revive_host));
+        .route("/admin/deliveries/revive", web::post().to(revive_host))
+        .route("/admin/instance", web::get().to(instance_page))
+        .route("/admin/instance", web::post().to(save_instance));
 }
 
 /// The signed-in admin, or 401 / 403.
@@ -114,6 +118,7 @@ fn notice(query: &NoticeQuery) -> Outcome {
         Some("removed") => "The entry is removed.",
         Some("revived") => "The host is revived: its queued deliveries are due now.",
         Some("healthy") => "That host was not failing: nothing to revive.",
+        Some("instance") => "The instance's name and description are saved.",
         _ => return Outcome::default(),
     };
     Outcome {
@@ -754,4 +759,96 @@ pub async fn revive_host(
     } else {
         "/admin/deliveries?done=healthy"
     })
+}
+
+// ---- instance --------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin_instance.html", config = "src/web/askama.toml")]
+struct InstancePage {
+    layout: Layout,
+    tab: &'static str,
+    outcome: Outcome,
+    name: String,
+    description: String,
+    max_name: usize,
+    max_description: usize,
+}
+
+fn instance_tab(
+    layout: Layout,
+    status: StatusCode,
+    outcome: Outcome,
+    name: String,
+    description: String,
+) -> Result<HttpResponse, WebError> {
+    let page = InstancePage {
+        layout,
+        tab: "instance",
+        outcome,
+        name,
+        description,
+        max_name: service::instance::MAX_NAME,
+        max_description: service::instance::MAX_DESCRIPTION,
+    };
+    render(status, &page)
+}
+
+/// `GET /admin/instance`
+pub async fn instance_page(
+    data: Data<Context>,
+    viewer: Viewer,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, WebError> {
+    if viewer.signed_in().is_none() {
+        return sign_in_first("/admin/instance");
+    }
+    admin(&data, &viewer).await?;
+    let identity = service::instance::identity(&data.db, &data.config.instance).await?;
+    let layout = Layout::new(&data, &viewer, "Administration: instance")
+        .await?
+        .nav("admin");
+    let page = instance_tab(
+        layout,
+        StatusCode::OK,
+        notice(&query),
+        identity.name,
+        identity.description,
+    )?;
+    Ok(viewer.finish(page))
+}
+
+#[derive(Deserialize)]
+pub struct InstanceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// `POST /admin/instance`
+pub async fn save_instance(
+    data: Data<Context>,
+    viewer: Viewer,
+    Form(form): Form<InstanceForm>,
+) -> Result<HttpResponse, WebError> {
+    let me = admin(&data, &viewer).await?;
+    match service::instance::set_identity(&data.db, &me.actor, &form.name, &form.description).await
+    {
+        Ok(()) => see_other("/admin/instance?done=instance"),
+        Err(e) if fixable(&e) => {
+            let layout = Layout::new(&data, &viewer, "Administration: instance")
+                .await?
+                .nav("admin");
+            let outcome = Outcome::error(&e, "");
+            instance_tab(
+                layout,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                outcome,
+                form.name,
+                form.description,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -24,9 +24,10 @@ pub async fn start(data: Data<Context>, viewer: Viewer) -> Result<HttpResponse, 
         return see_other("/home");
     }
     let layout = Layout::new(&data, &viewer, "").await?;
+    let identity = service::instance::identity(&data.db, &data.config.instance).await?;
     let page = StartPage {
         layout,
-        description: &data.config.instance.description,
+        description: &identity.description,
         domain: data.urls.domain(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))

@@ -680,6 +680,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         "/admin/communities",
         "/admin/federation",
         "/admin/deliveries",
+        "/admin/instance",
     ] {
         assert_eq!(web.get(page).await.status, 403, "{page}");
     }
@@ -695,6 +696,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         "/admin/federation".to_string(),
         "/admin/federation/remove".to_string(),
         "/admin/deliveries/revive".to_string(),
+        "/admin/instance".to_string(),
     ] {
         let answer = web
             .post(
@@ -706,6 +708,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
                     ("domain", "evil.example"),
                     ("action", "allow"),
                     ("host", "evil.example"),
+                    ("description", "taken over"),
                 ],
             )
             .await;
@@ -725,6 +728,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         "/admin/communities",
         "/admin/federation",
         "/admin/deliveries",
+        "/admin/instance",
     ] {
         let answer = boss.get(page).await;
         assert_eq!(answer.status, 200, "{page}: {}", answer.body);
@@ -860,6 +864,31 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         .await
         .unwrap()
         .is_empty());
+
+    // The instance's name and description, over the configuration's.
+    let page = boss.get("/admin/instance").await;
+    assert!(page.body.contains("value=\"Outloud\""), "{}", page.body);
+    let empty = boss
+        .post("/admin/instance", &[("name", "  "), ("description", "x")])
+        .await;
+    assert_eq!(empty.status, 422);
+    let saved = boss
+        .post(
+            "/admin/instance",
+            &[
+                ("name", "Guild of Builders"),
+                ("description", "Bridges, mostly."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let instance: serde_json::Value = alpha.get("/api/v1/instance").await.json().await.unwrap();
+    assert_eq!(instance["title"], "Guild of Builders");
+    assert_eq!(instance["description"], "Bridges, mostly.");
+    let page = boss.get("/admin").await;
+    assert!(page
+        .body
+        .contains("<title>Administration: people · Guild of Builders</title>"));
 
     // Reviving a healthy host says so.
     let revived = boss
@@ -1061,6 +1090,8 @@ async fn browser_account_pages(backend: Backend) {
     b.visit(&alpha.url("/admin/communities"), "admin-communities")
         .await;
     b.visit(&alpha.url("/admin/deliveries"), "admin-deliveries")
+        .await;
+    b.visit(&alpha.url("/admin/instance"), "admin-instance")
         .await;
     b.visit(&alpha.url("/admin/federation"), "admin-federation")
         .await;

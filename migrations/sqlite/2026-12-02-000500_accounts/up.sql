@@ -15,3 +15,11 @@ CREATE TABLE invites (
     revoked_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL
 );
+-- What an admin changed of the instance's identity on the admin page
+-- (`name`, `description`); a key without a row falls back to the
+-- configuration file.
+CREATE TABLE instance_settings (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
