@@ -74,7 +74,9 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     if path.starts_with("/api/") || path.starts_with("/oauth/") {
         HttpResponse::NotFound().json(serde_json::json!({ "error": "Record not found" }))
     } else {
-        HttpResponse::NotFound().finish()
+        // Everything else is the web app's: a person's browser gets the
+        // error page.
+        actix_web::ResponseError::error_response(&crate::web::WebError::not_found())
     }
 }
 

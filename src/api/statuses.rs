@@ -315,9 +315,6 @@ async fn source(
     }))
 }
 
-/// Most posts a context lists on each side.
-const MAX_CONTEXT: usize = 400;
-
 /// `GET /api/v1/statuses/:id/context`
 async fn context(
     data: Data<Context>,
@@ -326,41 +323,7 @@ async fn context(
 ) -> Result<HttpResponse, Error> {
     let viewer = auth.viewer("read:statuses");
     let post = timelines::item_by_id(&data, viewer, &id).await?.into_post();
-    let mut ancestors = Vec::new();
-    let mut cursor = post.in_reply_to.clone();
-    while let Some(parent) = cursor.take().and_then(|u| url::Url::parse(&u).ok()) {
-        if ancestors.len() >= MAX_CONTEXT {
-            break;
-        }
-        let found = data
-            .db
-            .run(move |conn| Ok(Post::by_ap_id(conn, &parent)?))
-            .await?;
-        let Some(parent) = found else { break };
-        cursor = parent.in_reply_to.clone();
-        if !parent.is_deleted() && service::posts::can_see(&data, viewer, &parent).await? {
-            ancestors.push(parent);
-        }
-    }
-    ancestors.reverse();
-    let mut descendants = Vec::new();
-    let mut frontier = vec![post];
-    while let Some(next) = frontier.pop() {
-        if descendants.len() >= MAX_CONTEXT {
-            break;
-        }
-        let mut replies = service::posts::replies(&data, viewer, &next).await?;
-        replies.reverse();
-        for reply in replies {
-            descendants.push(reply.clone());
-            frontier.push(reply);
-        }
-    }
-    // Depth-first walk, then by time within the thread, as Mastodon lists them.
-    descendants.sort_by(|a, b| a.id.cmp(&b.id));
-    // Before: a thread showed the replies of blocked and muted accounts.
-    let ancestors = service::blocks::without_hidden(&data, viewer, ancestors).await?;
-    let descendants = service::blocks::without_hidden(&data, viewer, descendants).await?;
+    let (ancestors, descendants) = service::posts::context(&data, viewer, &post).await?;
     Ok(HttpResponse::Ok().json(entities::Context {
         ancestors: convert::posts(&data, viewer, ancestors).await?,
         descendants: convert::posts(&data, viewer, descendants).await?,

@@ -74,7 +74,9 @@ impl NewPost {
 fn validate(new: &NewPost) -> Result<()> {
     let chars = new.source.chars().count();
     if new.source.trim().is_empty() {
-        return Err(Error::unprocessable("a post needs some text"));
+        return Err(Error::unprocessable(
+            "A narration needs some text: write something first.",
+        ));
     }
     let max = match new.kind {
         PostKind::Article => MAX_ARTICLE_CHARS,
@@ -82,12 +84,12 @@ fn validate(new: &NewPost) -> Result<()> {
     };
     if chars > max {
         return Err(Error::unprocessable(format!(
-            "text too long: {chars} characters, at most {max}"
+            "The text is too long: {chars} characters, at most {max}. Shorten it and try again."
         )));
     }
     match new.kind {
         PostKind::Article if new.title.as_deref().is_none_or(|t| t.trim().is_empty()) => {
-            Err(Error::unprocessable("an article needs a title"))
+            Err(Error::unprocessable("An article needs a title."))
         }
         PostKind::Page => Err(Error::unprocessable("local posts are Notes or Articles")),
         _ => Ok(()),
@@ -324,7 +326,7 @@ pub async fn publish_once(
         community.as_ref().map(|g| &g.ap_id.0),
     );
     let activity = Create {
-        id: data.urls.activity(&post.id),
+        id: create_activity_id(&data.urls, &post),
         kind: CreateType::Create,
         actor: author.ap_id.0.clone().into(),
         to: note.to.clone(),
@@ -670,4 +672,159 @@ pub async fn replies(
         }
     }
     Ok(visible)
+}
+
+/// The ActivityPub id of the `Create` that published a local post: what
+/// its deliveries are queued under.
+pub fn create_activity_id(urls: &crate::urls::Urls, post: &Post) -> Url {
+    urls.activity(&post.id)
+}
+
+/// Most posts a thread lists on each side of the post.
+pub const MAX_CONTEXT: usize = 400;
+
+/// The thread around `post` as `viewer` may see it: its ancestors, oldest
+/// first, and its replies at any depth (stored ones, remote replies
+/// included), in time order; deleted posts and those of people the viewer
+/// blocked or muted are left out.
+pub async fn context(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    post: &Post,
+) -> Result<(Vec<Post>, Vec<Post>)> {
+    let mut ancestors = Vec::new();
+    let mut cursor = post.in_reply_to.clone();
+    while let Some(parent) = cursor.take().and_then(|u| Url::parse(&u).ok()) {
+        if ancestors.len() >= MAX_CONTEXT {
+            break;
+        }
+        let found = data
+            .db
+            .run(move |conn| Ok(Post::by_ap_id(conn, &parent)?))
+            .await?;
+        let Some(parent) = found else { break };
+        cursor = parent.in_reply_to.clone();
+        if !parent.is_deleted() && can_see(data, viewer, &parent).await? {
+            ancestors.push(parent);
+        }
+    }
+    ancestors.reverse();
+    let mut descendants = Vec::new();
+    let mut frontier = vec![post.clone()];
+    while let Some(next) = frontier.pop() {
+        if descendants.len() >= MAX_CONTEXT {
+            break;
+        }
+        let mut replies = replies(data, viewer, &next).await?;
+        replies.reverse();
+        for reply in replies {
+            descendants.push(reply.clone());
+            frontier.push(reply);
+        }
+    }
+    // Depth-first walk, then by time within the thread, as Mastodon lists them.
+    descendants.sort_by(|a, b| a.id.cmp(&b.id));
+    let ancestors = crate::service::blocks::without_hidden(data, viewer, ancestors).await?;
+    let descendants = crate::service::blocks::without_hidden(data, viewer, descendants).await?;
+    Ok((ancestors, descendants))
+}
+
+/// Markdown as a narration would show it, for the composer's preview:
+/// the same renderer, with hashtags linked; mentions are not looked up
+/// (that may ask other servers) and stay as written.
+pub fn preview(data: &Data<Context>, source: &str) -> String {
+    let urls = data.urls.clone();
+    text::render_markdown(source, |_| None, |tag| urls.tag(tag).to_string())
+}
+
+/// What the web composer sends, naming posts and communities by their
+/// local ids.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// A title makes the narration an Article.
+    pub title: Option<String>,
+    pub source: String,
+    pub visibility: Visibility,
+    pub summary: Option<String>,
+    /// The post answered (its local id, or a boost's status id).
+    pub in_reply_to: Option<String>,
+    /// A community the author joined (its actor's local id).
+    pub community: Option<String>,
+}
+
+/// Publishes what the composer sent: the reply must answer a post the
+/// author may see, the community must be one they joined.
+///
+/// Errors: `Unprocessable`, with a message for the person, for all of
+/// these and what [`publish`] refuses.
+pub async fn publish_draft(data: &Data<Context>, author: &Actor, draft: Draft) -> Result<Post> {
+    if draft.source.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "A narration needs some text: write something first.",
+        ));
+    }
+    let in_reply_to = match draft.in_reply_to.filter(|id| !id.is_empty()) {
+        Some(id) => {
+            let parent = crate::service::timelines::item_by_id(data, Some(author), &id)
+                .await
+                .map_err(|e| match e.kind {
+                    ErrorKind::NotFound | ErrorKind::Gone => Error::unprocessable(
+                        "The narration you are answering was deleted, or you may not see it.",
+                    ),
+                    _ => e,
+                })?
+                .into_post();
+            Some(parent.ap_id.0.clone())
+        }
+        None => None,
+    };
+    let community = match draft.community.filter(|c| !c.is_empty()) {
+        Some(id) => {
+            let joined = crate::service::communities::subscriptions(&data.db, author).await?;
+            let group = joined.into_iter().find(|g| g.id == id).ok_or_else(|| {
+                Error::unprocessable(
+                    "You can only post in a community you joined: join it first, or choose another.",
+                )
+            })?;
+            Some(group.ap_id.0)
+        }
+        None => None,
+    };
+    let title = draft
+        .title
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let new = NewPost {
+        kind: if title.is_some() {
+            PostKind::Article
+        } else {
+            PostKind::Note
+        },
+        title,
+        source: draft.source,
+        visibility: draft.visibility,
+        in_reply_to,
+        summary: draft.summary.filter(|s| !s.trim().is_empty()),
+        sensitive: false,
+        language: None,
+        community,
+    };
+    publish(data, author, new).await
+}
+
+/// Where a local post went, for its author: the delivery of its `Create`
+/// to each receiving server. `None` for anyone else (and for posts from
+/// other servers), who may not see it.
+pub async fn where_it_went(
+    data: &Data<Context>,
+    viewer: Option<&Actor>,
+    post: &Post,
+) -> Result<Option<Vec<crate::service::deliveries::DeliveryStatus>>> {
+    if !post.local || viewer.is_none_or(|v| v.id != post.author_id) {
+        return Ok(None);
+    }
+    let id = create_activity_id(&data.urls, post);
+    crate::service::deliveries::activity_status(&data.db, &id)
+        .await
+        .map(Some)
 }

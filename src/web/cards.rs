@@ -91,7 +91,7 @@ impl ActorCard {
             display_name: name,
             handle: handle(actor),
             path: actor_path(actor),
-            is_group: actor.kind == "group",
+            is_group: actor.kind() == crate::db::actor::ActorKind::Group,
             local: actor.local,
             summary_html: actor.summary.clone().unwrap_or_default(),
         }

@@ -53,6 +53,9 @@ pub struct Layout {
     /// Which header link is the current page (`home`, `communities`,
     /// `search`, `notifications`, `settings`, `admin`).
     pub nav: &'static str,
+    /// The page's own path and query: where the card's forms come back to
+    /// (their `return_to` field). Empty: they go to the narration's page.
+    pub here: String,
 }
 
 impl Layout {
@@ -97,6 +100,12 @@ impl Layout {
         self
     }
 
+    /// Sets where the page's card actions come back to (a local path).
+    pub fn here(mut self, path: impl Into<String>) -> Layout {
+        self.here = path.into();
+        self
+    }
+
     /// Adds the page's Atom feed.
     pub fn feed(mut self, href: impl Into<String>) -> Layout {
         self.feed = Some(href.into());
@@ -133,7 +142,7 @@ pub fn community_path(actor: &Actor) -> String {
 
 /// The page of an actor of either kind.
 pub fn actor_path(actor: &Actor) -> String {
-    if actor.kind == "group" {
+    if actor.kind() == crate::db::actor::ActorKind::Group {
         community_path(actor)
     } else {
         profile_path(actor)

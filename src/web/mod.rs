@@ -10,15 +10,20 @@
 //! - `session`: the session cookie, the viewer, CSRF-checked forms,
 //!   sign-in and sign-out;
 //! - `cards`: the view models of the partials;
-//! - `pages`: the start page, profiles and narration permalinks.
+//! - `pages`: the start page and profiles;
+//! - `timelines`: home; `compose`: the composer; `narrations`: permalinks
+//!   with their thread, card actions, editing.
 
 pub mod admin;
 pub mod cards;
+pub mod compose;
 pub mod layout;
+pub mod narrations;
 pub mod pages;
 pub mod register;
 pub mod session;
 pub mod settings;
+pub mod timelines;
 
 use actix_web::{http::header, web, HttpResponse};
 
@@ -34,7 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(asset))
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
-        .route("/@{name}/{id}", web::get().to(pages::post))
+        .configure(compose::configure)
+        .configure(narrations::configure)
+        .configure(timelines::configure)
         .configure(settings::configure)
         .configure(register::configure)
         .configure(admin::configure);

@@ -1,12 +1,12 @@
-//! The start page, and for now the profile and narration pages (the
-//! profiles and narrations page groups take them over).
+//! The start page, and for now the profile page (the profiles page group
+//! takes it over).
 
 use super::{
-    cards::{cards, ActorCard, Card},
+    cards::ActorCard,
     layout::{display_name, handle, render, see_other, Layout, WebError},
     session::Viewer,
 };
-use crate::{apub::Data, context::Context, error::Error, service};
+use crate::{apub::Data, context::Context, service};
 use actix_web::{http::StatusCode, web, HttpResponse};
 use askama::Template;
 
@@ -60,39 +60,4 @@ pub async fn profile(
         actor_url: actor.ap_id.to_string(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
-}
-
-#[derive(Template)]
-#[template(path = "post.html", config = "src/web/askama.toml")]
-struct PostPage {
-    layout: Layout,
-    card: Card,
-}
-
-/// `GET /@{name}/{id}`: one narration, as its viewer may see it.
-pub async fn post(
-    path: web::Path<(String, String)>,
-    data: Data<Context>,
-    viewer: Viewer,
-) -> Result<HttpResponse, WebError> {
-    let (name, id) = path.into_inner();
-    let author = service::accounts::local_actor(&data.db, &name).await?;
-    let post = service::posts::get(&data, viewer.actor(), &id).await?;
-    if post.author_id != author.id {
-        return Err(Error::not_found("no such post").into());
-    }
-    let title = post
-        .title
-        .clone()
-        .unwrap_or_else(|| display_name(&author).to_string());
-    let card = cards(
-        &data,
-        viewer.actor(),
-        vec![service::timelines::Item::Post(post)],
-    )
-    .await?
-    .pop()
-    .ok_or_else(WebError::not_found)?;
-    let layout = Layout::new(&data, &viewer, title).await?;
-    Ok(viewer.finish(render(StatusCode::OK, &PostPage { layout, card })?))
 }

@@ -35,4 +35,5 @@ mod signatures;
 mod signed_fetch;
 mod visibility;
 mod web_account;
+mod web_narrations;
 mod web_smoke;

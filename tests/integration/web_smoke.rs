@@ -23,16 +23,6 @@ async fn console_errors_until(browser: &Browser, needle: &str) -> Vec<String> {
     errors
 }
 
-/// The console errors since the last check, less the 404 of
-/// `/favicon.ico`: the placeholder pages have no favicon yet (a missing one
-/// fails `Browser::visit`, as it should for the real pages), and this test is
-/// about the helper, not about them.
-async fn console_errors_but_favicon(browser: &Browser) -> Vec<String> {
-    let mut errors = browser.console_errors().await;
-    errors.retain(|e| !(e.contains("/favicon.ico") && e.contains("404")));
-    errors
-}
-
 async fn browser_sees_home(backend: Backend) {
     let alpha = TestInstance::spawn_with("alpha", backend, |config| {
         config.instance.name = "Guild of Smoke Testers".into();
@@ -43,11 +33,11 @@ async fn browser_sees_home(backend: Backend) {
         return;
     };
 
-    // The home page loads without a console error, under its own name
-    // (this is `visit` but for the favicon, see above).
+    // The start page loads without a console error (its icon is
+    // `/static/icon.svg`, so no `/favicon.ico` 404), under its own name.
     browser.goto(&alpha.url("/")).await;
     browser.screenshot("home").await;
-    let errors = console_errors_but_favicon(&browser).await;
+    let errors = browser.console_errors().await;
     assert!(
         errors.is_empty(),
         "console errors on the home page: {errors:?}"
@@ -60,7 +50,10 @@ async fn browser_sees_home(backend: Backend) {
     assert_eq!(browser.text("h1").await, "Guild of Smoke Testers");
     assert!(browser.exists("main").await);
     assert!(!browser.exists("#no-such-thing").await);
-    assert_eq!(browser.texts("header a").await, ["Guild of Smoke Testers"]);
+    assert_eq!(
+        browser.texts("header a.brand").await,
+        ["Guild of Smoke Testers"]
+    );
     assert!(browser
         .source()
         .await
@@ -111,12 +104,12 @@ async fn browser_sees_home(backend: Backend) {
         "failed image load not reported: {errors:?}"
     );
     // Reading drains: nothing new since.
-    let errors = console_errors_but_favicon(&browser).await;
+    let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "reported twice: {errors:?}");
 
     // A click that navigates waits for the new page; one that does not
     // returns on the same page.
-    browser.click("header a").await;
+    browser.click("header a.brand").await;
     assert_eq!(browser.current_url().await, alpha.url("/"));
     assert_eq!(browser.text("h1").await, "Guild of Smoke Testers");
     browser.click("h1").await;
@@ -159,7 +152,7 @@ async fn browser_sees_home(backend: Backend) {
     );
     assert!(url.contains("t=two%0D%0Alines"), "textarea in {url}");
     assert_eq!(browser.text("h1").await, "Guild of Smoke Testers");
-    let errors = console_errors_but_favicon(&browser).await;
+    let errors = browser.console_errors().await;
     assert!(
         errors.is_empty(),
         "console errors after the form: {errors:?}"

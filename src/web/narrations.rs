@@ -1,0 +1,361 @@
+//! Narrations: the permalink with its thread (`GET /@{name}/{id}` for
+//! local ones, `GET /narrations/{id}` for any stored one), where a
+//! narration went (for its author), the card's actions (like, boost, their
+//! undoing, delete) and the edit form. Visibility is the service's: a
+//! narration the viewer may not see is 404, a deleted one 410, as in the
+//! client API.
+
+use super::{
+    cards::{cards, post_path, Card},
+    compose::ComposeBox,
+    layout::{display_name, local_path, render, see_other, sign_in_first, Layout, WebError},
+    session::{Form, Viewer},
+};
+use crate::{
+    apub::Data,
+    context::Context,
+    db::{
+        actor::Actor,
+        post::{Post, PostKind},
+        reaction::ReactionKind,
+    },
+    error::{Error, ErrorKind},
+    service::{self, deliveries::Status, posts::PostEdit, timelines::Item},
+};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// One receiving server of a narration, in "Where it went".
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub host: String,
+    /// `delivered`, `queued`, `parked`, `failed`: a CSS class.
+    pub state: &'static str,
+    /// What happened, in words.
+    pub label: String,
+    pub attempts: i64,
+    /// The last error, or when the next try is.
+    pub detail: String,
+}
+
+fn delivery_rows(statuses: Vec<service::deliveries::DeliveryStatus>) -> Vec<DeliveryRow> {
+    statuses
+        .into_iter()
+        .map(|s| {
+            let label = match s.status {
+                Status::Delivered => "Delivered".to_string(),
+                Status::Queued => "Queued".to_string(),
+                Status::Parked => "Queued: the server is not answering".to_string(),
+                Status::Failed => "Failed".to_string(),
+            };
+            let detail = match (s.status, &s.last_error, s.next_attempt_at) {
+                (Status::Delivered, _, _) => {
+                    format!("Accepted {}", s.updated_at.format("%-d %B %Y, %H:%M UTC"))
+                }
+                (_, Some(error), Some(next)) => {
+                    format!("{error}; next try {}", next.format("%H:%M UTC"))
+                }
+                (_, None, Some(next)) => format!("Next try {}", next.format("%H:%M UTC")),
+                (_, Some(error), None) => error.clone(),
+                (_, None, None) => String::new(),
+            };
+            DeliveryRow {
+                host: s.host,
+                state: s.status.as_str(),
+                label,
+                attempts: s.attempts,
+                detail,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "narration.html", config = "src/web/askama.toml")]
+struct NarrationPage {
+    layout: Layout,
+    ancestors: Vec<Card>,
+    card: Card,
+    replies: Vec<Card>,
+    /// The reply form, for people signed in.
+    compose: Option<ComposeBox>,
+    /// For the author of a local narration: each receiving server.
+    deliveries: Option<Vec<DeliveryRow>>,
+    /// The narration stays on this server (local visibility).
+    stays_here: bool,
+}
+
+/// The page of a narration the viewer may see, with its thread.
+async fn thread_page(
+    req: &HttpRequest,
+    data: &Data<Context>,
+    viewer: &Viewer,
+    post: Post,
+    author: &Actor,
+) -> Result<HttpResponse, WebError> {
+    let (ancestors, replies) = service::posts::context(data, viewer.actor(), &post).await?;
+    let deliveries = service::posts::where_it_went(data, viewer.actor(), &post)
+        .await?
+        .map(delivery_rows);
+    let stays_here = post.visibility().is_local_only();
+    let visibility = post.visibility();
+    let before: HashSet<String> = ancestors.iter().map(|p| p.id.clone()).collect();
+    let id = post.id.clone();
+    let title = post
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Narration by {}", display_name(author)));
+    let items = ancestors
+        .into_iter()
+        .chain(std::iter::once(post))
+        .chain(replies)
+        .map(Item::Post)
+        .collect();
+    let mut focus = None;
+    let (mut above, mut below) = (Vec::new(), Vec::new());
+    for card in cards(data, viewer.actor(), items).await? {
+        if card.id == id {
+            focus = Some(card);
+        } else if before.contains(&card.id) {
+            above.push(card);
+        } else {
+            below.push(card);
+        }
+    }
+    let card = focus.ok_or_else(WebError::not_found)?;
+    let compose = match viewer.actor() {
+        Some(me) => Some(
+            ComposeBox::new(data, me)
+                .await?
+                .replying_to(&card, visibility),
+        ),
+        None => None,
+    };
+    let layout = Layout::new(data, viewer, title)
+        .await?
+        .here(req.uri().path().to_string());
+    let page = NarrationPage {
+        layout,
+        ancestors: above,
+        card,
+        replies: below,
+        compose,
+        deliveries,
+        stays_here,
+    };
+    Ok(viewer.finish(render(StatusCode::OK, &page)?))
+}
+
+/// `GET /@{name}/{id}`: a local narration and its thread.
+pub async fn permalink(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    data: Data<Context>,
+    viewer: Viewer,
+) -> Result<HttpResponse, WebError> {
+    let (name, id) = path.into_inner();
+    let author = service::accounts::local_actor(&data.db, &name).await?;
+    let post = service::posts::get(&data, viewer.actor(), &id).await?;
+    if post.author_id != author.id || !post.local {
+        return Err(WebError::not_found());
+    }
+    thread_page(&req, &data, &viewer, post, &author).await
+}
+
+/// `GET /narrations/{id}`: any stored narration; a local one is at its
+/// author's address.
+pub async fn show(
+    req: HttpRequest,
+    id: web::Path<String>,
+    data: Data<Context>,
+    viewer: Viewer,
+) -> Result<HttpResponse, WebError> {
+    let post = service::posts::get(&data, viewer.actor(), &id).await?;
+    let author = service::relations::actor_by_id(&data, &post.author_id).await?;
+    if post.local {
+        return see_other(&post_path(&post, &author));
+    }
+    thread_page(&req, &data, &viewer, post, &author).await
+}
+
+/// A card action's form: where to come back to.
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    return_to: Option<String>,
+}
+
+/// `POST /narrations/{id}/{like,unlike,boost,unboost,delete}`
+pub async fn act(
+    path: web::Path<(String, String)>,
+    data: Data<Context>,
+    viewer: Viewer,
+    Form(form): Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    let (id, action) = path.into_inner();
+    let me = &viewer.require()?.actor;
+    let post = service::posts::get(&data, Some(me), &id).await?;
+    let back = local_path(form.return_to.as_deref()).map(str::to_string);
+    // Undoing what was never done changes nothing.
+    let undo = |r: Result<(), Error>| match r {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        other => other,
+    };
+    match action.as_str() {
+        "like" => service::posts::react(&data, me, &post, ReactionKind::Like).await?,
+        "unlike" => undo(service::posts::unreact(&data, me, &post, ReactionKind::Like).await)?,
+        "boost" => service::posts::react(&data, me, &post, ReactionKind::Announce).await?,
+        "unboost" => undo(service::posts::unreact(&data, me, &post, ReactionKind::Announce).await)?,
+        "delete" => {
+            if post.author_id != me.id {
+                return Err(not_yours("delete"));
+            }
+            service::posts::delete(&data, me, &post.id).await?;
+            // Its own page is gone now.
+            let to = back
+                .filter(|b| !b.contains(&post.id))
+                .unwrap_or_else(|| "/home".into());
+            return see_other(&to);
+        }
+        _ => return Err(WebError::not_found()),
+    }
+    match back {
+        Some(to) => see_other(&to),
+        None => {
+            let author = service::relations::actor_by_id(&data, &post.author_id).await?;
+            see_other(&post_path(&post, &author))
+        }
+    }
+}
+
+fn not_yours(what: &str) -> WebError {
+    WebError(Error::forbidden(format!(
+        "You can only {what} your own narrations."
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "edit.html", config = "src/web/askama.toml")]
+struct EditPage {
+    layout: Layout,
+    id: String,
+    /// Where the narration is: Cancel goes back there.
+    path: String,
+    is_article: bool,
+    text: String,
+    title: String,
+    warning: String,
+    max_chars: usize,
+    error: Option<String>,
+    preview: Option<String>,
+}
+
+/// The narration to edit: one the viewer may see, and theirs.
+async fn own(data: &Data<Context>, me: &Actor, id: &str) -> Result<Post, WebError> {
+    let post = service::posts::get(data, Some(me), id).await?;
+    if post.author_id != me.id {
+        return Err(not_yours("edit"));
+    }
+    Ok(post)
+}
+
+/// `GET /narrations/{id}/edit`
+pub async fn edit_page(
+    id: web::Path<String>,
+    data: Data<Context>,
+    viewer: Viewer,
+) -> Result<HttpResponse, WebError> {
+    let Some(me) = viewer.signed_in() else {
+        return sign_in_first(&format!("/narrations/{id}/edit"));
+    };
+    let post = own(&data, &me.actor, &id).await?;
+    let is_article = post.kind() == PostKind::Article;
+    let page = EditPage {
+        layout: Layout::new(&data, &viewer, "Edit").await?,
+        id: post.id.clone(),
+        path: post_path(&post, &me.actor),
+        is_article,
+        text: post
+            .source
+            .clone()
+            .unwrap_or_else(|| crate::text::strip_html(&post.content)),
+        title: post.title.clone().unwrap_or_default(),
+        warning: post.summary.clone().unwrap_or_default(),
+        max_chars: max_chars(is_article),
+        error: None,
+        preview: None,
+    };
+    Ok(viewer.finish(render(StatusCode::OK, &page)?))
+}
+
+fn max_chars(is_article: bool) -> usize {
+    if is_article {
+        service::posts::MAX_ARTICLE_CHARS
+    } else {
+        service::posts::MAX_NOTE_CHARS
+    }
+}
+
+/// What the edit form sends.
+#[derive(Debug, Deserialize)]
+pub struct EditInput {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    warning: String,
+    preview: Option<String>,
+}
+
+/// `POST /narrations/{id}/edit`
+pub async fn edit(
+    id: web::Path<String>,
+    data: Data<Context>,
+    viewer: Viewer,
+    Form(input): Form<EditInput>,
+) -> Result<HttpResponse, WebError> {
+    let me = &viewer.require()?.actor;
+    let post = own(&data, me, &id).await?;
+    let is_article = post.kind() == PostKind::Article;
+    let mut page = EditPage {
+        layout: Layout::new(&data, &viewer, "Edit").await?,
+        id: post.id.clone(),
+        path: post_path(&post, me),
+        is_article,
+        text: input.text.clone(),
+        title: input.title.clone(),
+        warning: input.warning.clone(),
+        max_chars: max_chars(is_article),
+        error: None,
+        preview: None,
+    };
+    if input.preview.is_some() {
+        page.preview = Some(service::posts::preview(&data, &input.text));
+        return Ok(viewer.finish(render(StatusCode::OK, &page)?));
+    }
+    let change = PostEdit {
+        title: is_article.then_some(input.title),
+        source: input.text,
+        summary: Some(input.warning),
+        sensitive: post.sensitive,
+        language: None,
+    };
+    match service::posts::edit(&data, me, &post.id, change).await {
+        Ok(updated) => see_other(&post_path(&updated, me)),
+        Err(e) if e.kind == ErrorKind::Unprocessable => {
+            page.error = Some(e.safe_message().to_string());
+            Ok(viewer.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &page)?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/@{name}/{id}", web::get().to(permalink))
+        .route("/narrations/{id}", web::get().to(show))
+        .route("/narrations/{id}/edit", web::get().to(edit_page))
+        .route("/narrations/{id}/edit", web::post().to(edit))
+        .route("/narrations/{id}/{action}", web::post().to(act));
+}
