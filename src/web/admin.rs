@@ -15,6 +15,7 @@
 use super::{
     layout::{community_path, display_name, handle, profile_path, render, see_other},
     layout::{sign_in_first, Layout, WebError},
+    register::sentence,
     session::{CsrfOnly, Form, SignedIn, Viewer},
 };
 use crate::{
@@ -64,19 +65,6 @@ fn fixable(e: &Error) -> bool {
         e.kind,
         ErrorKind::Unprocessable | ErrorKind::Conflict | ErrorKind::BadRequest
     )
-}
-
-/// A service message as a sentence on the page.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 /// What a tab shows besides its data: a notice after an action, or an

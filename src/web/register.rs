@@ -175,8 +175,9 @@ pub async fn register(
     }
 }
 
-/// A service message as a sentence on the page.
-fn sentence(message: &str) -> String {
+/// A service message as a sentence on a page: capitalised, with a full
+/// stop (service messages are written for every surface).
+pub(super) fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     let mut out: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -12,6 +12,7 @@
 
 use super::{
     layout::{render, see_other, sign_in_first, Layout, WebError},
+    register::sentence,
     session::{CsrfOnly, Form, SignedIn, Viewer},
 };
 use crate::{
@@ -248,22 +249,12 @@ pub async fn change_password(
                 layout,
                 tab: "password",
                 changed: false,
-                error: Some(capitalised(e.safe_message())),
+                error: Some(sentence(e.safe_message())),
                 min_len: service::accounts::MIN_PASSWORD_LEN,
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Service messages are written for every surface; a page starts them
-/// with a capital letter.
-fn capitalised(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
