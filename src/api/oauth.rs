@@ -374,7 +374,7 @@ fn oauth_error(status: StatusCode, e: OauthError) -> HttpResponse {
         .json(json!({ "error": e.code(), "error_description": e.description() }))
 }
 
-fn token_response(t: &oauth::IssuedToken) -> HttpResponse {
+pub(super) fn token_response(t: &oauth::IssuedToken) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(entities::Token {

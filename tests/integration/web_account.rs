@@ -459,6 +459,59 @@ async fn user_count(instance: &TestInstance) -> i64 {
         .unwrap()
 }
 
+/// An app's client-credentials token on `instance` (what Mastodon apps
+/// use to sign people up).
+async fn app_token(instance: &TestInstance) -> String {
+    let app: serde_json::Value = instance
+        .client
+        .post(instance.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Sign-up app"),
+            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+            ("scopes", "read write"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token: serde_json::Value = instance
+        .client
+        .post(instance.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", app["client_id"].as_str().unwrap()),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+            ("scope", "read write"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
+}
+
+/// `POST /api/v1/accounts` with an app token.
+async fn api_sign_up(
+    instance: &TestInstance,
+    token: &str,
+    fields: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let response = instance
+        .client
+        .post(instance.url("/api/v1/accounts"))
+        .bearer_auth(token)
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
 async fn registration_closed_and_open(backend: Backend) {
     // Closed (the default): the page says so, a POST is 403.
     let closed = TestInstance::spawn("alpha", backend).await;
@@ -477,6 +530,18 @@ async fn registration_closed_and_open(backend: Backend) {
         )
         .await;
     assert_eq!(refused.status, 403);
+    let token = app_token(&closed).await;
+    let (status, _) = api_sign_up(
+        &closed,
+        &token,
+        &[
+            ("username", "eve"),
+            ("password", "a long password"),
+            ("agreement", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403);
     assert_eq!(user_count(&closed).await, 0);
 
     // Open: an account at once, which can sign in.
@@ -531,6 +596,34 @@ async fn registration_closed_and_open(backend: Backend) {
         .await;
     assert_eq!(forged.status, 403);
     assert_eq!(user_count(&open).await, 1);
+
+    // Mastodon apps sign people up with POST /api/v1/accounts.
+    let token = app_token(&open).await;
+    let fields = [
+        ("username", "apps_person"),
+        ("email", "ignored@example.org"),
+        ("password", "a long password"),
+        ("agreement", "true"),
+        ("locale", "en"),
+    ];
+    let (status, _) = api_sign_up(&open, &token, &fields[..3]).await;
+    assert_eq!(status, 422, "the agreement is needed");
+    let (status, body) = api_sign_up(&open, &token, &fields).await;
+    assert_eq!(status, 200, "{body}");
+    let me: serde_json::Value = open
+        .client
+        .get(open.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "apps_person");
+    let (status, body) = api_sign_up(&open, &token, &fields).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(user_count(&open).await, 2);
 }
 
 async fn registration_by_invite(backend: Backend) {
@@ -653,6 +746,21 @@ async fn registration_waits_for_approval(backend: Backend) {
             .await
             .is_err()
     );
+
+    // Through the client API, the account is made but gets no token.
+    let token = app_token(&alpha).await;
+    let (status, body) = api_sign_up(
+        &alpha,
+        &token,
+        &[
+            ("username", "ida"),
+            ("password", "a long password"),
+            ("agreement", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("waiting for approval"), "{body}");
 
     let hal = alpha.local("hal").await;
     let mut boss = signed_in(&alpha, "root").await;
