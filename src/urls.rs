@@ -117,6 +117,18 @@ impl Urls {
     pub fn tag(&self, tag: &str) -> Url {
         self.at(&format!("/tags/{tag}"))
     }
+    /// A local person's Atom feed.
+    pub fn person_feed(&self, name: &str) -> Url {
+        self.at(&format!("/@{name}.atom"))
+    }
+    /// A local community's Atom feed.
+    pub fn community_feed(&self, name: &str) -> Url {
+        self.at(&format!("/c/{name}.atom"))
+    }
+    /// A hashtag's Atom feed.
+    pub fn tag_feed(&self, tag: &str) -> Url {
+        self.at(&format!("/tags/{tag}.atom"))
+    }
     /// If `url` is one of our objects, its id.
     pub fn parse_object(&self, url: &Url) -> Option<String> {
         if url.origin() != self.base.origin() {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod blocks;
 pub mod communities;
 pub mod deliveries;
+pub mod feeds;
 pub mod follows;
 pub mod instance;
 pub mod invites;

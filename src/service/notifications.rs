@@ -119,6 +119,94 @@ pub async fn unread_count(data: &Data<Context>, viewer: &Actor) -> Result<i64> {
         .await
 }
 
+/// A page of notifications as a person reads it on the web.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    /// Newest first.
+    pub entries: Vec<Entry>,
+    /// Who among the page's `follow_request`s still waits for an answer
+    /// (actor ids).
+    pub pending: std::collections::HashSet<String>,
+    /// The ids of the newest and the oldest notification of the page, for
+    /// paging.
+    pub bounds: Option<(String, String)>,
+    /// How many notifications the page held before any was left out.
+    pub listed: usize,
+}
+
+/// One page of the viewer's notifications, read: notifications about a
+/// report the viewer may no longer see are left out (as the client API
+/// leaves them out), pending follow requests are marked, and the
+/// `notifications` marker moves forward to the newest one shown.
+pub async fn read_page(
+    data: &Data<Context>,
+    viewer: &Actor,
+    page: crate::db::Page,
+) -> Result<Reading> {
+    let query = NotificationQuery {
+        page,
+        ..NotificationQuery::default()
+    };
+    let listed = list(data, viewer, query).await?;
+    let bounds = match (listed.first(), listed.last()) {
+        (Some(a), Some(b)) => Some((a.notification.id.clone(), b.notification.id.clone())),
+        _ => None,
+    };
+    let count = listed.len();
+    let mut entries = Vec::with_capacity(count);
+    for entry in listed {
+        if let Some(report) = &entry.notification.report_id {
+            if crate::service::reports::for_notification(data, viewer, report)
+                .await?
+                .is_none()
+            {
+                continue;
+            }
+        }
+        entries.push(entry);
+    }
+    let pending = if entries
+        .iter()
+        .any(|e| e.notification.kind == "follow_request")
+    {
+        crate::service::follows::pending_requests(data, viewer)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect()
+    } else {
+        Default::default()
+    };
+    if let Some((newest, _)) = &bounds {
+        mark_read(data, viewer, newest).await?;
+    }
+    Ok(Reading {
+        entries,
+        pending,
+        bounds,
+        listed: count,
+    })
+}
+
+/// Moves the viewer's `notifications` marker forward to `newest_seen` (a
+/// notification id), as a person reading their notifications page does;
+/// never back, so reading an older page does not make newer ones unread
+/// again. Ids are time-ordered, so "forward" is "greater".
+pub async fn mark_read(data: &Data<Context>, viewer: &Actor, newest_seen: &str) -> Result<()> {
+    let (viewer_id, seen) = (viewer.id.clone(), newest_seen.to_string());
+    data.db
+        .transaction(move |conn| {
+            use crate::db::marks::Marker;
+            let current = Marker::get(conn, &viewer_id, &["notifications".into()])?;
+            if current.first().is_some_and(|m| m.last_read_id >= seen) {
+                return Ok(());
+            }
+            Marker::save(conn, &viewer_id, "notifications", &seen)?;
+            Ok(())
+        })
+        .await
+}
+
 pub async fn clear(data: &Data<Context>, viewer: &Actor) -> Result<()> {
     let viewer_id = viewer.id.clone();
     data.db

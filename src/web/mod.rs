@@ -12,17 +12,23 @@
 //! - `cards`: the view models of the partials;
 //! - `pages`: the start page and profiles;
 //! - `timelines`: home; `compose`: the composer; `narrations`: permalinks
-//!   with their thread, card actions, editing.
+//!   with their thread, card actions, editing;
+//! - `search`, `tags`, `notifications`: finding people, communities,
+//!   narrations and hashtags, and what happened to you; `feeds`: Atom.
 
 pub mod admin;
 pub mod cards;
 pub mod compose;
+pub mod feeds;
 pub mod layout;
 pub mod narrations;
+pub mod notifications;
 pub mod pages;
 pub mod register;
+pub mod search;
 pub mod session;
 pub mod settings;
+pub mod tags;
 pub mod timelines;
 
 use actix_web::{http::header, web, HttpResponse};
@@ -32,15 +38,25 @@ pub use session::{Form, Viewer};
 
 /// Mounts the routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::start))
+    // Feeds first: `/@{name}` and `/c/{name}` would match `/@alice.atom`.
+    cfg.configure(feeds::configure)
+        .route("/", web::get().to(pages::start))
         .route("/login", web::get().to(session::login_page))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/static/{file}", web::get().to(asset))
+        // Browsers ask for it where a page names no icon (feeds, images).
+        .route(
+            "/favicon.ico",
+            web::get().to(|| asset(web::Path::from("icon.svg".to_string()))),
+        )
         .route("/@{name}", web::get().to(pages::profile))
         .route("/c/{name}", web::get().to(pages::profile))
         .configure(compose::configure)
         .configure(narrations::configure)
+        .configure(notifications::configure)
+        .configure(search::configure)
+        .configure(tags::configure)
         .configure(timelines::configure)
         .configure(settings::configure)
         .configure(register::configure)

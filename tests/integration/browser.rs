@@ -401,6 +401,65 @@ impl Browser {
         self.goto(url).await;
         self.screenshot(shot).await;
         self.assert_console_clean().await;
+        self.assert_accessible().await;
+    }
+
+    /// What the browser finds wrong with the current HTML page against the
+    /// structural rules of docs/web.md: `lang` set, one `h1`, the `main`
+    /// landmark, every visible control labelled, every button and link
+    /// named, every image with `alt`, ids unique. Empty for other
+    /// documents (feeds).
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        const CHECK: &str = r#"
+            if (document.contentType !== "text/html") { return []; }
+            const problems = [];
+            if (!document.documentElement.lang) { problems.push("no lang on <html>"); }
+            const h1 = document.querySelectorAll("h1").length;
+            if (h1 !== 1) { problems.push(h1 + " <h1> elements"); }
+            if (document.querySelectorAll("main").length !== 1) { problems.push("not one <main>"); }
+            const named = (el) => (el.getAttribute("aria-label") || "").trim() ||
+                (el.getAttribute("aria-labelledby") || "").trim() || (el.textContent || "").trim() ||
+                (el.getAttribute("title") || "").trim();
+            for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+                const byFor = el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]');
+                const ok = byFor || el.closest("label") || (el.getAttribute("aria-label") || "").trim() ||
+                    el.getAttribute("aria-labelledby") ||
+                    ((el.type === "submit" || el.type === "button") && (el.value || "").trim());
+                if (!ok) { problems.push("unlabelled control: " + el.outerHTML.slice(0, 120)); }
+            }
+            for (const el of document.querySelectorAll("button, a[href]")) {
+                if (!named(el)) { problems.push("unnamed " + el.tagName.toLowerCase() + ": " + el.outerHTML.slice(0, 120)); }
+            }
+            for (const img of document.querySelectorAll("img")) {
+                if (!img.hasAttribute("alt")) { problems.push("image without alt: " + img.outerHTML.slice(0, 120)); }
+            }
+            const seen = new Set();
+            for (const el of document.querySelectorAll("[id]")) {
+                if (seen.has(el.id)) { problems.push("duplicate id " + el.id); }
+                seen.add(el.id);
+            }
+            return problems;
+        "#;
+        match self.driver.execute(CHECK, Vec::new()).await {
+            Ok(ret) => match ret.convert::<Vec<String>>() {
+                Ok(problems) => problems,
+                Err(e) => self.fail("accessibility check result", e).await,
+            },
+            Err(e) => self.fail("accessibility check", e).await,
+        }
+    }
+
+    /// Fails the test when [`Browser::accessibility_problems`] finds any.
+    pub async fn assert_accessible(&self) {
+        let problems = self.accessibility_problems().await;
+        if !problems.is_empty() {
+            let url = self.current_url().await;
+            panic!(
+                "browser `{}` at {url}: accessibility problems:\n  {}",
+                self.label,
+                problems.join("\n  ")
+            );
+        }
     }
 
     /// Ends the session and stops chromedriver.

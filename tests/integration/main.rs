@@ -35,5 +35,6 @@ mod signatures;
 mod signed_fetch;
 mod visibility;
 mod web_account;
+mod web_discover;
 mod web_narrations;
 mod web_smoke;

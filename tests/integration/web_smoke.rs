@@ -232,7 +232,8 @@ async fn browser_click_waits_for_slow_page() {
         return;
     };
     let start = format!("http://slow.localhost:{port}/");
-    browser.visit(&start, "start").await;
+    browser.goto(&start).await;
+    browser.assert_console_clean().await;
     let clicked = Instant::now();
     browser.click("button").await;
     assert!(clicked.elapsed() >= Duration::from_millis(1500));
