@@ -45,6 +45,9 @@ pub struct InstanceConfig {
     pub name: String,
     pub description: String,
     pub registrations: Registrations,
+    /// Whether a registration waits for an admin's approval before the
+    /// person can sign in (registrations with an invite do not).
+    pub approve_registrations: bool,
     /// Where people reach the instance's administrators (client API
     /// `contact.email`); empty until set.
     pub contact_email: String,
@@ -57,6 +60,7 @@ impl Default for InstanceConfig {
             name: "Outloud".into(),
             description: String::new(),
             registrations: Registrations::Closed,
+            approve_registrations: false,
             contact_email: String::new(),
         }
     }

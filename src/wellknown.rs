@@ -150,6 +150,7 @@ async fn nodeinfo_links(data: Data<Context>) -> HttpResponse {
 async fn nodeinfo(data: Data<Context>) -> Result<HttpResponse> {
     let usage = service::instance::usage(&data.db).await?;
     let config = &data.config;
+    let identity = service::instance::identity(&data.db, &config.instance).await?;
     let body = json!({
         "version": "2.1",
         "software": {
@@ -166,8 +167,8 @@ async fn nodeinfo(data: Data<Context>) -> Result<HttpResponse> {
             "localPosts": usage.local_posts,
         },
         "metadata": {
-            "nodeName": config.instance.name,
-            "nodeDescription": config.instance.description,
+            "nodeName": identity.name,
+            "nodeDescription": identity.description,
             "communities": usage.communities,
         },
     });

@@ -431,33 +431,91 @@ async fn bookmarks(
     saved_posts(req, data, auth, q, Saved::Bookmarks).await
 }
 
+#[derive(Deserialize)]
+pub struct NewAccount {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    agreement: Option<bool>,
+    /// Outloud's own: the code of an invite link.
+    invite_code: Option<String>,
+}
+
+/// `POST /api/v1/accounts`: an app signs a person up (with an app token),
+/// under the rules of the web's `/register`
+/// (`service::registrations::register`); the answer is a token for the new
+/// account. Outloud keeps no e-mail addresses, so `email` is ignored. An
+/// account that waits for an admin's approval is created, but gets 403
+/// with that message instead of a token.
+async fn create(
+    data: Data<Context>,
+    auth: Auth,
+    Form(new): Form<NewAccount>,
+) -> Result<HttpResponse, Error> {
+    auth.app("write:accounts")?;
+    let app_id = auth
+        .token
+        .app_id
+        .clone()
+        .ok_or_else(|| Error::forbidden("an app token is needed"))?;
+    if new.agreement != Some(true) {
+        return Err(Error::unprocessable(
+            "Validation failed: Agreement must be accepted",
+        ));
+    }
+    let sign_up = service::registrations::SignUp {
+        name: new.username.trim(),
+        password: &new.password,
+        invite: new.invite_code.as_deref(),
+    };
+    let registered = service::registrations::register(&data, sign_up)
+        .await
+        .map_err(|e| match e.kind {
+            crate::error::ErrorKind::Conflict => {
+                Error::unprocessable("Validation failed: Username has already been taken")
+            }
+            _ => e,
+        })?;
+    if !registered.approved {
+        return Err(Error::forbidden(service::accounts::AWAITING_APPROVAL));
+    }
+    let scopes = service::oauth::Scopes::parse(&auth.token.scopes)?;
+    let token =
+        service::oauth::issue_token(&data.db, Some(&app_id), Some(&registered.actor.id), &scopes)
+            .await?;
+    Ok(super::oauth::token_response(&token))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/v1/accounts/verify_credentials",
-        web::get().to(verify_credentials),
-    )
-    .route(
-        "/api/v1/accounts/update_credentials",
-        web::patch().to(update_credentials),
-    )
-    .route(
-        "/api/v1/accounts/relationships",
-        web::get().to(relationships),
-    )
-    .route("/api/v1/accounts/lookup", web::get().to(lookup))
-    .route("/api/v1/accounts/search", web::get().to(search))
-    .route("/api/v1/accounts/{id}", web::get().to(show))
-    .route("/api/v1/accounts/{id}/statuses", web::get().to(statuses))
-    .route("/api/v1/accounts/{id}/followers", web::get().to(followers))
-    .route("/api/v1/accounts/{id}/following", web::get().to(following))
-    .route("/api/v1/accounts/{id}/{action}", web::post().to(act))
-    .route("/api/v1/follow_requests", web::get().to(follow_requests))
-    .route(
-        "/api/v1/follow_requests/{id}/{decision}",
-        web::post().to(decide_request),
-    )
-    .route("/api/v1/blocks", web::get().to(blocks))
-    .route("/api/v1/mutes", web::get().to(mutes))
-    .route("/api/v1/favourites", web::get().to(favourites))
-    .route("/api/v1/bookmarks", web::get().to(bookmarks));
+    cfg.route("/api/v1/accounts", web::post().to(create))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            web::get().to(verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            web::patch().to(update_credentials),
+        )
+        .route(
+            "/api/v1/accounts/relationships",
+            web::get().to(relationships),
+        )
+        .route("/api/v1/accounts/lookup", web::get().to(lookup))
+        .route("/api/v1/accounts/search", web::get().to(search))
+        .route("/api/v1/accounts/{id}", web::get().to(show))
+        .route("/api/v1/accounts/{id}/statuses", web::get().to(statuses))
+        .route("/api/v1/accounts/{id}/followers", web::get().to(followers))
+        .route("/api/v1/accounts/{id}/following", web::get().to(following))
+        .route("/api/v1/accounts/{id}/{action}", web::post().to(act))
+        .route("/api/v1/follow_requests", web::get().to(follow_requests))
+        .route(
+            "/api/v1/follow_requests/{id}/{decision}",
+            web::post().to(decide_request),
+        )
+        .route("/api/v1/blocks", web::get().to(blocks))
+        .route("/api/v1/mutes", web::get().to(mutes))
+        .route("/api/v1/favourites", web::get().to(favourites))
+        .route("/api/v1/bookmarks", web::get().to(bookmarks));
 }

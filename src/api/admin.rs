@@ -8,7 +8,10 @@ use crate::{
     context::Context,
     db::{actor::Actor, local_user::LocalUser},
     error::Error,
-    service::reports::{self, ReportView},
+    service::{
+        accounts::Standing,
+        reports::{self, ReportView},
+    },
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -21,10 +24,12 @@ async fn admin_account(
     actor: &Actor,
 ) -> Result<entities::AdminAccount, Error> {
     let id = actor.id.clone();
-    let role = data
+    let user = data
         .db
-        .run(move |conn| Ok(LocalUser::by_actor_id(conn, &id)?.map(|u| u.role)))
+        .run(move |conn| Ok(LocalUser::by_actor_id(conn, &id)?))
         .await?;
+    let standing = user.as_ref().map(crate::service::accounts::standing);
+    let role = user.map(|u| u.role);
     let host = actor.domain.split(':').next().unwrap_or_default();
     Ok(entities::AdminAccount {
         id: actor.id.clone(),
@@ -38,11 +43,11 @@ async fn admin_account(
         invite_request: None,
         role: convert::role_entity(role.as_deref().unwrap_or("user")),
         confirmed: true,
-        approved: true,
+        approved: standing != Some(Standing::AwaitingApproval),
         disabled: false,
         sensitized: false,
         silenced: false,
-        suspended: false,
+        suspended: standing == Some(Standing::Suspended),
         account: convert::account(data, actor).await?,
     })
 }

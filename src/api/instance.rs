@@ -77,13 +77,14 @@ async fn counts(data: &Data<Context>) -> Result<(service::instance::Usage, i64),
 pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
     let (usage, _) = counts(&data).await?;
     let config = &data.config.instance;
+    let identity = crate::service::instance::identity(&data.db, config).await?;
     let base = data.urls.base().as_str().trim_end_matches('/').to_string();
     Ok(HttpResponse::Ok().json(json!({
         "domain": data.urls.domain(),
-        "title": config.name,
+        "title": identity.name,
         "version": version(),
         "source_url": "https://github.com/outloud/outloud",
-        "description": config.description,
+        "description": identity.description,
         "usage": { "users": { "active_month": usage.users } },
         "thumbnail": { "url": format!("{base}/static/header.svg") },
         "icon": [],
@@ -91,7 +92,7 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
         "configuration": configuration(true),
         "registrations": {
             "enabled": config.registrations == Registrations::Open,
-            "approval_required": false,
+            "approval_required": config.approve_registrations,
             "message": null,
             "url": null
         },
@@ -105,12 +106,13 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
 pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
     let (usage, domains) = counts(&data).await?;
     let config = &data.config.instance;
+    let identity = crate::service::instance::identity(&data.db, config).await?;
     let base = data.urls.base().as_str().trim_end_matches('/').to_string();
     Ok(HttpResponse::Ok().json(json!({
         "uri": data.urls.domain(),
-        "title": config.name,
-        "short_description": config.description,
-        "description": config.description,
+        "title": identity.name,
+        "short_description": identity.description,
+        "description": identity.description,
         "email": config.contact_email,
         "version": version(),
         "urls": { "streaming_api": base.replacen("http", "ws", 1) },
@@ -122,7 +124,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "thumbnail": format!("{base}/static/header.svg"),
         "languages": ["en"],
         "registrations": config.registrations == Registrations::Open,
-        "approval_required": false,
+        "approval_required": config.approve_registrations,
         "invites_enabled": config.registrations == Registrations::Invite,
         "configuration": configuration(false),
         "contact_account": null,

@@ -6,6 +6,7 @@ use super::{
     entities,
     params::{Form, Query},
 };
+use crate::web::Viewer;
 use crate::{
     apub::Data,
     context::Context,
@@ -96,6 +97,8 @@ pub struct AuthorizeParams {
     username: Option<String>,
     password: Option<String>,
     decision: Option<String>,
+    /// Sent by the page a signed-in browser sees instead of a password.
+    csrf: Option<String>,
 }
 
 #[derive(Template)]
@@ -113,6 +116,9 @@ struct AuthorizePage<'a> {
     code_challenge_method: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    /// `@name@host` of the signed-in browser's person: the page then asks
+    /// only to approve or deny (with the session's CSRF token).
+    signed_in_as: Option<String>,
 }
 
 #[derive(Template)]
@@ -124,12 +130,13 @@ struct AuthorizedPage<'a> {
 }
 
 /// The web app's layout for the OAuth pages, which nobody is signed in to.
-fn page_layout(data: &Data<Context>, title: &str) -> crate::web::Layout {
-    crate::web::Layout {
-        instance_name: data.config.instance.name.clone(),
+async fn page_layout(data: &Data<Context>, title: &str) -> Result<crate::web::Layout, Error> {
+    let identity = service::instance::identity(&data.db, &data.config.instance).await?;
+    Ok(crate::web::Layout {
+        instance_name: identity.name,
         title: title.to_string(),
         ..Default::default()
-    }
+    })
 }
 
 /// The OAuth pages, with the web app's security headers; their form may
@@ -153,18 +160,27 @@ async fn check(data: &Data<Context>, p: &AuthorizeParams) -> Result<Authorizatio
     .await
 }
 
-fn page(
+async fn page(
     data: &Data<Context>,
+    viewer: &Viewer,
     request: &AuthorizationRequest,
     p: &AuthorizeParams,
     status: StatusCode,
     error: Option<&str>,
 ) -> Result<HttpResponse, Error> {
     let scope = request.scopes.as_string();
+    let title = format!("Authorize {}", request.app.name);
+    let layout = match viewer.signed_in() {
+        Some(_) => crate::web::Layout::new(data, viewer, title)
+            .await
+            .map_err(|e| e.0)?,
+        None => page_layout(data, &title).await?,
+    };
     html(
         status,
         &AuthorizePage {
-            layout: page_layout(data, &format!("Authorize {}", request.app.name)),
+            signed_in_as: viewer.actor().map(crate::web::layout::handle),
+            layout,
             app_name: &request.app.name,
             website: request.app.website.as_deref(),
             scopes: scope.split(' ').collect(),
@@ -181,10 +197,15 @@ fn page(
 }
 
 /// `GET /oauth/authorize`: the login and consent page. A person's
-/// browser shows it, so refusals are HTML pages too.
-pub async fn authorize_page(data: Data<Context>, Query(p): Query<AuthorizeParams>) -> HttpResponse {
+/// browser shows it, so refusals are HTML pages too. A browser signed in
+/// to the web app is only asked to approve or deny.
+pub async fn authorize_page(
+    data: Data<Context>,
+    viewer: Viewer,
+    Query(p): Query<AuthorizeParams>,
+) -> HttpResponse {
     let shown = match check(&data, &p).await {
-        Ok(request) => page(&data, &request, &p, StatusCode::OK, None),
+        Ok(request) => page(&data, &viewer, &request, &p, StatusCode::OK, None).await,
         Err(e) => Err(e),
     };
     shown.unwrap_or_else(|e| actix_web::ResponseError::error_response(&crate::web::WebError(e)))
@@ -230,15 +251,17 @@ async fn login(
     Ok(found.map(|(actor, _)| actor))
 }
 
-/// `POST /oauth/authorize`: log in and approve (or deny); refusals are
+/// `POST /oauth/authorize`: approve (or deny), with the browser's
+/// session (and its CSRF token) or a name and password; refusals are
 /// HTML pages, as for the page itself.
 pub async fn authorize_submit(
     req: HttpRequest,
     data: Data<Context>,
+    viewer: Viewer,
     form: Result<Form<AuthorizeParams>, Error>,
 ) -> HttpResponse {
     let answer = match form {
-        Ok(Form(p)) => decide(&req, &data, p).await,
+        Ok(Form(p)) => decide(&req, &data, &viewer, p).await,
         Err(e) => Err(e),
     };
     answer.unwrap_or_else(|e| actix_web::ResponseError::error_response(&crate::web::WebError(e)))
@@ -247,6 +270,7 @@ pub async fn authorize_submit(
 async fn decide(
     req: &HttpRequest,
     data: &Data<Context>,
+    viewer: &Viewer,
     p: AuthorizeParams,
 ) -> Result<HttpResponse, Error> {
     let request = check(data, &p).await?;
@@ -261,35 +285,62 @@ async fn decide(
         }
         return redirect_with(&request.redirect_uri, &pairs);
     }
-    let actor = match login(req, data, p.username.as_deref(), p.password.as_deref()).await? {
-        Ok(actor) => actor,
-        Err(SignInRefused::TooMany(verdict)) => {
-            let mut response = page(
-                data,
-                &request,
-                &p,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some("Too many login attempts: wait a few minutes and try again."),
-            )?;
-            super::rate_limit_headers(response.headers_mut(), verdict);
-            return Ok(response);
+    let with_password = p.password.as_deref().is_some_and(|pw| !pw.is_empty());
+    let actor = match viewer.actor() {
+        // The session approves, once its CSRF token proves the page was ours.
+        Some(me) if !with_password => {
+            if !viewer.csrf_matches(p.csrf.as_deref()) {
+                return Err(Error::forbidden(
+                    "This form has expired or did not come from this site. Go back, reload the page and try again.",
+                ));
+            }
+            me.clone()
         }
-        Err(SignInRefused::WrongPassword) => {
-            return page(
-                data,
-                &request,
-                &p,
-                StatusCode::UNAUTHORIZED,
-                Some("Wrong username or password."),
-            );
-        }
+        _ => match login(req, data, p.username.as_deref(), p.password.as_deref()).await? {
+            Ok(actor) => actor,
+            Err(SignInRefused::TooMany(verdict)) => {
+                let mut response = page(
+                    data,
+                    viewer,
+                    &request,
+                    &p,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some("Too many login attempts: wait a few minutes and try again."),
+                )
+                .await?;
+                super::rate_limit_headers(response.headers_mut(), verdict);
+                return Ok(response);
+            }
+            Err(SignInRefused::WrongPassword) => {
+                return page(
+                    data,
+                    viewer,
+                    &request,
+                    &p,
+                    StatusCode::UNAUTHORIZED,
+                    Some("Wrong username or password."),
+                )
+                .await;
+            }
+            Err(why @ (SignInRefused::AwaitingApproval | SignInRefused::Suspended)) => {
+                return page(
+                    data,
+                    viewer,
+                    &request,
+                    &p,
+                    StatusCode::FORBIDDEN,
+                    Some(why.message()),
+                )
+                .await;
+            }
+        },
     };
     let code = oauth::issue_code(&data.db, &request, &actor).await?;
     if request.redirect_uri == oauth::OOB {
         return html(
             StatusCode::OK,
             &AuthorizedPage {
-                layout: page_layout(data, "Authorized"),
+                layout: page_layout(data, "Authorized").await?,
                 app_name: &request.app.name,
                 code: &code,
             },
@@ -323,7 +374,7 @@ fn oauth_error(status: StatusCode, e: OauthError) -> HttpResponse {
         .json(json!({ "error": e.code(), "error_description": e.description() }))
 }
 
-fn token_response(t: &oauth::IssuedToken) -> HttpResponse {
+pub(super) fn token_response(t: &oauth::IssuedToken) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(entities::Token {
@@ -438,7 +489,11 @@ pub async fn token(
                     super::rate_limit_headers(response.headers_mut(), verdict);
                     return Ok(response);
                 }
-                Err(SignInRefused::WrongPassword) => Err(OauthError::InvalidGrant),
+                Err(
+                    SignInRefused::WrongPassword
+                    | SignInRefused::AwaitingApproval
+                    | SignInRefused::Suspended,
+                ) => Err(OauthError::InvalidGrant),
             }
         }
         _ => Err(OauthError::UnsupportedGrantType),

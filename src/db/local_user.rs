@@ -35,6 +35,12 @@ pub struct LocalUser {
     pub password_hash: String,
     pub role: String,
     pub created_at: chrono::NaiveDateTime,
+    /// False while a registration waits for an admin's approval.
+    pub approved: bool,
+    /// Set while an admin has suspended the account.
+    pub suspended_at: Option<chrono::NaiveDateTime>,
+    /// The visibility new narrations start with (`db::post::Visibility`).
+    pub default_visibility: String,
 }
 
 impl LocalUser {
@@ -51,6 +57,50 @@ impl LocalUser {
 
     pub fn by_actor_id(conn: &mut DbConn, actor_id: &str) -> QueryResult<Option<LocalUser>> {
         local_users::table.find(actor_id).first(conn).optional()
+    }
+
+    /// Every local account with its actor, newest first (the admin page).
+    pub fn all_with_actors(
+        conn: &mut DbConn,
+    ) -> QueryResult<Vec<(LocalUser, super::actor::Actor)>> {
+        use super::schema::actors;
+        local_users::table
+            .inner_join(actors::table)
+            .order(local_users::created_at.desc())
+            .select((LocalUser::as_select(), super::actor::Actor::as_select()))
+            .load(conn)
+    }
+
+    pub fn set_approved(conn: &mut DbConn, actor_id: &str, approved: bool) -> QueryResult<usize> {
+        diesel::update(local_users::table.find(actor_id))
+            .set(local_users::approved.eq(approved))
+            .execute(conn)
+    }
+
+    pub fn set_suspended(
+        conn: &mut DbConn,
+        actor_id: &str,
+        at: Option<chrono::NaiveDateTime>,
+    ) -> QueryResult<usize> {
+        diesel::update(local_users::table.find(actor_id))
+            .set(local_users::suspended_at.eq(at))
+            .execute(conn)
+    }
+
+    pub fn set_password_hash(conn: &mut DbConn, actor_id: &str, hash: &str) -> QueryResult<usize> {
+        diesel::update(local_users::table.find(actor_id))
+            .set(local_users::password_hash.eq(hash))
+            .execute(conn)
+    }
+
+    pub fn set_default_visibility(
+        conn: &mut DbConn,
+        actor_id: &str,
+        visibility: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(local_users::table.find(actor_id))
+            .set(local_users::default_visibility.eq(visibility))
+            .execute(conn)
     }
 
     /// Number of local accounts (NodeInfo `usage.users.total`).

@@ -14,6 +14,8 @@ pub mod domain_policy;
 pub mod facts;
 pub mod follow;
 pub mod host_software;
+pub mod instance_setting;
+pub mod invite;
 pub mod local_user;
 pub mod marks;
 pub mod migrations;

@@ -107,6 +107,17 @@ impl OauthCode {
         })
     }
 
+    /// Deletes an actor's codes not yet exchanged (when the account is
+    /// suspended); how many.
+    pub fn delete_unused_of_actor(conn: &mut DbConn, actor_id: &str) -> QueryResult<usize> {
+        diesel::delete(
+            oauth_codes::table
+                .filter(oauth_codes::actor_id.eq(actor_id))
+                .filter(oauth_codes::used_at.is_null()),
+        )
+        .execute(conn)
+    }
+
     /// Deletes codes that expired before `before`, at most `limit`.
     pub fn prune_expired(
         conn: &mut DbConn,
@@ -181,5 +192,35 @@ impl OauthToken {
         diesel::update(oauth_tokens::table.find(id))
             .set(oauth_tokens::revoked_at.eq(Some(super::now())))
             .execute(conn)
+    }
+
+    /// A person's live tokens, newest first (settings: authorised apps).
+    pub fn live_of_actor(conn: &mut DbConn, actor_id: &str) -> QueryResult<Vec<OauthToken>> {
+        oauth_tokens::table
+            .filter(oauth_tokens::actor_id.eq(actor_id))
+            .filter(oauth_tokens::revoked_at.is_null())
+            .order(oauth_tokens::created_at.desc())
+            .load(conn)
+    }
+
+    /// Revokes a person's live tokens, of one app or (`app_id = None`) all
+    /// of them; how many.
+    pub fn revoke_of_actor(
+        conn: &mut DbConn,
+        actor_id: &str,
+        app_id: Option<&str>,
+    ) -> QueryResult<usize> {
+        let live = oauth_tokens::table
+            .filter(oauth_tokens::actor_id.eq(actor_id))
+            .filter(oauth_tokens::revoked_at.is_null());
+        let now = Some(super::now());
+        match app_id {
+            Some(app) => diesel::update(live.filter(oauth_tokens::app_id.eq(app)))
+                .set(oauth_tokens::revoked_at.eq(now))
+                .execute(conn),
+            None => diesel::update(live)
+                .set(oauth_tokens::revoked_at.eq(now))
+                .execute(conn),
+        }
     }
 }

@@ -38,6 +38,9 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+        approved -> Bool,
+        suspended_at -> Nullable<Timestamp>,
+        default_visibility -> Text,
     }
 }
 
@@ -359,6 +362,29 @@ diesel::table! {
 
 diesel::joinable!(web_sessions -> actors (actor_id));
 
+diesel::table! {
+    invites (id) {
+        id -> Text,
+        code -> Text,
+        created_by -> Text,
+        max_uses -> Nullable<BigInt>,
+        uses -> BigInt,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invites -> actors (created_by));
+
+diesel::table! {
+    instance_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     local_users,
@@ -381,6 +407,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_tokens,
     web_sessions,
+    invites,
+    instance_settings,
     notifications,
     account_marks,
     markers,

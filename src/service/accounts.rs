@@ -1,11 +1,17 @@
-//! Local accounts: names, creation, lookup.
+//! Local accounts: names, creation, lookup, standing (approval and
+//! suspension), passwords, the default visibility, and the admin's rule.
 
 use crate::{
     crypto,
     db::{
         actor::{Actor, ActorKind},
+        invite::Invite,
         local_user::{LocalUser, Role},
-        new_id, now, Db, DbUrl,
+        new_id, now,
+        oauth::{OauthCode, OauthToken},
+        post::Visibility,
+        web_session::WebSession,
+        Db, DbUrl,
     },
     error::{Error, ErrorKind, Result},
     urls::Urls,
@@ -60,6 +66,19 @@ pub struct NewUser<'a> {
 /// Errors: `Unprocessable` for an invalid name or password, `Conflict` when
 /// the name is taken by a person or a community.
 pub async fn create_user(db: &Db, urls: &Urls, new: NewUser<'_>) -> Result<Actor> {
+    create_account(db, urls, new, true, None).await
+}
+
+/// Creates an account, approved or waiting for an admin, counting one use
+/// of `invite` (its id) in the same transaction: when the invite has no
+/// use left by then, nothing is created.
+pub(crate) async fn create_account(
+    db: &Db,
+    urls: &Urls,
+    new: NewUser<'_>,
+    approved: bool,
+    invite: Option<String>,
+) -> Result<Actor> {
     let name = normalize_name(new.name)?;
     check_password(new.password)?;
     // Key generation and hashing are CPU work: keep them off the executor.
@@ -104,10 +123,18 @@ pub async fn create_user(db: &Db, urls: &Urls, new: NewUser<'_>) -> Result<Actor
         password_hash: hash,
         role: new.role.as_str().into(),
         created_at: created,
+        approved,
+        suspended_at: None,
+        default_visibility: Visibility::Public.as_str().into(),
     };
     db.transaction(move |conn| {
         if Actor::local_by_name(conn, &name)?.is_some() {
             return Err(name_taken(&name));
+        }
+        if let Some(invite) = &invite {
+            if !Invite::take_use(conn, invite, created)? {
+                return Err(crate::service::invites::not_valid());
+            }
         }
         // A concurrent creation of the same name trips the unique index.
         Actor::insert(conn, &actor).map_err(|e| match Error::from(e) {
@@ -149,11 +176,37 @@ pub async fn local_person(db: &Db, name: &str) -> Result<Actor> {
     Ok(actor)
 }
 
-/// Checks a name and password; the account on success.
+/// Whether an account may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    /// Registered, waiting for an admin's approval.
+    AwaitingApproval,
+    /// Suspended by an admin.
+    Suspended,
+}
+
+/// What a sign-in refused for the account's standing says.
+pub const AWAITING_APPROVAL: &str =
+    "Your account is waiting for approval by an admin. Try again once they have approved it.";
+pub const SUSPENDED: &str = "This account is suspended. Ask an admin of this instance why.";
+
+/// An account's standing.
+pub fn standing(user: &LocalUser) -> Standing {
+    if user.suspended_at.is_some() {
+        Standing::Suspended
+    } else if !user.approved {
+        Standing::AwaitingApproval
+    } else {
+        Standing::Active
+    }
+}
+
+/// Checks a name and password, whatever the account's standing.
 ///
 /// Errors: `Unauthorized` for an unknown name or a wrong password (the same
 /// error for both, so names cannot be probed).
-pub async fn authenticate(db: &Db, name: &str, password: &str) -> Result<(Actor, LocalUser)> {
+pub async fn check_credentials(db: &Db, name: &str, password: &str) -> Result<(Actor, LocalUser)> {
     let denied = || Error::unauthorized("invalid name or password");
     let name = normalize_name(name).map_err(|_| denied())?;
     let found = db
@@ -166,14 +219,201 @@ pub async fn authenticate(db: &Db, name: &str, password: &str) -> Result<(Actor,
         })
         .await?;
     let (actor, user) = found.ok_or_else(denied)?;
-    let password = password.to_string();
-    let hash = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash)).await?;
-    if ok {
+    if verify(password, &user.password_hash).await? {
         Ok((actor, user))
     } else {
         Err(denied())
     }
+}
+
+async fn verify(password: &str, hash: &str) -> Result<bool> {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    Ok(tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash)).await?)
+}
+
+/// Checks a name and password; the account on success, if it may sign in.
+///
+/// Errors: `Unauthorized` for an unknown name or a wrong password (the same
+/// error for both, so names cannot be probed); `Forbidden` (after a right
+/// password only) for an account waiting for approval or suspended.
+pub async fn authenticate(db: &Db, name: &str, password: &str) -> Result<(Actor, LocalUser)> {
+    let (actor, user) = check_credentials(db, name, password).await?;
+    match standing(&user) {
+        Standing::Active => Ok((actor, user)),
+        Standing::AwaitingApproval => Err(Error::forbidden(AWAITING_APPROVAL)),
+        Standing::Suspended => Err(Error::forbidden(SUSPENDED)),
+    }
+}
+
+/// The local account of a person.
+///
+/// Errors: `NotFound` for an actor that is not a local account.
+pub async fn user_of(db: &Db, actor: &Actor) -> Result<LocalUser> {
+    let id = actor.id.clone();
+    db.run(move |conn| {
+        LocalUser::by_actor_id(conn, &id)?.ok_or_else(|| Error::not_found("no such account"))
+    })
+    .await
+}
+
+/// Refuses anyone but an admin: the one rule behind every admin page,
+/// API call and action.
+///
+/// Errors: `Forbidden`.
+pub async fn require_admin(db: &Db, actor: &Actor) -> Result<()> {
+    let user = user_of(db, actor)
+        .await
+        .map_err(|_| Error::forbidden("Only admins may do that."))?;
+    if user.role() == Role::Admin && standing(&user) == Standing::Active {
+        Ok(())
+    } else {
+        Err(Error::forbidden("Only admins may do that."))
+    }
+}
+
+/// The visibility a person's new narrations start with (the compose form).
+pub async fn default_visibility(db: &Db, actor: &Actor) -> Result<Visibility> {
+    let user = user_of(db, actor).await?;
+    Ok(Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public))
+}
+
+/// The visibilities a person may choose as their default: all but direct
+/// messages, which need someone to address.
+pub fn default_visibility_choices() -> [Visibility; 5] {
+    [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Followers,
+        Visibility::Local,
+        Visibility::LocalUnlisted,
+    ]
+}
+
+/// What the settings page saves: the profile and the default visibility.
+///
+/// Errors: `Unprocessable` for a default the person may not choose or a
+/// profile text over its limit (then nothing is saved).
+pub async fn update_settings(
+    data: &crate::apub::Data<crate::context::Context>,
+    me: &Actor,
+    edit: crate::service::relations::ProfileEdit,
+    visibility: Visibility,
+) -> Result<Actor> {
+    if !default_visibility_choices().contains(&visibility) {
+        return Err(Error::unprocessable(
+            "Choose public, unlisted, followers, local or local unlisted as your default.",
+        ));
+    }
+    let actor = crate::service::relations::update_profile(data, me, edit).await?;
+    let id = actor.id.clone();
+    data.db
+        .run(move |conn| {
+            Ok(LocalUser::set_default_visibility(
+                conn,
+                &id,
+                visibility.as_str(),
+            )?)
+        })
+        .await?;
+    Ok(actor)
+}
+
+/// Changes a person's password after checking the current one, and ends
+/// every other session (`keep` is the session that asked).
+///
+/// Errors: `Unauthorized` when `current` is wrong, `Unprocessable` when
+/// the new one is too weak.
+pub async fn change_password(
+    db: &Db,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    keep: Option<&str>,
+) -> Result<()> {
+    let user = user_of(db, actor).await?;
+    if !verify(current, &user.password_hash).await? {
+        return Err(Error::unauthorized(
+            "Your current password is not right. Type it again.",
+        ));
+    }
+    check_password(new)?;
+    let new = new.to_string();
+    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&new)).await??;
+    let (id, keep) = (actor.id.clone(), keep.map(String::from));
+    db.transaction(move |conn| {
+        LocalUser::set_password_hash(conn, &id, &hash)?;
+        WebSession::delete_others(conn, &id, keep.as_deref())?;
+        Ok(())
+    })
+    .await
+}
+
+/// A local account as the admin page lists it.
+#[derive(Debug, Clone)]
+pub struct UserEntry {
+    pub actor: Actor,
+    pub user: LocalUser,
+    pub standing: Standing,
+}
+
+/// Every local account, newest first (admins only).
+///
+/// Errors: `Forbidden` for anyone but an admin.
+pub async fn list_users(db: &Db, admin: &Actor) -> Result<Vec<UserEntry>> {
+    require_admin(db, admin).await?;
+    let rows = db.run(|conn| Ok(LocalUser::all_with_actors(conn)?)).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, a)| a.kind() == ActorKind::Person)
+        .map(|(user, actor)| UserEntry {
+            standing: standing(&user),
+            actor,
+            user,
+        })
+        .collect())
+}
+
+/// An admin approves a registration waiting for approval.
+///
+/// Errors: `Forbidden` for anyone but an admin, `NotFound` for an unknown
+/// account.
+pub async fn approve(db: &Db, admin: &Actor, actor_id: &str) -> Result<()> {
+    require_admin(db, admin).await?;
+    let id = actor_id.to_string();
+    let changed = db
+        .run(move |conn| Ok(LocalUser::set_approved(conn, &id, true)?))
+        .await?;
+    if changed == 0 {
+        return Err(Error::not_found("no such account"));
+    }
+    Ok(())
+}
+
+/// An admin suspends (`true`) or reinstates an account. A suspended
+/// person cannot sign in; their sessions end, their tokens are revoked
+/// and their unexchanged authorization codes dropped at once. Admins cannot suspend themselves.
+///
+/// Errors: `Forbidden` for anyone but an admin or for oneself, `NotFound`
+/// for an unknown account.
+pub async fn set_suspended(db: &Db, admin: &Actor, actor_id: &str, suspended: bool) -> Result<()> {
+    require_admin(db, admin).await?;
+    if admin.id == actor_id {
+        return Err(Error::forbidden("You cannot suspend your own account."));
+    }
+    let id = actor_id.to_string();
+    db.transaction(move |conn| {
+        let at = suspended.then(now);
+        if LocalUser::set_suspended(conn, &id, at)? == 0 {
+            return Err(Error::not_found("no such account"));
+        }
+        if suspended {
+            WebSession::delete_others(conn, &id, None)?;
+            OauthToken::revoke_of_actor(conn, &id, None)?;
+            OauthCode::delete_unused_of_actor(conn, &id)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// An actor's counts as its profile shows them: narrations, followers,

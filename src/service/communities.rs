@@ -464,6 +464,29 @@ pub async fn directory(db: &Db, query: Option<&str>) -> Result<Vec<DirectoryEntr
     .await
 }
 
+/// Every community of this instance, members-only ones included, with its
+/// member count (the admin page), by name. Admins only.
+///
+/// Errors: `Forbidden`.
+pub async fn local_communities(db: &Db, admin: &Actor) -> Result<Vec<DirectoryEntry>> {
+    crate::service::accounts::require_admin(db, admin).await?;
+    db.run(move |conn| {
+        let mut entries = Vec::new();
+        for actor in Actor::all_groups(conn)?.into_iter().filter(|a| a.local) {
+            let members = Follow::count_followers(conn, &actor.id)?;
+            let last_post = Post::last_in_community(conn, &actor.id)?;
+            entries.push(DirectoryEntry {
+                actor,
+                members,
+                last_post,
+            });
+        }
+        entries.sort_by(|a, b| a.actor.username.cmp(&b.actor.username));
+        Ok(entries)
+    })
+    .await
+}
+
 /// The communities (here or elsewhere) `person` has joined.
 pub async fn subscriptions(db: &Db, person: &Actor) -> Result<Vec<Actor>> {
     let id = person.id.clone();

@@ -77,3 +77,62 @@ pub async fn usage(db: &Db) -> Result<Usage> {
     })
     .await
 }
+
+/// What the instance calls itself: the admin page's values over the
+/// configuration file's (`instance.name`, `instance.description`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub description: String,
+}
+
+/// Longest instance name and description an admin may set.
+pub const MAX_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// The instance's name and description, as every page, the client API and
+/// NodeInfo show them.
+pub async fn identity(db: &Db, config: &crate::config::InstanceConfig) -> Result<Identity> {
+    let mut identity = Identity {
+        name: config.name.clone(),
+        description: config.description.clone(),
+    };
+    let settings = db
+        .run(|conn| Ok(crate::db::instance_setting::InstanceSetting::all(conn)?))
+        .await?;
+    for setting in settings {
+        match setting.key.as_str() {
+            "name" => identity.name = setting.value,
+            "description" => identity.description = setting.value,
+            _ => {}
+        }
+    }
+    Ok(identity)
+}
+
+/// An admin renames or redescribes the instance.
+///
+/// Errors: `Forbidden` for anyone but an admin, `Unprocessable` for an
+/// empty or over-long name or an over-long description (nothing saved).
+pub async fn set_identity(db: &Db, admin: &Actor, name: &str, description: &str) -> Result<()> {
+    crate::service::accounts::require_admin(db, admin).await?;
+    let name = name.trim().to_string();
+    let description = description.trim().to_string();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(crate::error::Error::unprocessable(format!(
+            "Give the instance a name of 1 to {MAX_NAME} characters."
+        )));
+    }
+    if description.chars().count() > MAX_DESCRIPTION {
+        return Err(crate::error::Error::unprocessable(format!(
+            "Keep the description under {MAX_DESCRIPTION} characters."
+        )));
+    }
+    db.transaction(move |conn| {
+        use crate::db::instance_setting::InstanceSetting;
+        InstanceSetting::set(conn, "name", &name)?;
+        InstanceSetting::set(conn, "description", &description)?;
+        Ok(())
+    })
+    .await
+}

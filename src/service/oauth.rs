@@ -536,6 +536,72 @@ pub async fn token_for_user(db: &Db, actor: &Actor, scopes: &str) -> Result<Issu
     issue_token(db, Some(ADMIN_APP_ID), Some(&actor.id), &scopes).await
 }
 
+/// An app a person let use their account, as the settings page lists it.
+#[derive(Debug, Clone)]
+pub struct AuthorisedApp {
+    /// `None` for tokens without an app (none are made today).
+    pub app_id: Option<String>,
+    pub name: String,
+    pub website: Option<String>,
+    /// The scopes of all its live tokens together.
+    pub scopes: Vec<String>,
+    /// When its first live token was issued.
+    pub since: chrono::NaiveDateTime,
+    pub tokens: usize,
+}
+
+/// The apps holding live tokens of a person, most recent first.
+pub async fn authorised_apps(db: &Db, actor: &Actor) -> Result<Vec<AuthorisedApp>> {
+    let id = actor.id.clone();
+    db.run(move |conn| {
+        let tokens = OauthToken::live_of_actor(conn, &id)?;
+        let mut apps: Vec<AuthorisedApp> = Vec::new();
+        for token in tokens {
+            let scopes = token.scopes.split(' ').map(String::from);
+            if let Some(app) = apps.iter_mut().find(|a| a.app_id == token.app_id) {
+                app.tokens += 1;
+                app.since = app.since.min(token.created_at);
+                for scope in scopes {
+                    if !app.scopes.contains(&scope) {
+                        app.scopes.push(scope);
+                    }
+                }
+                continue;
+            }
+            let found = match &token.app_id {
+                Some(app_id) => OauthApp::by_id(conn, app_id)?,
+                None => None,
+            };
+            apps.push(AuthorisedApp {
+                app_id: token.app_id.clone(),
+                name: found
+                    .as_ref()
+                    .map_or_else(|| "Unnamed app".to_string(), |a| a.name.clone()),
+                website: found.and_then(|a| a.website),
+                scopes: scopes.collect(),
+                since: token.created_at,
+                tokens: 1,
+            });
+        }
+        Ok(apps)
+    })
+    .await
+}
+
+/// Revokes every live token a person gave an app.
+///
+/// Errors: `NotFound` when the app holds none.
+pub async fn revoke_app(db: &Db, actor: &Actor, app_id: &str) -> Result<usize> {
+    let (id, app_id) = (actor.id.clone(), app_id.to_string());
+    let revoked = db
+        .run(move |conn| Ok(OauthToken::revoke_of_actor(conn, &id, Some(&app_id))?))
+        .await?;
+    if revoked == 0 {
+        return Err(Error::not_found("That app has no access to your account."));
+    }
+    Ok(revoked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

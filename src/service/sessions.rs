@@ -31,6 +31,26 @@ pub enum SignInRefused {
     /// Unknown name or wrong password: one answer for both, so names cannot
     /// be probed.
     WrongPassword,
+    /// The right password, but the registration waits for an admin.
+    AwaitingApproval,
+    /// The right password, but an admin suspended the account.
+    Suspended,
+}
+
+impl SignInRefused {
+    /// What the person is told, for the refusals about the account.
+    pub fn message(self) -> &'static str {
+        match self {
+            SignInRefused::TooMany(_) => {
+                "Too many sign-in attempts: wait a few minutes and try again."
+            }
+            SignInRefused::WrongPassword => {
+                "That username and password do not match. Check both and try again."
+            }
+            SignInRefused::AwaitingApproval => accounts::AWAITING_APPROVAL,
+            SignInRefused::Suspended => accounts::SUSPENDED,
+        }
+    }
 }
 
 /// Checks a name and password under the login limits: attempts per
@@ -58,10 +78,14 @@ pub async fn sign_in(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    match accounts::authenticate(db, &username, password).await {
+    match accounts::check_credentials(db, &username, password).await {
         Ok(found) => {
             limits.login_pair.reset(&pair_key);
-            Ok(Ok(found))
+            Ok(match accounts::standing(&found.1) {
+                accounts::Standing::Active => Ok(found),
+                accounts::Standing::AwaitingApproval => Err(SignInRefused::AwaitingApproval),
+                accounts::Standing::Suspended => Err(SignInRefused::Suspended),
+            })
         }
         Err(e) if e.kind == ErrorKind::Unauthorized => {
             limits.login_pair.hit(&pair_key);
@@ -115,6 +139,10 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<(WebSession, Actor, Loc
         ) else {
             return Ok(None);
         };
+        // A suspended (or not yet approved) person has no live session.
+        if accounts::standing(&user) != accounts::Standing::Active {
+            return Ok(None);
+        }
         if session.last_seen_at < at - chrono::Duration::minutes(TOUCH_EVERY_MINUTES) {
             WebSession::touch(conn, &session.id, at)?;
         }

@@ -66,7 +66,9 @@ impl Layout {
         title: impl Into<String>,
     ) -> Result<Layout, WebError> {
         let mut layout = Layout {
-            instance_name: data.config.instance.name.clone(),
+            instance_name: service::instance::identity(&data.db, &data.config.instance)
+                .await?
+                .name,
             title: title.into(),
             csrf: viewer.csrf().to_string(),
             ..Layout::default()

@@ -19,6 +19,7 @@
 //! - `communities`: community pages, moderation, the directories;
 //! - `interaction`: following and answering across servers.
 
+pub mod admin;
 pub mod cards;
 pub mod communities;
 pub mod compose;
@@ -29,8 +30,10 @@ pub mod narrations;
 pub mod notifications;
 pub mod pages;
 pub mod profiles;
+pub mod register;
 pub mod search;
 pub mod session;
+pub mod settings;
 pub mod tags;
 pub mod timelines;
 
@@ -63,7 +66,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(notifications::configure)
         .configure(search::configure)
         .configure(tags::configure)
-        .configure(timelines::configure);
+        .configure(timelines::configure)
+        .configure(settings::configure)
+        .configure(register::configure)
+        .configure(admin::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

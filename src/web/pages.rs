@@ -4,7 +4,7 @@ use super::{
     layout::{render, see_other, Layout, WebError},
     session::Viewer,
 };
-use crate::{apub::Data, context::Context};
+use crate::{apub::Data, context::Context, service};
 use actix_web::{http::StatusCode, HttpResponse};
 use askama::Template;
 
@@ -22,9 +22,10 @@ pub async fn start(data: Data<Context>, viewer: Viewer) -> Result<HttpResponse, 
         return see_other("/home");
     }
     let layout = Layout::new(&data, &viewer, "").await?;
+    let identity = service::instance::identity(&data.db, &data.config.instance).await?;
     let page = StartPage {
         layout,
-        description: &data.config.instance.description,
+        description: &identity.description,
         domain: data.urls.domain(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))

@@ -78,6 +78,14 @@ impl Viewer {
         }
     }
 
+    /// Whether `sent` is this viewer's CSRF token (for handlers that cannot
+    /// use [`Form`], such as the OAuth page, whose form also serves people
+    /// who are not signed in).
+    pub fn csrf_matches(&self, sent: Option<&str>) -> bool {
+        sent.is_some_and(|sent| same_token(sent, self.csrf()))
+            && (self.signed_in().is_some() || !self.new_csrf)
+    }
+
     /// Sets the anonymous CSRF cookie on a response when it is new.
     pub fn finish(&self, mut response: HttpResponse) -> HttpResponse {
         if self.signed_in.is_none() && self.new_csrf {
@@ -304,6 +312,9 @@ pub async fn login(
                 "That username and password do not match. Check both and try again.",
             )
             .await
+        }
+        Err(why @ (SignInRefused::AwaitingApproval | SignInRefused::Suspended)) => {
+            refused(StatusCode::FORBIDDEN, why.message()).await
         }
     }
 }

@@ -34,6 +34,7 @@ mod reports;
 mod signatures;
 mod signed_fetch;
 mod visibility;
+mod web_account;
 mod web_communities;
 mod web_discover;
 mod web_narrations;

@@ -1,0 +1,70 @@
+//! Signing up on the web (`/register`), by `instance.registrations`:
+//! `closed` (only admins make accounts), `invite` (a live invite code is
+//! needed; each sign-up counts one use) or `open`; with
+//! `instance.approve_registrations`, an open sign-up waits for an admin
+//! (`accounts::approve`) before it can sign in. A sign-up with an invite is
+//! approved by the invite.
+
+use crate::{
+    config::Registrations,
+    db::{actor::Actor, local_user::Role},
+    error::{Error, Result},
+    service::{accounts, invites},
+    Context,
+};
+
+/// What someone filled in.
+#[derive(Debug, Clone)]
+pub struct SignUp<'a> {
+    pub name: &'a str,
+    pub password: &'a str,
+    pub invite: Option<&'a str>,
+}
+
+/// A new account, and whether it may sign in now.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub actor: Actor,
+    pub approved: bool,
+}
+
+/// What a refusal for closed registrations says.
+pub const CLOSED: &str =
+    "Registrations are closed on this instance: ask an admin to make an account for you.";
+
+/// Creates an account as the instance's registration rules allow.
+///
+/// Errors: `Forbidden` when registrations are closed; `Unprocessable` for
+/// a missing or dead invite code (invite mode, or any code given), a bad
+/// name or a weak password; `Conflict` for a taken name.
+pub async fn register(ctx: &Context, sign_up: SignUp<'_>) -> Result<Registered> {
+    let instance = &ctx.config.instance;
+    let code = sign_up.invite.map(str::trim).filter(|c| !c.is_empty());
+    let invite = match (instance.registrations, code) {
+        (Registrations::Closed, _) => return Err(Error::forbidden(CLOSED)),
+        (Registrations::Invite, None) => {
+            return Err(Error::unprocessable(
+                "Registrations on this instance need an invite: enter your invite code.",
+            ))
+        }
+        (_, Some(code)) => Some(invites::usable(&ctx.db, code).await?),
+        (Registrations::Open, None) => None,
+    };
+    // Check the name and password before paying for key generation.
+    accounts::normalize_name(sign_up.name)?;
+    accounts::check_password(sign_up.password)?;
+    let approved = invite.is_some() || !instance.approve_registrations;
+    let actor = accounts::create_account(
+        &ctx.db,
+        &ctx.urls,
+        accounts::NewUser {
+            name: sign_up.name,
+            password: sign_up.password,
+            role: Role::User,
+        },
+        approved,
+        invite.map(|i| i.id),
+    )
+    .await?;
+    Ok(Registered { actor, approved })
+}
