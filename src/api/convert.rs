@@ -173,12 +173,19 @@ pub async fn credential_account(
         .run(move |conn| {
             let account = account_sync(conn, &urls, &actor)?;
             let pending = Follow::count_requests(conn, &actor.id)?;
-            let role = LocalUser::by_actor_id(conn, &actor.id)?
-                .map(|u| u.role)
+            let user = LocalUser::by_actor_id(conn, &actor.id)?;
+            let role = user
+                .as_ref()
+                .map(|u| u.role.clone())
                 .unwrap_or_else(|| "user".into());
+            let privacy = user
+                .as_ref()
+                .and_then(|u| Visibility::parse(&u.default_visibility))
+                .map(|v| visibility_name(v).0)
+                .unwrap_or("public");
             Ok(entities::CredentialAccount {
                 source: entities::Source {
-                    privacy: "public".into(),
+                    privacy: privacy.into(),
                     sensitive: false,
                     language: None,
                     note: actor.summary_source.clone().unwrap_or_default(),

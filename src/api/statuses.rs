@@ -131,7 +131,15 @@ async fn create(
         },
         title,
         source: text,
-        visibility: visibility_of(p.visibility.as_deref(), p.local_only.unwrap_or(false))?,
+        visibility: match (
+            p.visibility.as_deref().filter(|v| !v.is_empty()),
+            p.local_only,
+        ) {
+            // Nothing asked: the person's default (Mastodon's
+            // `source.privacy`, set in the web app's settings).
+            (None, None) => service::accounts::default_visibility(&data.db, &me).await?,
+            (visibility, local_only) => visibility_of(visibility, local_only.unwrap_or(false))?,
+        },
         in_reply_to,
         summary: p.spoiler_text.filter(|s| !s.trim().is_empty()),
         sensitive: p.sensitive.unwrap_or(false),

@@ -127,8 +127,10 @@ pub struct ComposeBox {
 }
 
 impl ComposeBox {
-    /// An empty composer for `me`, with the communities they joined.
+    /// An empty composer for `me`, with the communities they joined and
+    /// their default visibility (settings).
     pub async fn new(data: &Data<Context>, me: &Actor) -> Result<ComposeBox, WebError> {
+        let default = service::accounts::default_visibility(&data.db, me).await?;
         let communities = service::communities::subscriptions(&data.db, me)
             .await?
             .iter()
@@ -143,7 +145,7 @@ impl ComposeBox {
             text: String::new(),
             title: String::new(),
             warning: String::new(),
-            visibility: "public".into(),
+            visibility: choice_of(default).into(),
             community: String::new(),
             in_reply_to: String::new(),
             communities,

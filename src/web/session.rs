@@ -224,6 +224,12 @@ struct LoginPage<'a> {
     username: &'a str,
     next: &'a str,
     error: Option<&'a str>,
+    /// Whether to offer "Create an account" (registrations not closed).
+    can_register: bool,
+}
+
+fn can_register(data: &Data<Context>) -> bool {
+    data.config.instance.registrations != crate::config::Registrations::Closed
 }
 
 #[derive(Deserialize, Default)]
@@ -247,6 +253,7 @@ pub async fn login_page(
         username: "",
         next,
         error: None,
+        can_register: can_register(&data),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
@@ -334,6 +341,7 @@ async fn login_refused(
         username,
         next,
         error: Some(message),
+        can_register: can_register(data),
     };
     render(status, &page)
 }
