@@ -207,6 +207,26 @@ async fn settings_change_the_profile(backend: Backend) {
     assert!(page.body.contains("value=\"Alice Andersen\""));
     assert!(page.body.contains("<option value=\"followers\" selected>"));
 
+    // The default starts the composer, and an app's status without a
+    // visibility, which verify_credentials reports as source.privacy.
+    let compose = web.get("/compose").await;
+    let chosen = compose
+        .body
+        .split("<option ")
+        .find(|o| o.contains(" selected") && o.contains("data-explain"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(chosen.starts_with("value=\"followers\""), "{chosen}");
+    let api = crate::api_client::Api::for_user(&alpha, "alice", "read write").await;
+    let status = api.status(json!({ "status": "Default audience" })).await;
+    assert_eq!(status["visibility"], "private");
+    let explicit = api
+        .status(json!({ "status": "Asked for", "visibility": "public" }))
+        .await;
+    assert_eq!(explicit["visibility"], "public");
+    let me = api.get("/api/v1/accounts/verify_credentials").await.ok();
+    assert_eq!(me["source"]["privacy"], "private");
+
     // The change federates: bob's server learns the new name.
     alpha.drain_deliveries().await;
     let ap_id = alice.ap_id.0.clone();
