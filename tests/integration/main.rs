@@ -36,5 +36,6 @@ mod signed_fetch;
 mod visibility;
 mod web_communities;
 mod web_discover;
+mod web_joins;
 mod web_narrations;
 mod web_smoke;
