@@ -19,6 +19,7 @@ use reqwest::StatusCode;
 
 both_backends!(
     join_requests_reach_every_local_moderator,
+    a_withdrawn_join_request_reads_answered,
     moderation_forms_check_the_role_before_resolving,
     browser_approves_a_join_request,
 );
@@ -242,7 +243,41 @@ async fn join_requests_reach_every_local_moderator(backend: Backend) {
         .post(&join_path(&group, &carol, "approve"), &[], true)
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let _ = bob;
+}
+
+async fn a_withdrawn_join_request_reads_answered(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let alice = alpha.create_user("alice").await;
+    let carol = alpha.create_user("carol").await;
+    let data = alpha.data();
+    let group = locked_guild(&alpha, &alice).await;
+    service::follows::follow(&data, &carol, &group)
+        .await
+        .unwrap();
+    let web = WebClient::signed_in(&alpha, "alice").await;
+    let (_, html) = web.page("/notifications").await;
+    assert!(html.contains(&join_path(&group, &carol, "approve")));
+
+    // carol changes her mind: the request is answered, nothing to decide.
+    service::follows::unfollow(&data, &carol, &group)
+        .await
+        .unwrap();
+    let (_, html) = web.page("/notifications").await;
+    assert_eq!(html.matches("(answered)").count(), 1, "{html}");
+    assert!(!html.contains("/notifications/joins/"), "{html}");
+    let response = web
+        .post(&join_path(&group, &carol, "approve"), &[], true)
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        alpha
+            .follow_state(
+                &alpha.handle_of("carol"),
+                &format!("guild@{}", alpha.domain)
+            )
+            .await,
+        None
+    );
 }
 
 async fn moderation_forms_check_the_role_before_resolving(backend: Backend) {
