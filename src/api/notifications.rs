@@ -82,6 +82,7 @@ async fn list(
         types: q.types,
         exclude_types: q.exclude_types,
         from_account: q.account_id.filter(|a| !a.is_empty()),
+        within: notifications::client_kinds(),
         page: q.page.page(40, 80),
     };
     let entries = notifications::list(&data, me, query).await?;
@@ -128,7 +129,7 @@ async fn clear(data: Data<Context>, auth: Auth) -> Result<HttpResponse, Error> {
 /// `GET /api/v1/notifications/unread_count` (Mastodon 4.3)
 async fn unread_count(data: Data<Context>, auth: Auth) -> Result<HttpResponse, Error> {
     let me = auth.user("read:notifications")?;
-    let count = notifications::unread_count(&data, me).await?;
+    let count = notifications::client_unread_count(&data, me).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "count": count })))
 }
 
@@ -215,6 +216,7 @@ async fn list_grouped(
         types: q.list.types,
         exclude_types: q.list.exclude_types,
         from_account: q.list.account_id.filter(|a| !a.is_empty()),
+        within: notifications::client_kinds(),
         page: q.list.page.page(40, 80),
     };
     let (groups, bounds) = notifications::grouped(&data, me, query, grouped_types).await?;

@@ -49,7 +49,8 @@ impl Follow {
     }
 
     /// Records a follow and notifies a local followee (`follow`, or
-    /// `follow_request` while pending).
+    /// `follow_request` while pending); a pending request to join a local
+    /// community also notifies its local moderators (`join_request`).
     pub fn insert(conn: &mut DbConn, follow: &Follow) -> QueryResult<()> {
         diesel::insert_into(follows::table)
             .values(follow)
@@ -59,7 +60,14 @@ impl Follow {
                 Follow::count_in_stats(conn, follow, 1)?;
                 "follow"
             }
-            FollowState::Pending => "follow_request",
+            FollowState::Pending => {
+                super::notification::Notification::notify_moderators_of_join(
+                    conn,
+                    &follow.followee_id,
+                    &follow.follower_id,
+                )?;
+                "follow_request"
+            }
         };
         super::notification::Notification::notify(
             conn,

@@ -4,13 +4,18 @@
 
 use super::{
     actor::Actor,
-    schema::{account_marks, actors, notifications, post_tags, reactions},
+    schema::{
+        account_marks, actors, communities, community_moderators, notifications, post_tags,
+        reactions,
+    },
     DbConn,
 };
 use diesel::prelude::*;
 
 /// One row of `notifications`. `kind` is Mastodon's notification type:
-/// `follow`, `follow_request`, `mention`, `reblog`, `favourite`, `update`.
+/// `follow`, `follow_request`, `mention`, `reblog`, `favourite`, `update`,
+/// `admin.report`; or Outloud's own `join_request` (someone asks to join a
+/// community the recipient moderates), which the client API leaves out.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
@@ -22,7 +27,13 @@ pub struct Notification {
     pub created_at: chrono::NaiveDateTime,
     /// The report an `admin.report` notification is about.
     pub report_id: Option<String>,
+    /// The community a `join_request` is about.
+    pub group_id: Option<String>,
 }
+
+/// The kind of the notification a community's local moderators get when
+/// someone asks to join it.
+pub const JOIN_REQUEST: &str = "join_request";
 
 /// Which notifications to list.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +41,9 @@ pub struct NotificationQuery {
     pub types: Vec<String>,
     pub exclude_types: Vec<String>,
     pub from_account: Option<String>,
+    /// When not empty, no kind outside it is ever listed (the client API
+    /// lists Mastodon's kinds only), whatever `types` asks.
+    pub within: Vec<String>,
     pub page: super::Page,
 }
 
@@ -42,6 +56,18 @@ impl Notification {
         kind: &str,
         actor_id: &str,
         post_id: Option<&str>,
+    ) -> QueryResult<()> {
+        Notification::notify_about(conn, recipient_id, kind, actor_id, post_id, None)
+    }
+
+    /// [`Notification::notify`], about a community too (`group_id`).
+    pub fn notify_about(
+        conn: &mut DbConn,
+        recipient_id: &str,
+        kind: &str,
+        actor_id: &str,
+        post_id: Option<&str>,
+        group_id: Option<&str>,
     ) -> QueryResult<()> {
         if recipient_id == actor_id {
             return Ok(());
@@ -88,9 +114,41 @@ impl Notification {
                 post_id: post_id.map(String::from),
                 created_at: super::now(),
                 report_id: None,
+                group_id: group_id.map(String::from),
             })
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// `join_request` notifications for every local moderator of the local
+    /// community `group_id`, from the applicant; nothing when `group_id` is
+    /// not a local community. Each moderator's blocks and mutes apply as
+    /// for any notification.
+    pub fn notify_moderators_of_join(
+        conn: &mut DbConn,
+        group_id: &str,
+        applicant_id: &str,
+    ) -> QueryResult<()> {
+        let moderators: Vec<String> = community_moderators::table
+            .inner_join(actors::table.on(actors::id.eq(community_moderators::actor_id)))
+            .inner_join(
+                communities::table.on(communities::actor_id.eq(community_moderators::community_id)),
+            )
+            .filter(community_moderators::community_id.eq(group_id))
+            .filter(actors::local.eq(true))
+            .select(actors::id)
+            .load(conn)?;
+        for moderator in moderators {
+            Notification::notify_about(
+                conn,
+                &moderator,
+                JOIN_REQUEST,
+                applicant_id,
+                None,
+                Some(group_id),
+            )?;
+        }
+        Ok(())
     }
 
     /// `mention` notifications for the local actors a new post mentions.
@@ -135,6 +193,9 @@ impl Notification {
             .into_boxed();
         if !query.types.is_empty() {
             q = q.filter(notifications::kind.eq_any(query.types.clone()));
+        }
+        if !query.within.is_empty() {
+            q = q.filter(notifications::kind.eq_any(query.within.clone()));
         }
         if !query.exclude_types.is_empty() {
             q = q.filter(notifications::kind.ne_all(query.exclude_types.clone()));
@@ -200,19 +261,24 @@ impl Notification {
     }
 
     /// Notifications newer than `after` (ids sort by time), all of them
-    /// when `after` is `None`.
+    /// when `after` is `None`; only those of the kinds `within` unless it
+    /// is empty.
     pub fn count_after(
         conn: &mut DbConn,
         recipient_id: &str,
         after: Option<&str>,
+        within: &[&str],
     ) -> QueryResult<i64> {
-        let mine = notifications::table.filter(notifications::recipient_id.eq(recipient_id));
-        match after {
-            Some(after) => mine
-                .filter(notifications::id.gt(after))
-                .count()
-                .get_result(conn),
-            None => mine.count().get_result(conn),
+        let mut mine = notifications::table
+            .filter(notifications::recipient_id.eq(recipient_id))
+            .into_boxed();
+        if let Some(after) = after {
+            mine = mine.filter(notifications::id.gt(after.to_string()));
         }
+        if !within.is_empty() {
+            let kinds: Vec<String> = within.iter().map(|k| k.to_string()).collect();
+            mine = mine.filter(notifications::kind.eq_any(kinds));
+        }
+        mine.count().get_result(conn)
     }
 }

@@ -155,6 +155,7 @@ impl Report {
                 post_id: None,
                 created_at: super::now(),
                 report_id: Some(report.id.clone()),
+                group_id: None,
             })
             .execute(conn)
             .map(|_| ())

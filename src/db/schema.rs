@@ -263,6 +263,7 @@ diesel::table! {
         post_id -> Nullable<Text>,
         created_at -> Timestamp,
         report_id -> Nullable<Text>,
+        group_id -> Nullable<Text>,
     }
 }
 

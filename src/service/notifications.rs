@@ -24,6 +24,17 @@ pub const TYPES: &[&str] = &[
     "admin.report",
 ];
 
+/// Whether the client API shows notifications of this kind (Mastodon's
+/// kinds only: Outloud's own `join_request` would be misread by apps).
+pub fn for_clients(kind: &str) -> bool {
+    TYPES.contains(&kind)
+}
+
+/// The `within` of a [`NotificationQuery`] for the client API.
+pub fn client_kinds() -> Vec<String> {
+    TYPES.iter().map(|t| t.to_string()).collect()
+}
+
 /// A notification with who caused it and the post it is about (if any,
 /// and if the recipient may still see it).
 #[derive(Debug, Clone)]
@@ -31,6 +42,8 @@ pub struct Entry {
     pub notification: Notification,
     pub from: Actor,
     pub post: Option<Post>,
+    /// The community a `join_request` is about.
+    pub group: Option<Actor>,
 }
 
 async fn with_posts(
@@ -56,10 +69,25 @@ async fn with_posts(
             }
             None => None,
         };
+        let group = match notification.group_id.clone() {
+            Some(id) => {
+                let group = data
+                    .db
+                    .run(move |conn| Ok(Actor::by_id(conn, &id)?))
+                    .await?;
+                match group {
+                    Some(g) => Some(g),
+                    // The community is gone: so is the request.
+                    None => continue,
+                }
+            }
+            None => None,
+        };
         entries.push(Entry {
             notification,
             from,
             post,
+            group,
         });
     }
     Ok(entries)
@@ -78,6 +106,8 @@ pub async fn list(
     with_posts(data, viewer, rows).await
 }
 
+/// One notification as the client API sees it (of a Mastodon kind).
+///
 /// Errors: `NotFound`.
 pub async fn get(data: &Data<Context>, viewer: &Actor, id: &str) -> Result<Entry> {
     let (viewer_id, id) = (viewer.id.clone(), id.to_string());
@@ -85,6 +115,7 @@ pub async fn get(data: &Data<Context>, viewer: &Actor, id: &str) -> Result<Entry
         .db
         .run(move |conn| Ok(Notification::by_id(conn, &viewer_id, &id)?))
         .await?
+        .filter(|(n, _)| for_clients(&n.kind))
         .ok_or_else(|| Error::not_found("Record not found"))?;
     with_posts(data, viewer, vec![row])
         .await?
@@ -107,14 +138,28 @@ pub async fn dismiss(data: &Data<Context>, viewer: &Actor, id: &str) -> Result<(
 /// Notifications the viewer has not read: those newer than their
 /// `notifications` marker (Mastodon's reading position, which apps and
 /// the web app's notifications page move), all of them without one.
+/// Every kind counts (the web app's header shows join requests too).
 pub async fn unread_count(data: &Data<Context>, viewer: &Actor) -> Result<i64> {
+    count_unread(data, viewer, &[]).await
+}
+
+/// [`unread_count`] as the client API counts: Mastodon's kinds only.
+pub async fn client_unread_count(data: &Data<Context>, viewer: &Actor) -> Result<i64> {
+    count_unread(data, viewer, TYPES).await
+}
+
+async fn count_unread(
+    data: &Data<Context>,
+    viewer: &Actor,
+    within: &'static [&str],
+) -> Result<i64> {
     let viewer_id = viewer.id.clone();
     data.db
         .run(move |conn| {
             let marker =
                 crate::db::marks::Marker::get(conn, &viewer_id, &["notifications".into()])?;
             let after = marker.first().map(|m| m.last_read_id.as_str());
-            Ok(Notification::count_after(conn, &viewer_id, after)?)
+            Ok(Notification::count_after(conn, &viewer_id, after, within)?)
         })
         .await
 }
@@ -127,6 +172,10 @@ pub struct Reading {
     /// Who among the page's `follow_request`s still waits for an answer
     /// (actor ids).
     pub pending: std::collections::HashSet<String>,
+    /// Which of the page's `join_request`s still wait for a moderator's
+    /// answer, as (community id, applicant id); a request to a community
+    /// the viewer no longer moderates is not theirs to answer.
+    pub pending_joins: std::collections::HashSet<(String, String)>,
     /// The ids of the newest and the oldest notification of the page, for
     /// paging.
     pub bounds: Option<(String, String)>,
@@ -177,12 +226,32 @@ pub async fn read_page(
     } else {
         Default::default()
     };
+    let mut pending_joins = std::collections::HashSet::new();
+    let mut groups: Vec<&Actor> = Vec::new();
+    for entry in &entries {
+        if let Some(group) = &entry.group {
+            if entry.notification.kind == crate::db::notification::JOIN_REQUEST
+                && !groups.iter().any(|g| g.id == group.id)
+            {
+                groups.push(group);
+            }
+        }
+    }
+    for group in groups {
+        if !crate::service::moderation::is_moderator(data, group, viewer).await? {
+            continue;
+        }
+        for applicant in crate::service::moderation::pending_members(data, group).await? {
+            pending_joins.insert((group.id.clone(), applicant.id));
+        }
+    }
     if let Some((newest, _)) = &bounds {
         mark_read(data, viewer, newest).await?;
     }
     Ok(Reading {
         entries,
         pending,
+        pending_joins,
         bounds,
         listed: count,
     })
@@ -423,6 +492,7 @@ mod tests {
                 .unwrap()
                 .naive_utc(),
             report_id: None,
+            group_id: None,
         };
         let grouped: Vec<String> = GROUPED_TYPES.iter().map(|t| t.to_string()).collect();
         let key = group_key(&n, &grouped);

@@ -352,6 +352,9 @@ pub async fn moderate(
 ) -> Result<HttpResponse, WebError> {
     let me = viewer.require()?.actor.clone();
     let (group, _) = service::communities::local(&data.db, &name).await?;
+    // The role first: a handle is resolved (perhaps fetched from another
+    // server) only for a moderator.
+    service::moderation::require_moderator(&data, &group, &me).await?;
     let reason = form
         .reason
         .as_deref()

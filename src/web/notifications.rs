@@ -1,18 +1,21 @@
 //! The notifications page `/notifications`: mentions and replies, follows
-//! and follow requests (answered here with Accept / Reject), likes, boosts,
-//! edits and reports, each as a line with the narration it is about.
+//! and follow requests (answered here with Accept / Reject), requests to
+//! join a community the reader moderates (answered here with Approve /
+//! Refuse), likes, boosts, edits and reports, each as a line with the
+//! narration it is about.
 //! Reading the page moves the `notifications` marker, which is what the
 //! header's unread count is counted from.
 
 use super::{
     cards::{ago, cards, ActorCard, Card},
-    layout::{render, see_other, sign_in_first, Layout, WebError},
+    layout::{community_path, render, see_other, sign_in_first, Layout, WebError},
     session::{CsrfOnly, Form, Viewer},
     tags::{pager, query, PageQuery},
 };
 use crate::{
     apub::Data,
     context::Context,
+    db::notification::JOIN_REQUEST,
     service::{
         self,
         notifications::{Entry, Reading},
@@ -40,6 +43,18 @@ struct Line {
     /// A follow request still waiting: the requester's id, for the
     /// Accept / Reject forms.
     request: Option<String>,
+    /// A request to join a community the reader moderates.
+    join: Option<JoinLine>,
+}
+
+/// What a join request's line shows.
+struct JoinLine {
+    community: ActorCard,
+    /// The community's Moderation tab.
+    moderation: String,
+    /// Still waiting: `{community id}/{applicant id}`, for the Approve /
+    /// Refuse forms.
+    pending: Option<String>,
 }
 
 fn describe(entry: &Entry, pending: bool) -> (&'static str, &'static str, &'static str) {
@@ -52,6 +67,8 @@ fn describe(entry: &Entry, pending: bool) -> (&'static str, &'static str, &'stat
         "follow" => ("follow", "Follow", "followed you"),
         "follow_request" if pending => ("request", "Request", "asks to follow you"),
         "follow_request" => ("request", "Request", "asked to follow you (answered)"),
+        "join_request" if pending => ("join", "Join request", "asks to join"),
+        "join_request" => ("join", "Join request", "asked to join"),
         "update" => ("edit", "Edit", "edited a narration you reacted to"),
         "admin.report" => (
             "report",
@@ -95,8 +112,24 @@ async fn lines(
         .iter()
         .map(|entry| {
             let from_id = &entry.from.id;
-            let pending =
-                entry.notification.kind == "follow_request" && reading.pending.contains(from_id);
+            let join = entry
+                .group
+                .as_ref()
+                .filter(|_| entry.notification.kind == JOIN_REQUEST)
+                .map(|group| {
+                    let waiting = reading
+                        .pending_joins
+                        .contains(&(group.id.clone(), from_id.clone()));
+                    JoinLine {
+                        community: ActorCard::of(group),
+                        moderation: format!("{}?tab=moderation", community_path(group)),
+                        pending: waiting.then(|| format!("{}/{}", group.id, from_id)),
+                    }
+                });
+            let pending = match entry.notification.kind.as_str() {
+                "follow_request" => reading.pending.contains(from_id),
+                _ => join.as_ref().is_some_and(|j| j.pending.is_some()),
+            };
             let (kind, badge, text) = describe(entry, pending);
             let at = entry.notification.created_at;
             Line {
@@ -112,7 +145,9 @@ async fn lines(
                     .post
                     .as_ref()
                     .and_then(|p| by_post.get(&p.id).cloned()),
-                request: pending.then(|| from_id.clone()),
+                request: (pending && entry.notification.kind == "follow_request")
+                    .then(|| from_id.clone()),
+                join,
             }
         })
         .collect())
@@ -184,11 +219,36 @@ pub async fn decide(
     see_other("/notifications")
 }
 
+/// `POST /notifications/joins/{community}/{applicant}/{approve|refuse}`:
+/// a moderator answers a request to join (the service checks the role).
+pub async fn decide_join(
+    path: web::Path<(String, String, String)>,
+    data: Data<Context>,
+    viewer: Viewer,
+    Form(_): Form<CsrfOnly>,
+) -> Result<HttpResponse, WebError> {
+    let me = viewer.require()?;
+    let (group, applicant, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(WebError::not_found()),
+    };
+    let group = service::relations::actor_by_id(&data, &group).await?;
+    let applicant = service::relations::actor_by_id(&data, &applicant).await?;
+    service::moderation::decide_join(&data, &me.actor, &group, &applicant, approve).await?;
+    see_other("/notifications")
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notifications", web::get().to(list))
         .route("/notifications/clear", web::post().to(clear))
         .route(
             "/notifications/requests/{actor}/{decision}",
             web::post().to(decide),
+        )
+        .route(
+            "/notifications/joins/{group}/{applicant}/{decision}",
+            web::post().to(decide_join),
         );
 }

@@ -37,5 +37,6 @@ mod visibility;
 mod web_account;
 mod web_communities;
 mod web_discover;
+mod web_joins;
 mod web_narrations;
 mod web_smoke;
