@@ -268,7 +268,10 @@ async fn federation(config: Config, command: Federation) -> Result<(), String> {
             println!("removed the entry for {domain}");
         }
         Federation::List => {
-            println!("policy: {:?}", config.federation.policy);
+            let mode = service::policy::mode(&db, config.federation.policy)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("policy: {mode:?}");
             for entry in service::policy::list(&db)
                 .await
                 .map_err(|e| e.to_string())?

@@ -77,15 +77,42 @@ impl DomainPolicy {
 /// Whether the policy lets this instance federate with `host` (lower-case,
 /// without port): in `open` mode every host not blocked, in `allowlist` mode
 /// only hosts allowed.
+///
+/// `mode` is the configuration file's; an admin's choice on the admin page
+/// ([`effective_mode`]) overrides it, read here so that every process over
+/// one database follows it at once.
 pub fn allows(
     conn: &mut DbConn,
     mode: crate::config::FederationPolicy,
     host: &str,
 ) -> QueryResult<bool> {
+    let mode = effective_mode(conn, mode)?;
     let action =
         DomainPolicy::by_domain(conn, &host.to_ascii_lowercase())?.and_then(|p| p.action());
     Ok(match mode {
         crate::config::FederationPolicy::Open => action != Some(PolicyAction::Block),
         crate::config::FederationPolicy::Allowlist => action == Some(PolicyAction::Allow),
+    })
+}
+
+/// The `instance_settings` key of the admin's choice of mode.
+pub const MODE_SETTING: &str = "federation.policy";
+
+/// The federation mode in force: the admin's choice if they made one, else
+/// `configured`.
+pub fn effective_mode(
+    conn: &mut DbConn,
+    configured: crate::config::FederationPolicy,
+) -> QueryResult<crate::config::FederationPolicy> {
+    use super::schema::instance_settings;
+    let chosen: Option<String> = instance_settings::table
+        .find(MODE_SETTING)
+        .select(instance_settings::value)
+        .first(conn)
+        .optional()?;
+    Ok(match chosen.as_deref() {
+        Some("open") => crate::config::FederationPolicy::Open,
+        Some("allowlist") => crate::config::FederationPolicy::Allowlist,
+        _ => configured,
     })
 }

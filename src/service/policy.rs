@@ -1,8 +1,9 @@
 //! The instance's federation policy, as the admin sets it.
 
 use crate::{
+    config::FederationPolicy,
     db::{
-        domain_policy::{DomainPolicy, PolicyAction},
+        domain_policy::{self, DomainPolicy, PolicyAction},
         Db,
     },
     error::{Error, Result},
@@ -57,6 +58,31 @@ pub async fn remove(db: &Db, domain: &str) -> Result<String> {
     } else {
         Err(Error::not_found(format!("no policy for {domain}")))
     }
+}
+
+/// The federation mode in force: an admin's choice (admin page) over the
+/// configuration file's `federation.policy`.
+pub async fn mode(db: &Db, configured: FederationPolicy) -> Result<FederationPolicy> {
+    db.run(move |conn| Ok(domain_policy::effective_mode(conn, configured)?))
+        .await
+}
+
+/// Switches the federation mode for every process over this database.
+/// In allowlist mode only allowed hosts are talked to; blocked hosts are
+/// refused in both.
+pub async fn set_mode(db: &Db, mode: FederationPolicy) -> Result<()> {
+    let value = match mode {
+        FederationPolicy::Open => "open",
+        FederationPolicy::Allowlist => "allowlist",
+    };
+    db.run(move |conn| {
+        Ok(crate::db::instance_setting::InstanceSetting::set(
+            conn,
+            domain_policy::MODE_SETTING,
+            value,
+        )?)
+    })
+    .await
 }
 
 /// Every domain with a policy, alphabetically.

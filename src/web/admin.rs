@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/federation", web::get().to(federation_page))
         .route("/admin/federation", web::post().to(set_policy))
         .route("/admin/federation/remove", web::post().to(remove_policy))
+        .route("/admin/federation/mode", web::post().to(set_mode))
         .route("/admin/deliveries", web::get().to(deliveries_page))
         .route("/admin/deliveries/revive", web::post().to(revive_host))
         .route("/admin/instance", web::get().to(instance_page))
@@ -103,6 +104,7 @@ fn notice(query: &NoticeQuery) -> Outcome {
         Some("revoked") => "The invite is revoked.",
         Some("community") => "The community is created.",
         Some("policy") => "The federation policy is saved.",
+        Some("mode") => "The federation mode is saved.",
         Some("removed") => "The entry is removed.",
         Some("revived") => "The host is revived: its queued deliveries are due now.",
         Some("healthy") => "That host was not failing: nothing to revive.",
@@ -580,7 +582,8 @@ async fn federation_tab(
         layout,
         tab: "federation",
         outcome,
-        allowlist: data.config.federation.policy == FederationPolicy::Allowlist,
+        allowlist: service::policy::mode(&data.db, data.config.federation.policy).await?
+            == FederationPolicy::Allowlist,
         entries,
     };
     Ok(viewer.finish(render(status, &page)?))
@@ -628,6 +631,31 @@ pub async fn set_policy(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ModeForm {
+    #[serde(default)]
+    mode: String,
+}
+
+/// `POST /admin/federation/mode`: open, or allowlist only.
+pub async fn set_mode(
+    data: Data<Context>,
+    viewer: Viewer,
+    Form(form): Form<ModeForm>,
+) -> Result<HttpResponse, WebError> {
+    admin(&data, &viewer).await?;
+    let mode = match form.mode.as_str() {
+        "open" => FederationPolicy::Open,
+        "allowlist" => FederationPolicy::Allowlist,
+        _ => {
+            let outcome = Outcome::error(&Error::unprocessable("Choose open or allowlist."), "");
+            return federation_tab(&data, &viewer, StatusCode::UNPROCESSABLE_ENTITY, outcome).await;
+        }
+    };
+    service::policy::set_mode(&data.db, mode).await?;
+    see_other("/admin/federation?done=mode")
 }
 
 /// `POST /admin/federation/remove`: forgets a host's entry.

@@ -823,6 +823,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         "/admin/communities".to_string(),
         "/admin/federation".to_string(),
         "/admin/federation/remove".to_string(),
+        "/admin/federation/mode".to_string(),
         "/admin/deliveries/revive".to_string(),
         "/admin/instance".to_string(),
     ] {
@@ -846,6 +847,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         .await
         .unwrap()
         .is_empty());
+
     assert_eq!(user_count(&alpha).await, 2);
 
     // The admin sees every tab.
@@ -992,6 +994,45 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         .await
         .unwrap()
         .is_empty());
+    // Allowlist mode from the page: beta, not allowed, is refused; allowed,
+    // it is heard again; back to open.
+    let odd = boss
+        .post("/admin/federation/mode", &[("mode", "closed")])
+        .await;
+    assert_eq!(odd.status, 422);
+    let mode = boss
+        .post("/admin/federation/mode", &[("mode", "allowlist")])
+        .await;
+    assert_eq!(mode.status, 303, "{}", mode.body);
+    assert!(boss
+        .get("/admin/federation")
+        .await
+        .body
+        .contains("only with allowed hosts"));
+    let follow = json!({
+        "id": beta.url("/activities/web-admin-follow-2"),
+        "type": "Follow",
+        "actor": beta.actor_url("bob"),
+        "object": alpha.actor_url("alice"),
+    });
+    let res = beta.signed_post(&bob, &alpha.url("/inbox"), &follow).await;
+    assert_eq!(res.status(), 403, "not allowed in allowlist mode");
+    boss.post(
+        "/admin/federation",
+        &[("domain", beta.domain.as_str()), ("action", "allow")],
+    )
+    .await;
+    let res = beta.signed_post(&bob, &alpha.url("/inbox"), &follow).await;
+    assert!(res.status().is_success(), "allowed: {}", res.status());
+    boss.post("/admin/federation/mode", &[("mode", "open")])
+        .await;
+    boss.post("/admin/federation/remove", &[("domain", "beta.localhost")])
+        .await;
+    assert!(boss
+        .get("/admin/federation")
+        .await
+        .body
+        .contains("with every host except blocked ones"));
 
     // The instance's name and description, over the configuration's.
     let page = boss.get("/admin/instance").await;
