@@ -86,6 +86,19 @@ impl Outcome {
             kept: kept.to_string(),
         }
     }
+
+    /// A refused creation: a taken name says so in plain words.
+    fn refused(e: &Error, kept: &str) -> Outcome {
+        if e.kind == ErrorKind::Conflict {
+            Outcome {
+                error: Some("That name is taken — try another.".into()),
+                kept: kept.to_string(),
+                notice: None,
+            }
+        } else {
+            Outcome::error(e, kept)
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -231,15 +244,7 @@ pub async fn create_user(
     match created {
         Ok(_) => see_other("/admin?done=created"),
         Err(e) if fixable(&e) => {
-            let outcome = if e.kind == ErrorKind::Conflict {
-                Outcome {
-                    error: Some("That name is taken — try another.".into()),
-                    kept: form.username,
-                    notice: None,
-                }
-            } else {
-                Outcome::error(&e, &form.username)
-            };
+            let outcome = Outcome::refused(&e, &form.username);
             users_tab(
                 &data,
                 &viewer,
@@ -520,15 +525,7 @@ pub async fn create_community(
     match created {
         Ok(_) => see_other("/admin/communities?done=community"),
         Err(e) if fixable(&e) => {
-            let outcome = if e.kind == ErrorKind::Conflict {
-                Outcome {
-                    error: Some("That name is taken — try another.".into()),
-                    kept: form.name,
-                    notice: None,
-                }
-            } else {
-                Outcome::error(&e, &form.name)
-            };
+            let outcome = Outcome::refused(&e, &form.name);
             communities_tab(
                 &data,
                 &viewer,
