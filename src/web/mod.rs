@@ -93,3 +93,73 @@ async fn asset(file: web::Path<String>) -> HttpResponse {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(body)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The stylesheet's custom properties of one palette (the first
+    /// `:root` block is the light one, the one inside the dark media
+    /// query the dark one).
+    fn palette(css: &str, dark: bool) -> std::collections::HashMap<String, String> {
+        let block = if dark {
+            let at = css.find("prefers-color-scheme: dark").unwrap_or(0);
+            &css[at..]
+        } else {
+            css
+        };
+        let start = block.find(":root {").map(|i| i + 7).unwrap_or(0);
+        let end = block[start..]
+            .find('}')
+            .map(|i| start + i)
+            .unwrap_or(block.len());
+        block[start..end]
+            .split(';')
+            .filter_map(|decl| decl.trim().split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    }
+
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (a, b) = (luminance(a), luminance(b));
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    /// WCAG 2.2 AA: every text colour on every background it is used on,
+    /// in both palettes, at least 4.5:1.
+    #[test]
+    fn text_colours_contrast_at_least_4_5_to_1() {
+        let css = include_str!("static/outloud.css");
+        for dark in [false, true] {
+            let p = palette(css, dark);
+            let pairs = [
+                ("--text", "--bg"),
+                ("--text", "--surface"),
+                ("--text", "--accent-soft"),
+                ("--muted", "--bg"),
+                ("--muted", "--surface"),
+                ("--muted", "--accent-soft"),
+                ("--accent", "--bg"),
+                ("--accent", "--surface"),
+                ("--danger", "--surface"),
+                ("--danger", "--bg"),
+                ("--ok", "--surface"),
+                ("--accent-text", "--accent"),
+            ];
+            for (fg, bg) in pairs {
+                let ratio = contrast(&p[fg], &p[bg]);
+                assert!(ratio >= 4.5, "{fg} on {bg} (dark: {dark}): {ratio:.2}:1");
+            }
+        }
+    }
+}

@@ -15,12 +15,14 @@
 //! for the object endpoint; every other path — context, timelines, search,
 //! counts, notifications, conversations, account statuses, outboxes,
 //! collections, web pages, delivery — must show that reader nothing more.
-//! New paths (web app, streaming) join the table as they appear.
+//! The web app's pages and Atom feeds are in it, for visitors and for
+//! signed-in people; new paths (streaming) join the table as they appear.
 
 use crate::{
     api_client::Api,
     communities::create_community,
     harness::{both_backends, settle, TestInstance},
+    web_narrations::WebClient,
 };
 use outloud::{
     config::Backend,
@@ -488,6 +490,22 @@ async fn activitypub_paths(w: &World) {
     }
 }
 
+/// The rows whose card is on an HTML page (cards carry `id="n-{post id}"`).
+fn cards_on(w: &World, page: &str) -> Rows {
+    ROWS.iter()
+        .copied()
+        .filter(|row| page.contains(&format!("id=\"n-{}\"", w.id(row))))
+        .collect()
+}
+
+/// The rows whose ActivityPub id is in a feed.
+fn entries_in(w: &World, feed: &str) -> Rows {
+    ROWS.iter()
+        .copied()
+        .filter(|row| feed.contains(&format!("<id>{}</id>", w.object_url(row))))
+        .collect()
+}
+
 async fn web_paths(w: &World) {
     let mut seen = Rows::new();
     for row in ROWS {
@@ -507,6 +525,110 @@ async fn web_paths(w: &World) {
             !profile.contains(&format!("vis_{row}")),
             "the profile page shows {row}"
         );
+    }
+    let anonymous = api_may_see("anonymous");
+    for path in [
+        "/@ann".to_string(),
+        format!("/@ann/{}", w.root),
+        "/search?q=visword".to_string(),
+        "/c/guild".to_string(),
+        "/c/open".to_string(),
+    ] {
+        let page = w.alpha.get_html(&path).await.text().await.unwrap();
+        within(
+            &format!("web {path}"),
+            "anonymous",
+            &cards_on(w, &page),
+            &anonymous,
+        );
+        if path.starts_with("/@ann/") {
+            // Not vacuous: the thread shows what a visitor may see.
+            assert_eq!(cards_on(w, &page), anonymous, "the thread, anonymous");
+        }
+    }
+    for row in ROWS {
+        let path = format!("/tags/vis_{row}");
+        let page = w.alpha.get_html(&path).await.text().await.unwrap();
+        within(
+            &format!("web {path}"),
+            "anonymous",
+            &cards_on(w, &page),
+            &listed_for("anonymous"),
+        );
+    }
+
+    // Atom feeds: public narrations only, for anyone.
+    let mut feeds = vec![
+        "/@ann.atom".to_string(),
+        "/c/guild.atom".into(),
+        "/c/open.atom".into(),
+    ];
+    feeds.extend(ROWS.iter().map(|row| format!("/tags/vis_{row}.atom")));
+    for path in feeds {
+        let feed = w.alpha.get(&path).await.text().await.unwrap();
+        within(
+            &format!("feed {path}"),
+            "anyone",
+            &entries_in(w, &feed),
+            &rows(&["public"]),
+        );
+    }
+    let ann = w.alpha.get("/@ann.atom").await.text().await.unwrap();
+    assert_eq!(entries_in(w, &ann), rows(&["public"]), "ann's feed");
+
+    // Signed-in people on alpha, through the same pages: each narration's
+    // page exactly as the status endpoint, and no page shows more.
+    for reader in ["nia", "fay", "ada"] {
+        let web = WebClient::sign_in(&w.alpha, reader).await;
+        let allowed = api_may_see(reader);
+        let mut seen = Rows::new();
+        for row in ROWS {
+            let page = web.get(&format!("/@ann/{}", w.id(row))).await;
+            match page.status().as_u16() {
+                200 => {
+                    seen.insert(row);
+                }
+                404 | 410 => {}
+                other => panic!("web page of {row} for {reader}: {other}"),
+            }
+        }
+        assert_eq!(seen, allowed, "post pages, {reader}");
+        for path in [
+            "/home".to_string(),
+            "/@ann".to_string(),
+            format!("/@ann/{}", w.root),
+            "/search?q=visword".to_string(),
+            "/notifications".to_string(),
+            "/c/guild".to_string(),
+            "/c/open".to_string(),
+        ] {
+            let page = web.page(&path).await;
+            within(
+                &format!("web {path}"),
+                reader,
+                &cards_on(w, &page),
+                &allowed,
+            );
+            if path.starts_with("/@ann/") {
+                // The thread shows each reader every reply they may see.
+                let replies: Rows = allowed
+                    .iter()
+                    .copied()
+                    .filter(|r| REPLIES.contains(r))
+                    .collect();
+                assert_eq!(cards_on(w, &page), replies, "the thread, {reader}");
+            }
+        }
+        for row in ROWS {
+            let path = format!("/tags/vis_{row}");
+            let page = web.page(&path).await;
+            within(
+                &format!("web {path}"),
+                reader,
+                &cards_on(w, &page),
+                &listed_for(reader),
+            );
+        }
     }
 }
 
