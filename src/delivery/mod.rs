@@ -18,31 +18,27 @@
 //!    [`metrics`].
 
 pub mod backoff;
+mod enqueue;
 pub mod metrics;
+mod record;
 pub mod sign;
 
 use crate::{
-    apub::{client::REQUEST_TIMEOUT, objects::actor::domain_of},
+    apub::client::REQUEST_TIMEOUT,
     context::Context,
     db::{
         self,
-        actor::Actor,
-        delivery::{
-            self as rows, AttemptResult, ClaimedDelivery, Delivery as Row, DeliveryHost, HostNews,
-            OutboundActivity, RowUpdate,
-        },
-        DbConn,
+        delivery::{self as rows, ClaimedDelivery, Delivery as Row, DeliveryHost},
     },
-    error::{Error, Result},
+    error::Result,
     urls::Urls,
 };
-use backoff::Verdict;
 use chrono::{NaiveDateTime, TimeDelta};
 use metrics::{Gauges, Metrics, Outcome};
 use openssl::pkey::{PKey, Private};
 use reqwest_middleware::ClientWithMiddleware;
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -51,6 +47,8 @@ use tracing::Instrument;
 use url::Url;
 
 pub use crate::db::delivery::DeliveryState;
+pub use enqueue::{enqueue, host_seen_alive, plan_targets, Enqueued, Inbox};
+use record::{decide, Attempted, Recorder};
 
 /// Sends in flight to one host at once, per process. A dead host that takes
 /// the full timeout holds at most these slots; every other host keeps going.
@@ -71,139 +69,6 @@ pub const SLOW_AFTER: Duration = Duration::from_secs(1);
 
 /// How often an idle worker loop looks for due rows when nobody wakes it.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
-
-/// A recipient's inboxes, as its actor document lists them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inbox {
-    pub inbox: Url,
-    /// `endpoints.sharedInbox`, when the recipient's server offers one.
-    pub shared_inbox: Option<Url>,
-}
-
-impl Inbox {
-    pub fn new(inbox: Url, shared_inbox: Option<Url>) -> Inbox {
-        Inbox {
-            inbox,
-            shared_inbox,
-        }
-    }
-
-    /// The inboxes of a stored actor.
-    pub fn of_actor(actor: &Actor) -> Inbox {
-        Inbox {
-            inbox: actor.inbox_url.0.clone(),
-            shared_inbox: actor
-                .shared_inbox_url
-                .as_deref()
-                .and_then(|u| Url::parse(u).ok()),
-        }
-    }
-}
-
-/// Chooses the URLs to POST to: per host of the recipients' inboxes, the
-/// shared inbox when any recipient there offers one (one POST reaches all of
-/// them), else each distinct personal inbox. Inboxes on `own_domain` (local
-/// recipients) and non-http(s) URLs are left out. Sorted, no duplicates.
-pub fn plan_targets(inboxes: Vec<Inbox>, own_domain: &str) -> Vec<Url> {
-    let mut by_host: BTreeMap<String, Vec<Inbox>> = BTreeMap::new();
-    for inbox in inboxes {
-        if !matches!(inbox.inbox.scheme(), "http" | "https") || inbox.inbox.host().is_none() {
-            continue;
-        }
-        by_host
-            .entry(domain_of(&inbox.inbox))
-            .or_default()
-            .push(inbox);
-    }
-    let mut targets: Vec<Url> = Vec::new();
-    for (host, recipients) in by_host {
-        if host.eq_ignore_ascii_case(own_domain) {
-            continue;
-        }
-        let shared: Vec<Url> = recipients
-            .iter()
-            .filter_map(|r| r.shared_inbox.clone())
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .collect();
-        if shared.is_empty() {
-            targets.extend(recipients.into_iter().map(|r| r.inbox));
-        } else {
-            targets.extend(shared);
-        }
-    }
-    targets.sort();
-    targets.dedup();
-    targets
-}
-
-/// What [`enqueue`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Enqueued {
-    /// `outbound_activities.id`.
-    pub activity_row_id: String,
-    /// Delivery rows added (targets already queued for this activity are
-    /// not added twice).
-    pub queued: usize,
-}
-
-/// Queues `activity_json` (whose id is `activity_id`) for delivery to
-/// `inboxes`, signed later by the local actor `sender_actor_id` (`actors.id`;
-/// the instance actor for instance-level activities). Synchronous, for use
-/// inside [`crate::db::Db::transaction`] together with the change that causes
-/// the activity. Enqueuing the same activity id again adds only new targets.
-/// After the transaction commits, [`Delivery::wake`] shortens the wait.
-pub fn enqueue(
-    conn: &mut DbConn,
-    sender_actor_id: &str,
-    activity_id: &Url,
-    activity_json: &serde_json::Value,
-    inboxes: Vec<Inbox>,
-) -> Result<Enqueued> {
-    let sender = Actor::by_id(conn, sender_actor_id)?
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown sender {sender_actor_id}")))?;
-    if !sender.local || sender.private_key_pem.is_none() {
-        return Err(Error::internal(anyhow::anyhow!(
-            "sender {} is not a local actor with a key",
-            sender.ap_id
-        )));
-    }
-    let now = db::now();
-    let activity = match OutboundActivity::by_ap_id(conn, activity_id.as_str())? {
-        Some(existing) => existing,
-        None => {
-            let row = OutboundActivity {
-                id: db::new_id(),
-                ap_id: activity_id.to_string(),
-                sender_actor_id: sender.id.clone(),
-                json: serde_json::to_string(activity_json)?,
-                created_at: now,
-            };
-            OutboundActivity::insert(conn, &row)?;
-            row
-        }
-    };
-    let rows = plan_targets(inboxes, &sender.domain)
-        .into_iter()
-        .map(|url| Row::queued(&activity.id, url.as_str(), &domain_of(&url), now))
-        .collect();
-    let queued = Row::insert_new(conn, rows)?;
-    Ok(Enqueued {
-        activity_row_id: activity.id,
-        queued,
-    })
-}
-
-/// Called by the inbox after a successful request signed by an actor on
-/// `host` (`host[:port]`): a host that was failing or parked is healthy
-/// again, and its queued deliveries become due at once. One primary-key
-/// read when the host was healthy. Returns whether anything changed.
-pub fn host_seen_alive(conn: &mut DbConn, host: &str) -> Result<bool> {
-    let revived = DeliveryHost::revive(conn, host, db::now())?;
-    if revived {
-        tracing::info!(host, "delivery host is alive again; its deliveries resume");
-    }
-    Ok(revived)
-}
 
 /// The delivery machinery of one instance: HTTP client, concurrency limits,
 /// a private-key cache and metrics. Lives in [`Context`]; no globals.
@@ -609,223 +474,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// An answer turned into the row's next state and news of its host,
-/// decided in memory; [`Recorder`] writes it.
-struct Decision {
-    outcome: Outcome,
-    /// Why it failed, for the log.
-    note: String,
-    result: AttemptResult,
-}
-
-/// Decides what `answer` means for `row` at `now` (`jitter` as in
-/// [`backoff::next_delay`]).
-fn decide(row: &ClaimedDelivery, answer: Answer, now: NaiveDateTime, jitter: f64) -> Decision {
-    let attempts = row.attempts + 1;
-    let retry = |status: Option<i64>, error: String, delay: Option<TimeDelta>| match delay
-        .or_else(|| backoff::next_delay(attempts, jitter))
-    {
-        Some(delay) => (
-            Outcome::Retry,
-            format!("{error}; next attempt in {delay}"),
-            RowUpdate::Retry {
-                next_attempt_at: now + delay,
-                status,
-                error,
-            },
-        ),
-        None => {
-            let error = format!("{error} (gave up after {attempts} attempts)");
-            (
-                Outcome::Expired,
-                error.clone(),
-                RowUpdate::Failed { status, error },
-            )
-        }
-    };
-    let ((outcome, note, update), host_news) = match answer {
-        Answer::Status(status, retry_after) => {
-            let code = Some(i64::from(status));
-            match backoff::classify(status) {
-                Verdict::Delivered => (
-                    (
-                        Outcome::Delivered,
-                        String::new(),
-                        RowUpdate::Delivered {
-                            status: i64::from(status),
-                        },
-                    ),
-                    HostNews::Alive,
-                ),
-                Verdict::Rejected => {
-                    let error = format!("rejected with HTTP {status}");
-                    (
-                        (
-                            Outcome::Rejected,
-                            error.clone(),
-                            RowUpdate::Failed {
-                                status: code,
-                                error,
-                            },
-                        ),
-                        HostNews::Alive,
-                    )
-                }
-                // The host is up, just busy: not a failure towards
-                // unreachability.
-                Verdict::RateLimited => (
-                    retry(
-                        code,
-                        "rate limited (HTTP 429)".into(),
-                        retry_after.and_then(|d| TimeDelta::from_std(d).ok()),
-                    ),
-                    HostNews::Alive,
-                ),
-                Verdict::Retry => (
-                    retry(code, format!("HTTP {status}"), None),
-                    HostNews::Failing,
-                ),
-            }
-        }
-        Answer::Unreachable(error) => (retry(None, error, None), HostNews::Failing),
-        Answer::Unsendable(error) => (
-            (
-                Outcome::Expired,
-                error.clone(),
-                RowUpdate::Failed {
-                    status: None,
-                    error,
-                },
-            ),
-            HostNews::Unknown,
-        ),
-    };
-    Decision {
-        outcome,
-        note,
-        result: AttemptResult {
-            id: row.id.clone(),
-            host: row.host.clone(),
-            update,
-            host_news,
-        },
-    }
-}
-
-/// Most results written in one transaction.
-const MAX_BATCH: usize = 256;
-
-/// One attempt on its way to the database.
-struct Attempted {
-    decision: Decision,
-    /// Sign and send time.
-    elapsed: Duration,
-    span: tracing::Span,
-    /// Told the outcome once it is written.
-    done: Option<oneshot::Sender<Outcome>>,
-}
-
-/// Writes attempt results in batches: one task takes every result that is
-/// waiting and records them in one transaction ([`rows::record_results`]),
-/// so while one batch is written the next one gathers. Then it logs and
-/// counts each outcome. At most `capacity` results wait; beyond that,
-/// attempts wait to hand theirs over, so a slow database slows sending
-/// instead of letting unwritten results pile up. A result not written
-/// before a crash only means the row is sent again after its lease.
-#[derive(Clone)]
-struct Recorder {
-    results: mpsc::Sender<Attempted>,
-}
-
-impl Recorder {
-    /// Starts the writing task; it ends when the last clone is dropped.
-    fn start(ctx: &Context, clock: Option<NaiveDateTime>, capacity: usize) -> Recorder {
-        let (results, mut waiting) = mpsc::channel::<Attempted>(capacity.max(1));
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let results: Vec<AttemptResult> =
-                    batch.iter().map(|a| a.decision.result.clone()).collect();
-                let now = clock.unwrap_or_else(db::now);
-                let written = ctx
-                    .db
-                    .run(move |conn| {
-                        Ok(rows::record_results(
-                            conn,
-                            &results,
-                            now,
-                            backoff::UNREACHABLE_AFTER,
-                        )?)
-                    })
-                    .await;
-                let written = match written {
-                    Ok(unreachable) => {
-                        for host in unreachable {
-                            tracing::warn!(
-                                host,
-                                "host has failed for longer than the retry window: marked \
-                                 unreachable, its deliveries are parked until it is seen alive"
-                            );
-                        }
-                        true
-                    }
-                    Err(e) => {
-                        tracing::error!(error = ?e, "could not record delivery results");
-                        false
-                    }
-                };
-                for attempted in batch.drain(..) {
-                    attempted.finish(&ctx, written);
-                }
-            }
-        });
-        Recorder { results }
-    }
-
-    /// Hands over one result, waiting while the queue of results is full.
-    async fn submit(&self, attempted: Attempted) {
-        if let Err(mpsc::error::SendError(attempted)) = self.results.send(attempted).await {
-            attempted.finish_unwritten();
-        }
-    }
-}
-
-impl Attempted {
-    /// Logs and counts the outcome once the result is written (or not:
-    /// then the lease expires and the row is tried again).
-    fn finish(self, ctx: &Context, written: bool) {
-        let outcome = if written {
-            self.decision.outcome
-        } else {
-            Outcome::Retry
-        };
-        self.span.in_scope(|| {
-            let note = &self.decision.note;
-            match outcome {
-                Outcome::Delivered => tracing::debug!("delivered"),
-                Outcome::Retry => tracing::info!(reason = %note, "delivery failed; will retry"),
-                Outcome::Rejected | Outcome::Expired => {
-                    tracing::warn!(reason = %note, "delivery dropped")
-                }
-            }
-            tracing::Span::current().record("outcome", outcome.as_str());
-        });
-        ctx.delivery.metrics.observe(outcome, self.elapsed);
-        if let Some(done) = self.done {
-            let _ = done.send(outcome);
-        }
-    }
-
-    /// The recorder is gone (its runtime stopped): nothing is written.
-    fn finish_unwritten(self) {
-        tracing::error!(parent: &self.span, "could not record a delivery result");
-        if let Some(done) = self.done {
-            let _ = done.send(Outcome::Retry);
-        }
-    }
 }
 
 /// Starts the background worker loop of `serve`: keeps up to

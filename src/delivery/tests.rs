@@ -2,7 +2,12 @@
 
 use super::*;
 use crate::{
-    db::{actor::ActorKind, delivery as rows, migrations, Db, DbUrl},
+    db::{
+        actor::{Actor, ActorKind},
+        delivery::{self as rows, OutboundActivity},
+        migrations, Db, DbConn, DbUrl,
+    },
+    error::Error,
     testing::for_each_backend,
 };
 use diesel::Connection;
