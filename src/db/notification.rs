@@ -253,13 +253,6 @@ impl Notification {
             .execute(conn)
     }
 
-    pub fn count(conn: &mut DbConn, recipient_id: &str) -> QueryResult<i64> {
-        notifications::table
-            .filter(notifications::recipient_id.eq(recipient_id))
-            .count()
-            .get_result(conn)
-    }
-
     /// Notifications newer than `after` (ids sort by time), all of them
     /// when `after` is `None`; only those of the kinds `within` unless it
     /// is empty.

@@ -195,9 +195,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 .iter()
                 .find(|(k, _)| k == "csrf")
                 .map(|(_, v)| v.as_str());
-            let expected = viewer.csrf();
-            let fresh = sent.is_some_and(|sent| same_token(sent, expected));
-            if !fresh || (viewer.signed_in().is_none() && viewer.new_csrf) {
+            if !viewer.csrf_matches(sent) {
                 return Err(WebError(Error::forbidden(
                     "This form has expired or did not come from this site. Go back, reload the page and try again.",
                 )));
