@@ -18,6 +18,7 @@ pub mod instance_setting;
 pub mod invite;
 pub mod local_user;
 pub mod marks;
+pub mod media;
 pub mod migrations;
 pub mod notification;
 pub mod oauth;

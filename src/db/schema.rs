@@ -386,6 +386,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media_attachments (id) {
+        id -> Text,
+        owner_id -> Text,
+        post_id -> Nullable<Text>,
+        position -> BigInt,
+        kind -> Text,
+        media_type -> Text,
+        file_key -> Nullable<Text>,
+        thumbnail_key -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        description -> Nullable<Text>,
+        focus_x -> Nullable<Double>,
+        focus_y -> Nullable<Double>,
+        width -> Nullable<BigInt>,
+        height -> Nullable<BigInt>,
+        thumbnail_width -> Nullable<BigInt>,
+        thumbnail_height -> Nullable<BigInt>,
+        blurhash -> Nullable<Text>,
+        size_bytes -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(media_attachments -> posts (post_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
     local_users,
@@ -418,4 +445,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     actor_stats,
     reports,
     report_posts,
+    media_attachments,
 );

@@ -1,0 +1,64 @@
+//! Media attachments: files people upload and the attachments of remote
+//! posts. A local upload is a row with `file_key` (and `thumbnail_key`) in
+//! the media store and no `post_id` until a status attaches it; a remote
+//! attachment is a row with `remote_url`, attached to its post on arrival.
+
+use super::schema::media_attachments;
+use super::DbConn;
+use diesel::prelude::*;
+
+/// One row of `media_attachments`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = media_attachments)]
+pub struct MediaAttachment {
+    pub id: String,
+    /// The uploader (local) or the remote post's author.
+    pub owner_id: String,
+    pub post_id: Option<String>,
+    /// Order among the post's attachments, from 0.
+    pub position: i64,
+    /// Mastodon's attachment type: `image`, `gifv`, `video`, `audio`, `unknown`.
+    pub kind: String,
+    /// MIME type: detected from the content for uploads, as sent for remote files.
+    pub media_type: String,
+    pub file_key: Option<String>,
+    pub thumbnail_key: Option<String>,
+    pub remote_url: Option<String>,
+    /// Alt text.
+    pub description: Option<String>,
+    pub focus_x: Option<f64>,
+    pub focus_y: Option<f64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub thumbnail_width: Option<i64>,
+    pub thumbnail_height: Option<i64>,
+    pub blurhash: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl MediaAttachment {
+    pub fn insert(conn: &mut DbConn, row: &MediaAttachment) -> QueryResult<()> {
+        diesel::insert_into(media_attachments::table)
+            .values(row)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<MediaAttachment>> {
+        media_attachments::table.find(id).first(conn).optional()
+    }
+
+    /// The attachments of several posts at once, in each post's order (the
+    /// conversions of a timeline page load them in one query).
+    pub fn of_posts(conn: &mut DbConn, post_ids: &[String]) -> QueryResult<Vec<MediaAttachment>> {
+        if post_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        media_attachments::table
+            .filter(media_attachments::post_id.eq_any(post_ids))
+            .order((media_attachments::post_id, media_attachments::position))
+            .load(conn)
+    }
+}
