@@ -33,6 +33,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub housekeeping: HousekeepingConfig,
     pub log: LogConfig,
+    pub streaming: StreamingConfig,
 }
 
 /// `[instance]`: who this instance is.
@@ -194,6 +195,27 @@ impl Default for ApiConfig {
     }
 }
 
+/// `[streaming]`: the streaming API (`/api/v1/streaming`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamingConfig {
+    /// Seconds between heartbeats (SSE `:thump` lines, WebSocket pings),
+    /// which keep proxies from closing idle streams.
+    pub heartbeat_secs: u64,
+    /// Events that may wait for one slow connection; a connection that
+    /// falls this far behind is closed (clients reconnect).
+    pub queue: usize,
+}
+
+impl Default for StreamingConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_secs: 15,
+            queue: 64,
+        }
+    }
+}
+
 /// `[log]`: output format; the level comes from `RUST_LOG`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -312,6 +334,11 @@ impl Config {
         }
         if self.delivery.workers == 0 {
             return Err(ConfigError("delivery.workers must be at least 1".into()));
+        }
+        if self.streaming.heartbeat_secs == 0 || self.streaming.queue == 0 {
+            return Err(ConfigError(
+                "streaming.heartbeat_secs and streaming.queue must be at least 1".into(),
+            ));
         }
         Ok(())
     }

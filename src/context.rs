@@ -23,6 +23,8 @@ pub struct Context {
     pub http: reqwest_middleware::ClientWithMiddleware,
     /// Login and client-API rate limits of this process.
     pub limits: Arc<crate::ratelimit::Limits>,
+    /// The streaming API's open connections in this process.
+    pub streams: Arc<crate::streaming::Hub>,
 }
 
 impl std::fmt::Debug for Context {

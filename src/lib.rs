@@ -22,6 +22,7 @@ pub mod housekeeping;
 pub mod ratelimit;
 pub mod service;
 pub mod startup;
+pub mod streaming;
 pub mod telemetry;
 pub mod testing;
 pub mod text;

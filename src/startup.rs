@@ -107,7 +107,9 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         config.delivery.workers as usize,
     ));
     let limits = Arc::new(crate::ratelimit::Limits::new(config.api.rate_limit));
+    let streams = Arc::new(crate::streaming::Hub::new(&config.streaming));
     let context = Context {
+        streams,
         limits,
         db,
         config: Arc::new(config),
@@ -192,7 +194,7 @@ pub async fn build_with_listener(
         .run();
     tracing::info!(%addr, domain = %context.urls.domain(), "listening");
     // Tests step the queue themselves and need no pruning.
-    let background = if options.delivery_workers {
+    let mut background = if options.delivery_workers {
         vec![
             delivery::spawn_workers(context.clone()),
             crate::housekeeping::spawn(context.clone()),
@@ -200,6 +202,16 @@ pub async fn build_with_listener(
     } else {
         Vec::new()
     };
+    // Streams are live in tests too: the dispatcher subscribes first, so
+    // the PostgreSQL listener (which ends when nobody receives) sees it.
+    background.push(api::streaming::dispatch::spawn(federation.clone()));
+    if context.db.backend() == crate::config::Backend::Postgres {
+        crate::streaming::listener::spawn(
+            context.config.database.url.clone(),
+            context.db.events().clone(),
+        )
+        .map_err(Error::internal)?;
+    }
     Ok(RunningServer {
         addr,
         context,

@@ -27,6 +27,19 @@ impl Urls {
         &self.base
     }
 
+    /// The streaming API's base (`urls.streaming` of the instance): the
+    /// instance's origin as `wss://` behind https, `ws://` in dev mode.
+    pub fn streaming(&self) -> String {
+        let scheme = if self.base.scheme() == "https" {
+            "wss"
+        } else {
+            "ws"
+        };
+        let origin = self.base.as_str().trim_end_matches('/');
+        let rest = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        format!("{scheme}://{rest}")
+    }
+
     /// `path` starts with `/`; our paths are fixed or made of validated names,
     /// so joining cannot fail, but fall back to the base rather than panic.
     fn at(&self, path: &str) -> Url {
@@ -197,5 +210,13 @@ mod tests {
             urls.webfinger_template(),
             "http://alpha.localhost:4000/.well-known/webfinger?resource={uri}"
         );
+    }
+
+    #[test]
+    fn streaming_urls_follow_the_scheme() {
+        let dev = Urls::new("http", "alpha.localhost:4000").unwrap();
+        assert_eq!(dev.streaming(), "ws://alpha.localhost:4000");
+        let live = Urls::new("https", "example.org").unwrap();
+        assert_eq!(live.streaming(), "wss://example.org");
     }
 }

@@ -52,14 +52,20 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Auth>, Error> {
     let data = Data::<Context>::extract(&req)
         .await
         .map_err(|_| Error::internal(anyhow::anyhow!("no federation data on request")))?;
-    match oauth::authenticate(&data.db, &value).await? {
+    authenticate_token(&data, &value).await.map(Some)
+}
+
+/// Checks a token however it came (the streaming API also takes it from
+/// `Sec-WebSocket-Protocol` or `access_token`), with the same answers.
+pub async fn authenticate_token(data: &Context, value: &str) -> Result<Auth, Error> {
+    match oauth::authenticate(&data.db, value).await? {
         Ok((token, actor)) => {
             let scopes = Scopes::parse(&token.scopes)?;
-            Ok(Some(Auth {
+            Ok(Auth {
                 token,
                 actor,
                 scopes,
-            }))
+            })
         }
         Err(TokenProblem::Revoked) => Err(Error::new(
             ErrorKind::Unauthorized,

@@ -31,7 +31,7 @@ pub fn version() -> String {
 /// Longest status text, as `configuration.statuses.max_characters`.
 const MAX_CHARACTERS: usize = service::posts::MAX_NOTE_CHARS;
 
-fn configuration(v2: bool) -> Value {
+fn configuration(v2: bool, streaming: &str) -> Value {
     let mut config = json!({
         "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
         "statuses": {
@@ -56,7 +56,7 @@ fn configuration(v2: bool) -> Value {
         }
     });
     if v2 {
-        config["urls"] = json!({ "streaming": null, "status": null });
+        config["urls"] = json!({ "streaming": streaming, "status": null });
         config["vapid"] = json!({ "public_key": "" });
         config["translation"] = json!({ "enabled": false });
     }
@@ -89,7 +89,7 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
         "thumbnail": { "url": format!("{base}/static/header.svg") },
         "icon": [],
         "languages": ["en"],
-        "configuration": configuration(true),
+        "configuration": configuration(true, &data.urls.streaming()),
         "registrations": {
             "enabled": config.registrations == Registrations::Open,
             "approval_required": config.approve_registrations,
@@ -115,7 +115,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "description": identity.description,
         "email": config.contact_email,
         "version": version(),
-        "urls": { "streaming_api": base.replacen("http", "ws", 1) },
+        "urls": { "streaming_api": data.urls.streaming() },
         "stats": {
             "user_count": usage.users,
             "status_count": usage.local_posts,
@@ -126,7 +126,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "registrations": config.registrations == Registrations::Open,
         "approval_required": config.approve_registrations,
         "invites_enabled": config.registrations == Registrations::Invite,
-        "configuration": configuration(false),
+        "configuration": configuration(false, &data.urls.streaming()),
         "contact_account": null,
         "rules": []
     })))

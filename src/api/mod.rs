@@ -16,6 +16,7 @@ pub mod params;
 pub mod reports;
 pub mod search;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use crate::{apub::Data, context::Context, db::Page, ratelimit::Verdict};
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(reports::configure)
             .configure(admin::configure)
             .configure(domain_blocks::configure)
+            .configure(streaming::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -46,8 +46,9 @@ async fn report_of(
     }
 }
 
-/// A notification as the entity; `None` when its report is gone.
-async fn entity(
+/// A notification as the entity; `None` when its report is gone. The
+/// streaming API renders with it too.
+pub(crate) async fn entity(
     data: &Data<Context>,
     viewer: &Actor,
     entry: notifications::Entry,

@@ -122,6 +122,19 @@ async fn conversations(
     let list = timelines::conversations(&data, me, q.limit.unwrap_or(20).clamp(1, 40)).await?;
     let mut out = Vec::new();
     for conversation in list {
+        out.push(conversation_entity(&data, me, conversation).await?);
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// A direct conversation as the entity: its last post and everyone in it
+/// but `me` (the streaming API's `conversation` event renders with it too).
+pub(crate) async fn conversation_entity(
+    data: &Data<Context>,
+    me: &Actor,
+    conversation: timelines::Conversation,
+) -> Result<entities::Conversation, Error> {
+    {
         let last = conversation.last;
         let mut participants: Vec<Actor> = Vec::new();
         let addressees = last.addressees();
@@ -145,14 +158,13 @@ async fn conversations(
             })
             .await?;
         participants.extend(others);
-        out.push(entities::Conversation {
+        Ok(entities::Conversation {
             id: conversation.id,
             unread: false,
-            accounts: convert::accounts(&data, &participants).await?,
-            last_status: Some(convert::status(&data, Some(me), Item::Post(last)).await?),
-        });
+            accounts: convert::accounts(data, &participants).await?,
+            last_status: Some(convert::status(data, Some(me), Item::Post(last)).await?),
+        })
     }
-    Ok(HttpResponse::Ok().json(out))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -11,6 +11,7 @@ pub mod actor;
 pub mod community;
 pub mod delivery;
 pub mod domain_policy;
+pub mod events;
 pub mod facts;
 pub mod follow;
 pub mod host_software;
@@ -183,6 +184,8 @@ impl ManageConnection for Manager {
 pub struct Db {
     pool: Pool<Manager>,
     backend: Backend,
+    /// This process's change events for the streaming API (see [`events`]).
+    events: tokio::sync::broadcast::Sender<events::StreamEvent>,
 }
 
 impl std::fmt::Debug for Db {
@@ -231,11 +234,18 @@ impl Db {
         Ok(Db {
             pool,
             backend: manager.backend,
+            events: tokio::sync::broadcast::channel(EVENT_BACKLOG).0,
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The sender of this process's change events: the streaming hub
+    /// subscribes to it, the PostgreSQL listener feeds it.
+    pub fn events(&self) -> &tokio::sync::broadcast::Sender<events::StreamEvent> {
+        &self.events
     }
 
     /// Takes a connection, blocking. Only for blocking contexts (CLI, tests);
@@ -250,10 +260,21 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, events) = (self.pool.clone(), self.events.clone());
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            // Anything left from blocking work outside `run` is dropped.
+            drop(events::take_pending());
+            let result = f(&mut conn);
+            let pending = events::take_pending();
+            if result.is_ok() {
+                // Committed (SQLite only queues; PostgreSQL notified at
+                // commit). No subscriber is no error.
+                for event in pending {
+                    let _ = events.send(event);
+                }
+            }
+            result
         })
         .await?
     }
@@ -315,6 +336,10 @@ where
         }
     }
 }
+
+/// How many change events may wait for the streaming dispatcher before
+/// the oldest are dropped (it then logs how many it missed).
+const EVENT_BACKLOG: usize = 4096;
 
 /// Current time truncated to microseconds, so that a value read back from
 /// either backend equals the one written.

@@ -105,9 +105,10 @@ impl Notification {
                 return Ok(());
             }
         }
+        let id = super::new_id();
         diesel::insert_into(notifications::table)
             .values(&Notification {
-                id: super::new_id(),
+                id: id.clone(),
                 recipient_id: recipient_id.to_string(),
                 kind: kind.to_string(),
                 actor_id: actor_id.to_string(),
@@ -116,8 +117,14 @@ impl Notification {
                 report_id: None,
                 group_id: group_id.map(String::from),
             })
-            .execute(conn)
-            .map(|_| ())
+            .execute(conn)?;
+        super::events::emit(
+            conn,
+            super::events::StreamEvent::Notified {
+                id,
+                recipient: recipient_id.to_string(),
+            },
+        )
     }
 
     /// `join_request` notifications for every local moderator of the local

@@ -215,6 +215,12 @@ impl Post {
             .execute(conn)?;
         Post::replace_tags(conn, &post.id, tags)?;
         if !post.is_deleted() {
+            super::events::emit(
+                conn,
+                super::events::StreamEvent::Posted {
+                    post: post.id.clone(),
+                },
+            )?;
             Notification::notify_mentioned(conn, &post.id, &post.author_id)?;
             stats::adjust(
                 conn,
@@ -245,6 +251,12 @@ impl Post {
             .set(&PostChanges::of(&post.with_search_text()))
             .execute(conn)?;
         Post::replace_tags(conn, &post.id, tags)?;
+        super::events::emit(
+            conn,
+            super::events::StreamEvent::Edited {
+                post: post.id.clone(),
+            },
+        )?;
         if let Some(before) = &before {
             let change = i64::from(post.counts_in_stats()) - i64::from(before.counts_in_stats());
             stats::adjust(
@@ -306,6 +318,12 @@ impl Post {
     /// Marks a post deleted: content cleared, the row kept as a tombstone
     /// so its id answers 410 and replies keep their place in the thread.
     pub fn mark_deleted(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        super::events::emit(
+            conn,
+            super::events::StreamEvent::Deleted {
+                post: id.to_string(),
+            },
+        )?;
         if let Some(before) = Post::by_id(conn, id)?.filter(Post::counts_in_stats) {
             stats::adjust(
                 conn,
@@ -410,6 +428,12 @@ impl Post {
         community_id: &str,
         content: &str,
     ) -> QueryResult<usize> {
+        super::events::emit(
+            conn,
+            super::events::StreamEvent::Shared {
+                post: post_id.to_string(),
+            },
+        )?;
         diesel::update(posts::table.find(post_id))
             .set((
                 posts::community_id.eq(Some(community_id)),
@@ -445,6 +469,12 @@ impl Post {
         post_id: &str,
         community_id: &str,
     ) -> QueryResult<usize> {
+        super::events::emit(
+            conn,
+            super::events::StreamEvent::Shared {
+                post: post_id.to_string(),
+            },
+        )?;
         diesel::update(posts::table.find(post_id))
             .set(posts::community_id.eq(Some(community_id)))
             .execute(conn)

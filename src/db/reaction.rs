@@ -48,6 +48,12 @@ impl Reaction {
         if inserted == 0 {
             return Ok(false);
         }
+        if reaction.kind == ReactionKind::Announce.as_str() {
+            let event = super::events::StreamEvent::Boosted {
+                reaction: reaction.id.clone(),
+            };
+            super::events::emit(conn, event)?;
+        }
         let author: Option<String> = super::schema::posts::table
             .find(&reaction.post_id)
             .select(super::schema::posts::author_id)

@@ -146,9 +146,10 @@ impl Report {
 
     /// An `admin.report` notification for `recipient`, from the reporter.
     pub fn notify(conn: &mut DbConn, report: &Report, recipient: &str) -> QueryResult<()> {
+        let id = super::new_id();
         diesel::insert_into(notifications::table)
             .values(&Notification {
-                id: super::new_id(),
+                id: id.clone(),
                 recipient_id: recipient.to_string(),
                 kind: "admin.report".into(),
                 actor_id: report.reporter_id.clone(),
@@ -157,8 +158,14 @@ impl Report {
                 report_id: Some(report.id.clone()),
                 group_id: None,
             })
-            .execute(conn)
-            .map(|_| ())
+            .execute(conn)?;
+        super::events::emit(
+            conn,
+            super::events::StreamEvent::Notified {
+                id,
+                recipient: recipient.to_string(),
+            },
+        )
     }
 
     /// Whether `actor` moderates the community a report concerns.

@@ -70,6 +70,30 @@ macro_rules! reactions_with_posts {
     };
 }
 
+/// The boosts home shows (see [`home_boosts`]).
+macro_rules! home_boosts_rule {
+    ($viewer:expr) => {{
+        let viewer: &Actor = $viewer;
+        let groups = actors::table
+            .filter(actors::kind.eq("Group"))
+            .select(actors::id);
+        reactions_with_posts!("announce")
+            .filter(posts::visibility.eq_any(BOOSTABLE))
+            .filter(
+                reactions::actor_id
+                    .eq(viewer.id.clone())
+                    .or(reactions::actor_id.eq_any(followed_by!(viewer.id))),
+            )
+            .filter(diesel::dsl::not(reactions::actor_id.eq_any(groups)))
+            .filter(diesel::dsl::not(
+                posts::author_id.eq_any(hidden_by!(viewer.id)),
+            ))
+            .filter(diesel::dsl::not(
+                posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
+            ))
+    }};
+}
+
 /// Boosts are shown of public and unlisted posts only.
 const BOOSTABLE: [&str; 2] = ["public", "unlisted"];
 
@@ -77,12 +101,44 @@ const BOOSTABLE: [&str; 2] = ["public", "unlisted"];
 /// ones), posts shared in communities joined, and posts that mention the
 /// viewer.
 pub fn home_posts(conn: &mut DbConn, viewer: &Actor, page: &Page) -> QueryResult<Vec<Post>> {
+    let q = home_rule(viewer).filter(posts::deleted_at.is_null());
+    page_of_posts(conn, q, page)
+}
+
+/// Whether one post is on the viewer's home timeline (see [`home_posts`]);
+/// `deleted_too` asks whether it was, for a post deleted since.
+pub fn home_contains(
+    conn: &mut DbConn,
+    viewer: &Actor,
+    post_id: &str,
+    deleted_too: bool,
+) -> QueryResult<bool> {
+    contains(conn, home_rule(viewer), post_id, deleted_too)
+}
+
+/// Whether the post `post_id` is among those `q` selects: the streaming
+/// API asks the timelines' own queries, so a stream shows exactly what the
+/// timeline does.
+fn contains(
+    conn: &mut DbConn,
+    q: BoxedPosts,
+    post_id: &str,
+    deleted_too: bool,
+) -> QueryResult<bool> {
+    let mut q = q.filter(posts::id.eq(post_id.to_string()));
+    if !deleted_too {
+        q = q.filter(posts::deleted_at.is_null());
+    }
+    Ok(q.first::<Post>(conn).optional()?.is_some())
+}
+
+/// Home's rule, deleted posts included (see [`home_posts`]).
+fn home_rule(viewer: &Actor) -> BoxedPosts {
     let mentions = post_tags::table
         .filter(post_tags::kind.eq("mention"))
         .filter(post_tags::href.eq(viewer.ap_id.to_string()))
         .select(post_tags::post_id);
-    let q = posts::table
-        .filter(posts::deleted_at.is_null())
+    posts::table
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(hidden_by!(viewer.id)),
         ))
@@ -107,8 +163,7 @@ pub fn home_posts(conn: &mut DbConn, viewer: &Actor, page: &Page) -> QueryResult
                     .eq_any(followed_by!(viewer.id)))
                 .or(posts::id.concat("").eq_any(mentions)),
         )
-        .into_boxed();
-    page_of_posts(conn, q, page)
+        .into_boxed()
 }
 
 /// Home: boosts by people followed (and the viewer's own) of public posts.
@@ -119,24 +174,20 @@ pub fn home_boosts(
     viewer: &Actor,
     page: &Page,
 ) -> QueryResult<Vec<(Reaction, Post)>> {
-    let groups = actors::table
-        .filter(actors::kind.eq("Group"))
-        .select(actors::id);
-    let q = reactions_with_posts!("announce")
-        .filter(posts::visibility.eq_any(BOOSTABLE))
-        .filter(
-            reactions::actor_id
-                .eq(viewer.id.clone())
-                .or(reactions::actor_id.eq_any(followed_by!(viewer.id))),
-        )
-        .filter(diesel::dsl::not(reactions::actor_id.eq_any(groups)))
-        .filter(diesel::dsl::not(
-            posts::author_id.eq_any(hidden_by!(viewer.id)),
-        ))
-        .filter(diesel::dsl::not(
-            posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
-        ));
+    let q = home_boosts_rule!(viewer);
     crate::load_page!(conn, q, reactions::id, page)
+}
+
+/// One boost, if it is on the viewer's home timeline (see [`home_boosts`]).
+pub fn home_boost(
+    conn: &mut DbConn,
+    viewer: &Actor,
+    reaction_id: &str,
+) -> QueryResult<Option<(Reaction, Post)>> {
+    home_boosts_rule!(viewer)
+        .filter(reactions::id.eq(reaction_id.to_string()))
+        .first(conn)
+        .optional()
 }
 
 /// Which of `ids` the viewer follows (accepted): the communities joined
@@ -196,8 +247,24 @@ pub fn public_posts(
     origin: Origin,
     page: &Page,
 ) -> QueryResult<Vec<Post>> {
+    let q = public_rule(viewer, origin).filter(posts::deleted_at.is_null());
+    page_of_posts(conn, q, page)
+}
+
+/// Whether one post is on the public timeline (see [`public_posts`]).
+pub fn public_contains(
+    conn: &mut DbConn,
+    viewer: Option<&Actor>,
+    origin: Origin,
+    post_id: &str,
+    deleted_too: bool,
+) -> QueryResult<bool> {
+    contains(conn, public_rule(viewer, origin), post_id, deleted_too)
+}
+
+/// The public timeline's rule, deleted posts included.
+fn public_rule(viewer: Option<&Actor>, origin: Origin) -> BoxedPosts {
     let mut q = posts::table
-        .filter(posts::deleted_at.is_null())
         .filter(posts::visibility.eq_any(public_visibilities(viewer)))
         .into_boxed();
     if let Some(local) = origin.local() {
@@ -206,7 +273,7 @@ pub fn public_posts(
     if let Some(viewer) = viewer {
         q = hide_for(q, viewer);
     }
-    page_of_posts(conn, q, page)
+    q
 }
 
 /// Leaves out the posts of accounts (and domains) `viewer` blocked or muted.
@@ -227,12 +294,29 @@ pub fn tag_posts(
     origin: Origin,
     page: &Page,
 ) -> QueryResult<Vec<Post>> {
+    let q = tag_rule(viewer, tag, origin).filter(posts::deleted_at.is_null());
+    page_of_posts(conn, q, page)
+}
+
+/// Whether one post is on a hashtag's timeline (see [`tag_posts`]).
+pub fn tag_contains(
+    conn: &mut DbConn,
+    viewer: Option<&Actor>,
+    tag: &str,
+    origin: Origin,
+    post_id: &str,
+    deleted_too: bool,
+) -> QueryResult<bool> {
+    contains(conn, tag_rule(viewer, tag, origin), post_id, deleted_too)
+}
+
+/// A hashtag timeline's rule, deleted posts included.
+fn tag_rule(viewer: Option<&Actor>, tag: &str, origin: Origin) -> BoxedPosts {
     let tagged = post_tags::table
         .filter(post_tags::kind.eq("hashtag"))
         .filter(post_tags::name.eq(tag.to_lowercase()))
         .select(post_tags::post_id);
     let mut q = posts::table
-        .filter(posts::deleted_at.is_null())
         .filter(posts::visibility.eq_any(public_visibilities(viewer)))
         .filter(posts::id.eq_any(tagged))
         .into_boxed();
@@ -243,7 +327,7 @@ pub fn tag_posts(
     if let Some(viewer) = viewer {
         q = hide_for(q, viewer);
     }
-    page_of_posts(conn, q, page)
+    q
 }
 
 /// Filters on an account's posts (`GET /api/v1/accounts/:id/statuses`).
@@ -330,12 +414,31 @@ pub fn liked_by(
 
 /// Direct posts the viewer wrote or was addressed in, newest first.
 pub fn direct_posts(conn: &mut DbConn, viewer: &Actor, limit: i64) -> QueryResult<Vec<Post>> {
+    direct_rule(viewer)
+        .filter(posts::deleted_at.is_null())
+        .order(posts::id.desc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// Whether one post is among the viewer's direct conversations (see
+/// [`direct_posts`]).
+pub fn direct_contains(
+    conn: &mut DbConn,
+    viewer: &Actor,
+    post_id: &str,
+    deleted_too: bool,
+) -> QueryResult<bool> {
+    contains(conn, direct_rule(viewer), post_id, deleted_too)
+}
+
+/// The direct conversations' rule, deleted posts included.
+fn direct_rule(viewer: &Actor) -> BoxedPosts {
     let mentions = post_tags::table
         .filter(post_tags::kind.eq("mention"))
         .filter(post_tags::href.eq(viewer.ap_id.to_string()))
         .select(post_tags::post_id);
     posts::table
-        .filter(posts::deleted_at.is_null())
         .filter(posts::visibility.eq("direct"))
         .filter(posts::community_id.is_null())
         .filter(
@@ -343,7 +446,5 @@ pub fn direct_posts(conn: &mut DbConn, viewer: &Actor, limit: i64) -> QueryResul
                 .eq(viewer.id.clone())
                 .or(posts::id.eq_any(mentions)),
         )
-        .order(posts::id.desc())
-        .limit(limit)
-        .load(conn)
+        .into_boxed()
 }

@@ -24,5 +24,6 @@ pub mod resolve;
 pub mod search;
 pub mod sessions;
 pub mod software;
+pub mod streams;
 pub mod threads;
 pub mod timelines;

@@ -156,22 +156,27 @@ pub async fn home(data: &Data<Context>, viewer: &Actor, page: Page) -> Result<Ve
             let joined = timeline::followed_among(conn, &viewer.id, &communities)?;
             let items = posts
                 .into_iter()
-                .map(|post| {
-                    let joined_share = post
-                        .community_id
-                        .as_ref()
-                        .is_some_and(|c| joined.contains(c));
-                    if joined_share && post.author_id != viewer.id {
-                        Item::shared(post)
-                    } else {
-                        Item::Post(post)
-                    }
-                })
+                .map(|post| home_entry(post, &joined, &viewer))
                 .collect();
             let boosts = timeline::home_boosts(conn, &viewer, &page)?;
             Ok(merge(items, boosts, &page))
         })
         .await
+}
+
+/// How home shows a post: as its community's share when the viewer joined
+/// that community (and did not write it), else as itself. `joined` are
+/// the communities joined among those the posts were shared in.
+pub(crate) fn home_entry(post: Post, joined: &[String], viewer: &Actor) -> Item {
+    let joined_share = post
+        .community_id
+        .as_ref()
+        .is_some_and(|c| joined.contains(c));
+    if joined_share && post.author_id != viewer.id {
+        Item::shared(post)
+    } else {
+        Item::Post(post)
+    }
 }
 
 /// The public timeline.

@@ -26,6 +26,7 @@ pub mod compose;
 pub mod feeds;
 pub mod interaction;
 pub mod layout;
+pub mod live;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
@@ -69,7 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(timelines::configure)
         .configure(settings::configure)
         .configure(register::configure)
-        .configure(admin::configure);
+        .configure(admin::configure)
+        .configure(live::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

@@ -1,0 +1,235 @@
+//! The dispatcher: one task per process turns each change event (ids only,
+//! from `db::events`) into frames for the connections it concerns.
+//!
+//! Exactness comes from asking, per reader and stream, the REST API's own
+//! questions: is this post on this reader's home (public, tag, direct)
+//! timeline (`service::streams`), is this notification one the
+//! notifications API returns (`service::notifications::get`), and from
+//! rendering with the REST conversion (`api::convert`). Rendering is done
+//! once per reader and stream and shared by that reader's connections, so
+//! ten thousand connections of one reader cost one query, not ten
+//! thousand.
+
+use crate::{
+    api::{convert, notifications as api_notifications, timelines as api_timelines},
+    apub::Data,
+    context::Context,
+    db::{actor::Actor, events::StreamEvent, timeline::Origin},
+    error::Result,
+    service::{
+        self,
+        streams::{self, Timeline},
+        timelines::{Conversation, Item},
+    },
+    streaming::{Frame, Stream},
+};
+use activitypub_federation::config::FederationConfig;
+use std::{collections::HashMap, sync::Arc};
+use tokio::sync::broadcast::error::RecvError;
+
+/// Starts the dispatcher of this process. It subscribes before returning,
+/// so no event committed after this call is missed.
+pub fn spawn(federation: FederationConfig<Context>) -> tokio::task::JoinHandle<()> {
+    let mut events = federation.to_request_data().db.events().subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let data = federation.to_request_data();
+                    dispatch(&data, &event).await;
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the stream dispatcher fell behind; events lost");
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    })
+}
+
+/// Offers one event to every connection it concerns.
+#[tracing::instrument(skip(data))]
+pub async fn dispatch(data: &Data<Context>, event: &StreamEvent) {
+    let mut by_viewer: HashMap<String, Vec<(u64, Vec<Stream>)>> = HashMap::new();
+    for (id, subscriber) in data.streams.snapshot() {
+        let only = match event {
+            StreamEvent::Notified { recipient, .. } => Some(recipient),
+            StreamEvent::FiltersChanged { account } => Some(account),
+            _ => None,
+        };
+        if only.is_some_and(|o| *o != subscriber.viewer_id) {
+            continue;
+        }
+        by_viewer
+            .entry(subscriber.viewer_id.clone())
+            .or_default()
+            .push((id, subscriber.streams()));
+    }
+    for (viewer_id, connections) in by_viewer {
+        if let Err(e) = for_viewer(data, event, &viewer_id, connections).await {
+            tracing::warn!(error = ?e, viewer = %viewer_id, "could not render a stream event");
+        }
+    }
+}
+
+/// Renders the event for one reader, once per stream, and offers it to
+/// that reader's connections.
+async fn for_viewer(
+    data: &Data<Context>,
+    event: &StreamEvent,
+    viewer_id: &str,
+    connections: Vec<(u64, Vec<Stream>)>,
+) -> Result<()> {
+    let id = viewer_id.to_string();
+    let Some(viewer) = data
+        .db
+        .run(move |conn| Ok(Actor::by_id(conn, &id)?))
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut rendered: HashMap<Stream, Option<Arc<Frame>>> = HashMap::new();
+    for (connection, streams) in connections {
+        for stream in streams {
+            let frame = match rendered.get(&stream) {
+                Some(frame) => frame.clone(),
+                None => {
+                    let frame = render(data, &viewer, &stream, event).await?.map(|(e, p)| {
+                        Arc::new(Frame {
+                            stream: stream.clone(),
+                            event: e,
+                            payload: p.into(),
+                        })
+                    });
+                    rendered.insert(stream.clone(), frame.clone());
+                    frame
+                }
+            };
+            if let Some(frame) = frame {
+                data.streams.offer(connection, frame);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The timeline whose posts a stream carries, if it carries posts.
+fn timeline_of(stream: &Stream) -> Option<Timeline<'_>> {
+    Some(match stream {
+        Stream::User => Timeline::Home,
+        Stream::Public => Timeline::Public(Origin::All),
+        Stream::PublicLocal => Timeline::Public(Origin::Local),
+        Stream::PublicRemote => Timeline::Public(Origin::Remote),
+        Stream::Hashtag(tag) => Timeline::Tag(tag, Origin::All),
+        Stream::HashtagLocal(tag) => Timeline::Tag(tag, Origin::Local),
+        Stream::Direct => Timeline::Direct,
+        Stream::UserNotification | Stream::List(_) => return None,
+    })
+}
+
+/// The event name and payload of `event` on `stream` for `viewer`, or
+/// `None` when the event does not belong there.
+async fn render(
+    data: &Data<Context>,
+    viewer: &Actor,
+    stream: &Stream,
+    event: &StreamEvent,
+) -> Result<Option<(&'static str, String)>> {
+    match event {
+        StreamEvent::Posted { post } => posted(data, viewer, stream, post, "update").await,
+        StreamEvent::Edited { post } => posted(data, viewer, stream, post, "status.update").await,
+        // A share is news to the community's members only: the public
+        // streams carried the post when it was posted.
+        StreamEvent::Shared { post } if *stream == Stream::User => {
+            posted(data, viewer, stream, post, "update").await
+        }
+        StreamEvent::Shared { .. } => Ok(None),
+        StreamEvent::Deleted { post } => {
+            let was_on = match (timeline_of(stream), stream) {
+                (Some(timeline), _) => streams::post_on(data, viewer, timeline, post, true)
+                    .await?
+                    .is_some(),
+                (None, Stream::List(list)) => {
+                    streams::list_contains(data, viewer, list, post).await?
+                }
+                (None, _) => false,
+            };
+            // Mastodon's `delete` payload is the bare id.
+            Ok(was_on.then(|| ("delete", post.clone())))
+        }
+        StreamEvent::Boosted { reaction } if *stream == Stream::User => {
+            match streams::boost_on_home(data, viewer, reaction).await? {
+                Some(item) => status_payload(data, viewer, item, "update").await,
+                None => Ok(None),
+            }
+        }
+        StreamEvent::Boosted { .. } => Ok(None),
+        StreamEvent::Notified { id, recipient } => {
+            if *recipient != viewer.id || !matches!(stream, Stream::User | Stream::UserNotification)
+            {
+                return Ok(None);
+            }
+            // What `GET /api/v1/notifications/:id` answers, or nothing.
+            let Ok(entry) = service::notifications::get(data, viewer, id).await else {
+                return Ok(None);
+            };
+            match api_notifications::entity(data, viewer, entry).await? {
+                Some(entity) => Ok(Some(("notification", serde_json::to_string(&entity)?))),
+                None => Ok(None),
+            }
+        }
+        StreamEvent::FiltersChanged { account } => Ok((*account == viewer.id
+            && *stream == Stream::User)
+            .then(|| ("filters_changed", String::new()))),
+    }
+}
+
+/// A new or edited post on a stream: a status (`update`,
+/// `status.update`), or on `direct` its conversation (`conversation`).
+async fn posted(
+    data: &Data<Context>,
+    viewer: &Actor,
+    stream: &Stream,
+    post_id: &str,
+    event: &'static str,
+) -> Result<Option<(&'static str, String)>> {
+    let Some(timeline) = timeline_of(stream) else {
+        return match stream {
+            Stream::List(list) if streams::list_contains(data, viewer, list, post_id).await? => {
+                let item = service::timelines::item_by_id(data, Some(viewer), post_id).await?;
+                status_payload(data, viewer, item, event).await
+            }
+            _ => Ok(None),
+        };
+    };
+    let Some(item) = streams::post_on(data, viewer, timeline, post_id, false).await? else {
+        return Ok(None);
+    };
+    if timeline == Timeline::Direct {
+        let last = item.into_post();
+        let conversation = Conversation {
+            id: last
+                .thread
+                .clone()
+                .unwrap_or_else(|| last.ap_id.to_string()),
+            last,
+        };
+        let entity = api_timelines::conversation_entity(data, viewer, conversation).await?;
+        return Ok(Some(("conversation", serde_json::to_string(&entity)?)));
+    }
+    status_payload(data, viewer, item, event).await
+}
+
+/// A timeline item as the REST API renders it for `viewer`.
+async fn status_payload(
+    data: &Data<Context>,
+    viewer: &Actor,
+    item: Item,
+    event: &'static str,
+) -> Result<Option<(&'static str, String)>> {
+    let status = convert::statuses(data, Some(viewer), vec![item]).await?;
+    match status.first() {
+        Some(status) => Ok(Some((event, serde_json::to_string(status)?))),
+        None => Ok(None),
+    }
+}

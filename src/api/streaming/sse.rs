@@ -1,0 +1,57 @@
+//! Server-sent events: a `text/event-stream` body fed by a connection's
+//! queue, with `:thump` comment lines as heartbeats.
+
+use crate::streaming::{Frame, Registration};
+use actix_web::{web::Bytes, HttpResponse};
+use std::{convert::Infallible, time::Duration};
+use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
+
+/// One frame as an SSE event: `event:` then the payload as `data:`.
+pub fn event_bytes(frame: &Frame) -> Bytes {
+    let mut out = String::with_capacity(frame.payload.len() + 32);
+    out.push_str("event: ");
+    out.push_str(frame.event);
+    out.push('\n');
+    // A payload is one line (JSON has no raw newlines), but an event with
+    // none must still carry a data line to be dispatched by browsers.
+    for line in frame.payload.split('\n') {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+fn heartbeat(every: Duration) -> Interval {
+    let mut tick = interval_at(Instant::now() + every, every);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tick
+}
+
+/// The streaming response of an open connection. It ends when the hub
+/// closes the connection; the client closing it drops the registration,
+/// which leaves the hub.
+pub fn respond(registration: Registration, every: Duration) -> HttpResponse {
+    let state = (registration, heartbeat(every), true);
+    let body = futures_util::stream::unfold(state, |(mut reg, mut tick, first)| async move {
+        if first {
+            // Sent at once, so clients and proxies see the stream is open.
+            return Some((
+                Ok::<_, Infallible>(Bytes::from_static(b":)\n\n")),
+                (reg, tick, false),
+            ));
+        }
+        let bytes = tokio::select! {
+            frame = reg.frames.recv() => event_bytes(&*(frame?)),
+            _ = tick.tick() => Bytes::from_static(b":thump\n\n"),
+        };
+        Some((Ok(bytes), (reg, tick, false)))
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        // Tells nginx not to buffer the stream.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}

@@ -1,0 +1,316 @@
+//! The streaming API's hub, independent of actix: which connections are
+//! open, for whom, on which streams, and their bounded queues.
+//!
+//! Change events come from the storage layer (`db::events`: ids only,
+//! after commit), through this process's broadcast (fed by
+//! [`listener`] from PostgreSQL `LISTEN`, or directly on SQLite). The
+//! dispatcher (`api::streaming::dispatch`) renders each event once per
+//! reader and stream with the REST API's queries and conversion, and
+//! offers the frame to each matching connection's queue here. A
+//! connection whose queue is full is closed rather than waited for, so
+//! one slow reader never holds up the others or the request that posted.
+
+pub mod listener;
+
+use crate::{
+    db::{events::StreamEvent, Db},
+    error::{Error, ErrorKind},
+};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
+    time::Duration,
+};
+use tokio::sync::mpsc;
+
+/// A stream a connection follows, by Mastodon's names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// `user`: home timeline and notifications.
+    User,
+    /// `user:notification`
+    UserNotification,
+    /// `public`
+    Public,
+    /// `public:local`
+    PublicLocal,
+    /// `public:remote`
+    PublicRemote,
+    /// `hashtag` with its tag (lowercased, without `#`).
+    Hashtag(String),
+    /// `hashtag:local`
+    HashtagLocal(String),
+    /// `list` with its id.
+    List(String),
+    /// `direct`: direct conversations.
+    Direct,
+}
+
+/// The error Mastodon answers for a stream name it does not know.
+pub const UNKNOWN_STREAM: &str = "Unknown stream type";
+
+impl Stream {
+    /// Parses a stream name with its `tag` or `list` parameter.
+    ///
+    /// Errors: `BadRequest` for an unknown name or a missing parameter.
+    pub fn parse(name: &str, tag: Option<&str>, list: Option<&str>) -> Result<Stream, Error> {
+        let needed = |value: Option<&str>, what: &str| {
+            value
+                .map(|v| v.trim().trim_start_matches('#'))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| Error::new(ErrorKind::BadRequest, format!("Missing {what}")))
+        };
+        Ok(match name {
+            "user" => Stream::User,
+            "user:notification" => Stream::UserNotification,
+            "public" => Stream::Public,
+            "public:local" => Stream::PublicLocal,
+            "public:remote" => Stream::PublicRemote,
+            "hashtag" => Stream::Hashtag(needed(tag, "tag")?.to_lowercase()),
+            "hashtag:local" => Stream::HashtagLocal(needed(tag, "tag")?.to_lowercase()),
+            "list" => Stream::List(needed(list, "list")?),
+            "direct" => Stream::Direct,
+            _ => return Err(Error::new(ErrorKind::BadRequest, UNKNOWN_STREAM)),
+        })
+    }
+
+    /// The scope a token needs for this stream, as Mastodon asks (`read`
+    /// covers both).
+    pub fn scope(&self) -> &'static str {
+        match self {
+            Stream::UserNotification => "read:notifications",
+            _ => "read:statuses",
+        }
+    }
+
+    /// The `stream` field of a WebSocket frame: `["user"]`,
+    /// `["hashtag", "rust"]`, `["list", "ID"]`.
+    pub fn names(&self) -> Vec<String> {
+        let (name, param) = match self {
+            Stream::User => ("user", None),
+            Stream::UserNotification => ("user:notification", None),
+            Stream::Public => ("public", None),
+            Stream::PublicLocal => ("public:local", None),
+            Stream::PublicRemote => ("public:remote", None),
+            Stream::Hashtag(t) => ("hashtag", Some(t)),
+            Stream::HashtagLocal(t) => ("hashtag:local", Some(t)),
+            Stream::List(l) => ("list", Some(l)),
+            Stream::Direct => ("direct", None),
+        };
+        std::iter::once(name.to_string())
+            .chain(param.cloned())
+            .collect()
+    }
+}
+
+/// One frame for a connection: an event of one stream, its payload
+/// rendered for the connection's reader (a JSON text, or a bare id for
+/// `delete`). Shared by every connection of the same reader and stream.
+#[derive(Debug)]
+pub struct Frame {
+    pub stream: Stream,
+    pub event: &'static str,
+    pub payload: Arc<str>,
+}
+
+/// What the hub keeps of an open connection: whose it is and what it
+/// follows (a WebSocket changes its streams while open). Kept small: an
+/// idle connection costs this, its queue and the socket.
+#[derive(Debug)]
+pub struct Subscriber {
+    /// The reader's account id; the dispatcher loads the account per event,
+    /// so blocks and follows made since the connection opened count.
+    pub viewer_id: String,
+    streams: Mutex<Vec<Stream>>,
+}
+
+impl Subscriber {
+    fn lock(&self) -> MutexGuard<'_, Vec<Stream>> {
+        self.streams.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The streams followed now.
+    pub fn streams(&self) -> Vec<Stream> {
+        self.lock().clone()
+    }
+
+    /// Follows one more stream (once).
+    pub fn subscribe(&self, stream: Stream) {
+        let mut streams = self.lock();
+        if !streams.contains(&stream) {
+            streams.push(stream);
+        }
+    }
+
+    /// Stops following a stream.
+    pub fn unsubscribe(&self, stream: &Stream) {
+        self.lock().retain(|s| s != stream);
+    }
+}
+
+/// Open connections by id: who, and the sending end of their queue.
+type Connections = HashMap<u64, (Arc<Subscriber>, mpsc::Sender<Arc<Frame>>)>;
+
+/// The open connections of this process.
+pub struct Hub {
+    connections: Mutex<Connections>,
+    next_id: AtomicU64,
+    queue: usize,
+    /// Between heartbeats.
+    pub heartbeat: Duration,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("connections", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An open connection's end: frames arrive on `frames`; it ends (`None`)
+/// when the hub closes the connection. Dropping it leaves the hub.
+pub struct Registration {
+    hub: Arc<Hub>,
+    id: u64,
+    pub subscriber: Arc<Subscriber>,
+    pub frames: mpsc::Receiver<Arc<Frame>>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.close(self.id);
+    }
+}
+
+impl Hub {
+    pub fn new(config: &crate::config::StreamingConfig) -> Hub {
+        Hub {
+            connections: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            queue: config.queue,
+            heartbeat: Duration::from_secs(config.heartbeat_secs),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connections> {
+        self.connections.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens a connection for `viewer_id` on `streams`.
+    pub fn register(self: &Arc<Self>, viewer_id: &str, streams: Vec<Stream>) -> Registration {
+        let (tx, frames) = mpsc::channel(self.queue);
+        let subscriber = Arc::new(Subscriber {
+            viewer_id: viewer_id.to_string(),
+            streams: Mutex::new(streams),
+        });
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, (subscriber.clone(), tx));
+        Registration {
+            hub: self.clone(),
+            id,
+            subscriber,
+            frames,
+        }
+    }
+
+    /// Number of open connections.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The open connections now, for one event's dispatch.
+    pub fn snapshot(&self) -> Vec<(u64, Arc<Subscriber>)> {
+        self.lock()
+            .iter()
+            .map(|(id, (s, _))| (*id, s.clone()))
+            .collect()
+    }
+
+    /// Offers a frame to a connection without waiting. A connection that
+    /// fell `queue` frames behind is closed: its reader gets the end of
+    /// the stream and reconnects, as with Mastodon.
+    pub fn offer(&self, id: u64, frame: Arc<Frame>) {
+        let mut connections = self.lock();
+        let full = match connections.get(&id) {
+            Some((_, tx)) => tx.try_send(frame).is_err(),
+            None => false,
+        };
+        if full {
+            tracing::info!(connection = id, "closing a stream that fell behind");
+            connections.remove(&id);
+        }
+    }
+
+    fn close(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+}
+
+/// Tells an account's open streams that its filters changed
+/// (`filters_changed`, no payload). Filters do not exist yet; the change
+/// that adds them calls this after storing one, and it reaches every
+/// process like any other event.
+pub async fn filters_changed(db: &Db, account_id: &str) -> crate::error::Result<()> {
+    let event = StreamEvent::FiltersChanged {
+        account: account_id.to_string(),
+    };
+    db.run(move |conn| Ok(crate::db::events::emit(conn, event)?))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_names_parse_and_name_frames() {
+        let tag = Stream::parse("hashtag", Some("#Rust"), None).unwrap();
+        assert_eq!(tag, Stream::Hashtag("rust".into()));
+        assert_eq!(tag.names(), ["hashtag", "rust"]);
+        assert_eq!(
+            Stream::parse("user:notification", None, None)
+                .unwrap()
+                .scope(),
+            "read:notifications"
+        );
+        assert!(Stream::parse("hashtag", None, None).is_err());
+        assert!(Stream::parse("nonsense", None, None).is_err());
+        assert_eq!(
+            Stream::parse("list", None, Some("7")).unwrap().names(),
+            ["list", "7"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_falls_behind_is_closed() {
+        let hub = Arc::new(Hub::new(&crate::config::StreamingConfig {
+            heartbeat_secs: 15,
+            queue: 2,
+        }));
+        let mut registration = hub.register("a", vec![Stream::Public]);
+        let frame = || {
+            Arc::new(Frame {
+                stream: Stream::Public,
+                event: "update",
+                payload: "{}".into(),
+            })
+        };
+        let (id, _) = hub.snapshot()[0].clone();
+        for _ in 0..3 {
+            hub.offer(id, frame());
+        }
+        assert!(hub.is_empty());
+        assert!(registration.frames.recv().await.is_some());
+        assert!(registration.frames.recv().await.is_some());
+        assert!(registration.frames.recv().await.is_none());
+    }
+}
