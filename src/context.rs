@@ -23,6 +23,8 @@ pub struct Context {
     pub http: reqwest_middleware::ClientWithMiddleware,
     /// Login and client-API rate limits of this process.
     pub limits: Arc<crate::ratelimit::Limits>,
+    /// Where uploaded media files are kept (`[media] store`).
+    pub media: Arc<dyn crate::media::MediaStore>,
 }
 
 impl std::fmt::Debug for Context {

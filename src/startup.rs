@@ -107,8 +107,13 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         config.delivery.workers as usize,
     ));
     let limits = Arc::new(crate::ratelimit::Limits::new(config.api.rate_limit));
+    let media = crate::media::build_store(&config).map_err(|e| {
+        Error::new(ErrorKind::BadRequest, format!("media store: {e:#}"))
+            .with_kind(ErrorKind::Unavailable)
+    })?;
     let context = Context {
         limits,
+        media,
         db,
         config: Arc::new(config),
         urls,
