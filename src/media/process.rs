@@ -333,3 +333,47 @@ fn gif(bytes: &[u8], limits: &MediaLimits) -> Result<Processed, Refusal> {
         blurhash,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: MediaLimits = MediaLimits {
+        image_size: 1 << 20,
+        image_pixels: 10_000,
+        video_size: 1 << 20,
+    };
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = DynamicImage::new_rgb8(width, height);
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn png_is_processed_with_thumbnail_and_blurhash() {
+        let p = process(png(80, 40), &LIMITS).unwrap();
+        assert_eq!(
+            (p.kind, p.media_type, p.extension),
+            ("image", "image/png", "png")
+        );
+        assert_eq!((p.width, p.height), (Some(80), Some(40)));
+        assert!(p.thumbnail.is_some());
+        assert!(p.blurhash.is_some());
+    }
+
+    #[test]
+    fn junk_and_bombs_are_refused() {
+        assert_eq!(
+            process(b"not a picture at all".to_vec(), &LIMITS).unwrap_err(),
+            Refusal::Unsupported
+        );
+        // 200 x 200 pixels is over the 10,000-pixel budget: refused from
+        // the header, before decoding.
+        assert!(matches!(
+            process(png(200, 200), &LIMITS).unwrap_err(),
+            Refusal::TooManyPixels { .. }
+        ));
+    }
+}
