@@ -34,6 +34,7 @@ pub struct Config {
     pub housekeeping: HousekeepingConfig,
     pub log: LogConfig,
     pub streaming: StreamingConfig,
+    pub media: MediaConfig,
 }
 
 /// `[instance]`: who this instance is.
@@ -216,6 +217,132 @@ impl Default for StreamingConfig {
     }
 }
 
+/// `[media]`: uploaded files, their limits and where they are stored
+/// (docs/configuration.md, "Media").
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// `local` (a directory) or `s3` (S3-compatible object storage).
+    pub store: MediaStoreKind,
+    /// Directory of the local store; empty means `media/` next to the
+    /// SQLite file (or `outloud-data/media` with PostgreSQL).
+    pub path: String,
+    /// Base URL the files are public under (a CDN or a public bucket);
+    /// empty means this server serves them at `/media/{key}`.
+    pub public_url: String,
+    /// Largest image upload, in bytes (Mastodon: 16 MB).
+    pub image_size_limit: u64,
+    /// Most pixels (width × height) an image may have; larger ones,
+    /// decompression bombs included, are refused before decoding.
+    pub image_matrix_limit: u64,
+    /// Largest video or audio upload, in bytes (Mastodon: 99 MB).
+    pub video_size_limit: u64,
+    /// Longest alt text, in characters.
+    pub description_limit: u32,
+    pub s3_bucket: String,
+    /// e.g. `https://s3.eu-central-1.amazonaws.com` or a MinIO URL.
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_access_key: String,
+    pub s3_secret_key: String,
+    /// Path-style URLs (`endpoint/bucket/key`), as MinIO and most
+    /// S3-compatible servers want; `false` for virtual-hosted style.
+    pub s3_path_style: bool,
+}
+
+/// Where media files live.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaStoreKind {
+    #[default]
+    Local,
+    S3,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            store: MediaStoreKind::Local,
+            path: String::new(),
+            public_url: String::new(),
+            image_size_limit: 16 * 1024 * 1024,
+            image_matrix_limit: 33_177_600,
+            video_size_limit: 99 * 1024 * 1024,
+            description_limit: 1_500,
+            s3_bucket: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key: String::new(),
+            s3_secret_key: String::new(),
+            s3_path_style: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for MediaConfig {
+    /// The S3 secret is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaConfig")
+            .field("store", &self.store)
+            .field("path", &self.path)
+            .field("public_url", &self.public_url)
+            .field("image_size_limit", &self.image_size_limit)
+            .field("image_matrix_limit", &self.image_matrix_limit)
+            .field("video_size_limit", &self.video_size_limit)
+            .field("description_limit", &self.description_limit)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .field("s3_access_key", &self.s3_access_key)
+            .field("s3_path_style", &self.s3_path_style)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MediaConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("image_size_limit", self.image_size_limit),
+            ("image_matrix_limit", self.image_matrix_limit),
+            ("video_size_limit", self.video_size_limit),
+            ("description_limit", u64::from(self.description_limit)),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError(format!("media.{key} must be at least 1")));
+            }
+        }
+        if !self.public_url.is_empty() && url::Url::parse(&self.public_url).is_err() {
+            return Err(ConfigError(format!(
+                "media.public_url: `{}` is not a URL",
+                self.public_url
+            )));
+        }
+        if self.store == MediaStoreKind::S3 {
+            for (key, value) in [
+                ("s3_bucket", &self.s3_bucket),
+                ("s3_endpoint", &self.s3_endpoint),
+                ("s3_region", &self.s3_region),
+                ("s3_access_key", &self.s3_access_key),
+                ("s3_secret_key", &self.s3_secret_key),
+            ] {
+                if value.is_empty() {
+                    return Err(ConfigError(format!(
+                        "media.{key} must be set when media.store = \"s3\""
+                    )));
+                }
+            }
+            if url::Url::parse(&self.s3_endpoint).is_err() {
+                return Err(ConfigError(format!(
+                    "media.s3_endpoint: `{}` is not a URL",
+                    self.s3_endpoint
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `[log]`: output format; the level comes from `RUST_LOG`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -340,6 +467,7 @@ impl Config {
                 "streaming.heartbeat_secs and streaming.queue must be at least 1".into(),
             ));
         }
+        self.media.validate()?;
         Ok(())
     }
 
@@ -368,6 +496,24 @@ impl Config {
     /// The database backend named by `database.url` (validated at load).
     pub fn backend(&self) -> Backend {
         Backend::from_url(&self.database.url).unwrap_or(Backend::Sqlite)
+    }
+
+    /// The local media store's directory: `media.path`, else `media/` next
+    /// to the SQLite file, so `serve` without a configuration keeps its
+    /// uploads beside its database.
+    pub fn media_path(&self) -> std::path::PathBuf {
+        if !self.media.path.is_empty() {
+            return self.media.path.clone().into();
+        }
+        let parent = self
+            .database
+            .url
+            .strip_prefix("sqlite://")
+            .map(Path::new)
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty() && !p.starts_with(":memory:"))
+            .unwrap_or_else(|| Path::new("outloud-data"));
+        parent.join("media")
     }
 
     /// A configuration for an in-process test instance.
@@ -532,6 +678,9 @@ mod tests {
             ("[delivery]\nworkers = 0", "workers"),
             ("[federation]\npolicy = \"closed\"", "closed"),
             ("[log]\nformat = \"xml\"", "xml"),
+            ("[media]\nimage_size_limit = 0", "media.image_size_limit"),
+            ("[media]\nstore = \"s3\"", "media.s3_bucket"),
+            ("[media]\nstore = \"ftp\"", "ftp"),
             ("not toml", "config file"),
         ] {
             let err = Config::from_sources(Some(toml), env(&[])).unwrap_err();

@@ -25,6 +25,8 @@ pub struct Context {
     pub limits: Arc<crate::ratelimit::Limits>,
     /// The streaming API's open connections in this process.
     pub streams: Arc<crate::streaming::Hub>,
+    /// Where uploaded media files are kept (`[media] store`).
+    pub media: Arc<dyn crate::media::MediaStore>,
 }
 
 impl std::fmt::Debug for Context {

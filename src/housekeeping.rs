@@ -12,6 +12,10 @@
 //! - expired OAuth authorization codes, kept after use so that a replayed
 //!   code is recognised (and its tokens revoked) while it could matter.
 //!
+//! Besides, uploaded media attached to no status is deleted (row and
+//! files) a day after upload ([`prune_media`], `service::media::prune_orphans`),
+//! whatever `keep_days` says.
+//!
 //! All four are kept `housekeeping.keep_days` days (default 30). Every
 //! `serve` process prunes once an hour, in batches of [`BATCH`] rows, each
 //! its own short statement, so the queue's workers never wait behind a long
@@ -86,19 +90,35 @@ where
     }
 }
 
+/// Deletes uploads that no status attached within a day of `now`, with
+/// their files; returns how many.
+pub async fn prune_media(ctx: &Context, now: NaiveDateTime) -> Result<usize> {
+    crate::service::media::prune_orphans(ctx, now).await
+}
+
 /// The background task of `serve`: prunes a minute after start (not at
 /// once, to keep start-up quick), then every [`INTERVAL`].
 pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let keep_days = ctx.config.housekeeping.keep_days;
         if keep_days == 0 {
-            tracing::info!("housekeeping off: housekeeping.keep_days = 0");
-            return;
+            tracing::info!("housekeeping of bookkeeping rows off: housekeeping.keep_days = 0");
         }
         tokio::time::sleep(Duration::from_secs(60)).await;
         let mut ticks = tokio::time::interval(INTERVAL);
         loop {
             ticks.tick().await;
+            match prune_media(&ctx, db::now())
+                .instrument(tracing::info_span!("housekeeping_media"))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(media = n, "pruned unattached media uploads"),
+                Err(e) => tracing::warn!(error = ?e, "pruning media failed"),
+            }
+            if keep_days == 0 {
+                continue;
+            }
             let span = tracing::info_span!("housekeeping", keep_days);
             match prune(&ctx.db, db::now(), keep_days).instrument(span).await {
                 Ok(pruned) if pruned == Pruned::default() => {}

@@ -19,6 +19,7 @@ pub mod db;
 pub mod delivery;
 pub mod error;
 pub mod housekeeping;
+pub mod media;
 pub mod ratelimit;
 pub mod service;
 pub mod startup;

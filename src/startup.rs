@@ -108,9 +108,14 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
     ));
     let limits = Arc::new(crate::ratelimit::Limits::new(config.api.rate_limit));
     let streams = Arc::new(crate::streaming::Hub::new(&config.streaming));
+    let media = crate::media::build_store(&config).map_err(|e| {
+        Error::new(ErrorKind::BadRequest, format!("media store: {e:#}"))
+            .with_kind(ErrorKind::Unavailable)
+    })?;
     let context = Context {
         streams,
         limits,
+        media,
         db,
         config: Arc::new(config),
         urls,

@@ -142,6 +142,11 @@ impl Urls {
     pub fn tag_feed(&self, tag: &str) -> Url {
         self.at(&format!("/tags/{tag}.atom"))
     }
+    /// Where this server serves stored media files: `/media/` (a file is
+    /// `/media/{key}`).
+    pub fn media_base(&self) -> Url {
+        self.at("/media/")
+    }
     /// If `url` is one of our objects, its id.
     pub fn parse_object(&self, url: &Url) -> Option<String> {
         if url.origin() != self.base.origin() {

@@ -61,4 +61,100 @@ impl MediaAttachment {
             .order((media_attachments::post_id, media_attachments::position))
             .load(conn)
     }
+
+    /// Several rows by id (in no particular order).
+    pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<MediaAttachment>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        media_attachments::table
+            .filter(media_attachments::id.eq_any(ids))
+            .load(conn)
+    }
+
+    /// Puts an upload at `position` among `post_id`'s attachments.
+    pub fn set_post(
+        conn: &mut DbConn,
+        id: &str,
+        post_id: Option<&str>,
+        position: i64,
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(media_attachments::table.find(id))
+            .set((
+                media_attachments::post_id.eq(post_id),
+                media_attachments::position.eq(position),
+                media_attachments::updated_at.eq(at),
+            ))
+            .execute(conn)
+    }
+
+    /// Detaches every attachment of `post_id` not in `keep` (an edit that
+    /// dropped them); they become unattached uploads again.
+    pub fn detach_others(
+        conn: &mut DbConn,
+        post_id: &str,
+        keep: &[String],
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            media_attachments::table
+                .filter(media_attachments::post_id.eq(post_id))
+                .filter(media_attachments::id.ne_all(keep)),
+        )
+        .set((
+            media_attachments::post_id.eq(None::<String>),
+            media_attachments::position.eq(0),
+            media_attachments::updated_at.eq(at),
+        ))
+        .execute(conn)
+    }
+
+    /// Changes alt text and focal point.
+    pub fn set_description(
+        conn: &mut DbConn,
+        id: &str,
+        description: Option<&str>,
+        focus: Option<(f64, f64)>,
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(media_attachments::table.find(id))
+            .set((
+                media_attachments::description.eq(description),
+                media_attachments::focus_x.eq(focus.map(|f| f.0)),
+                media_attachments::focus_y.eq(focus.map(|f| f.1)),
+                media_attachments::updated_at.eq(at),
+            ))
+            .execute(conn)
+    }
+
+    pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        diesel::delete(media_attachments::table.find(id)).execute(conn)
+    }
+
+    /// Deletes the row if it is attached to no post.
+    pub fn delete_unattached(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+        diesel::delete(
+            media_attachments::table
+                .find(id)
+                .filter(media_attachments::post_id.is_null()),
+        )
+        .execute(conn)
+    }
+
+    /// Uploads (rows with a stored file) attached to no post and created
+    /// before `before`: what housekeeping prunes, oldest first.
+    pub fn orphans(
+        conn: &mut DbConn,
+        before: chrono::NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<MediaAttachment>> {
+        media_attachments::table
+            .filter(media_attachments::post_id.is_null())
+            .filter(media_attachments::file_key.is_not_null())
+            .filter(media_attachments::created_at.lt(before))
+            .order(media_attachments::created_at.asc())
+            .limit(limit)
+            .load(conn)
+    }
 }

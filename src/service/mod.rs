@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod follows;
 pub mod instance;
 pub mod invites;
+pub mod media;
 pub mod moderation;
 pub mod notifications;
 pub mod oauth;

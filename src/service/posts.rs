@@ -73,9 +73,11 @@ impl NewPost {
     }
 }
 
-fn validate(new: &NewPost) -> Result<()> {
+/// `has_media`: a post with attachments may have no text (as Mastodon
+/// allows).
+fn validate(new: &NewPost, has_media: bool) -> Result<()> {
     let chars = new.source.chars().count();
-    if new.source.trim().is_empty() {
+    if new.source.trim().is_empty() && !(has_media && new.kind == PostKind::Note) {
         return Err(Error::unprocessable(
             "A narration needs some text: write something first.",
         ));
@@ -205,7 +207,29 @@ pub async fn publish_once(
     new: NewPost,
     idempotency_key: Option<String>,
 ) -> Result<Post> {
-    validate(&new)?;
+    publish_with_media(data, author, new, idempotency_key, Vec::new()).await
+}
+
+/// [`publish_once`] with the author's uploads `media_ids` attached, in
+/// order (`service::media::attach`, in the post's transaction).
+///
+/// Errors: also `Unprocessable` for media that is not the author's, is
+/// attached elsewhere, or is more than `media::MAX_ATTACHMENTS`.
+pub async fn publish_with_media(
+    data: &Data<Context>,
+    author: &Actor,
+    new: NewPost,
+    idempotency_key: Option<String>,
+    media_ids: Vec<String>,
+) -> Result<Post> {
+    let attachments = {
+        let owner = author.id.clone();
+        data.db
+            .run(move |conn| crate::service::media::attachable(conn, &owner, None, &media_ids))
+            .await?
+    };
+    let media_ids: Vec<String> = attachments.iter().map(|m| m.id.clone()).collect();
+    validate(&new, !attachments.is_empty())?;
     let id = new_id();
     let ap_id = data.urls.object(&id);
     let parent = match &new.in_reply_to {
@@ -347,6 +371,9 @@ pub async fn publish_once(
     data.db
         .transaction(move |conn| {
             Post::insert(conn, &stored, &tags)?;
+            if !media_ids.is_empty() {
+                crate::service::media::attach(conn, &author_row, &stored.id, &media_ids)?;
+            }
             if let Some(key) = &idempotency_key {
                 marks::remember_idempotency_key(conn, &author_row.id, key, &stored.id)?;
             }
@@ -462,18 +489,59 @@ pub async fn edit(
     post_id: &str,
     edit: PostEdit,
 ) -> Result<Post> {
+    edit_with_media(data, author, post_id, edit, None).await
+}
+
+/// [`edit`], and with `Some(media_ids)` the post's attachments become
+/// those uploads, in order (dropped ones are detached); `None` keeps them.
+///
+/// Errors: also as [`publish_with_media`].
+pub async fn edit_with_media(
+    data: &Data<Context>,
+    author: &Actor,
+    post_id: &str,
+    edit: PostEdit,
+    media_ids: Option<Vec<String>>,
+) -> Result<Post> {
     let post = own_post(data, author, post_id).await?;
-    validate(&NewPost {
-        kind: post.kind(),
-        title: edit.title.clone(),
-        source: edit.source.clone(),
-        visibility: post.visibility(),
-        in_reply_to: None,
-        summary: None,
-        sensitive: false,
-        language: None,
-        community: None,
-    })?;
+    let media_ids = match media_ids {
+        Some(ids) => {
+            let (owner, post_id) = (author.id.clone(), post.id.clone());
+            let rows = data
+                .db
+                .run(move |conn| {
+                    crate::service::media::attachable(conn, &owner, Some(&post_id), &ids)
+                })
+                .await?;
+            Some(rows.into_iter().map(|m| m.id).collect::<Vec<_>>())
+        }
+        None => None,
+    };
+    let has_media = match &media_ids {
+        Some(ids) => !ids.is_empty(),
+        None => {
+            let id = post.id.clone();
+            data.db
+                .run(move |conn| {
+                    Ok(!crate::db::media::MediaAttachment::of_posts(conn, &[id])?.is_empty())
+                })
+                .await?
+        }
+    };
+    validate(
+        &NewPost {
+            kind: post.kind(),
+            title: edit.title.clone(),
+            source: edit.source.clone(),
+            visibility: post.visibility(),
+            in_reply_to: None,
+            summary: None,
+            sensitive: false,
+            language: None,
+            community: None,
+        },
+        has_media,
+    )?;
     let before = addressed_actors(data, &post).await?;
     let (content, tags, mut mentioned) = render(data, &post.id, &edit.source).await;
     for actor in before {
@@ -523,6 +591,9 @@ pub async fn edit(
     data.db
         .transaction(move |conn| {
             Post::update(conn, &stored, &tags)?;
+            if let Some(ids) = &media_ids {
+                crate::service::media::attach(conn, &author_row, &stored.id, ids)?;
+            }
             enqueue_for_post(
                 conn,
                 policy,

@@ -1,0 +1,411 @@
+//! Media attachments: uploading, describing, deleting, attaching to posts
+//! and the URLs files are served under. The one place these rules live:
+//! the client API, the web composer and publishing all come here.
+//!
+//! An upload is processed (`media::process`: type from the content,
+//! limits, metadata stripped, thumbnail, blurhash), its files are put in
+//! the media store, then its row is inserted with no post. A status attaches
+//! it ([`attach`], in the status's transaction); one never attached is
+//! pruned after [`ORPHAN_HOURS`] by housekeeping ([`prune_orphans`]), files
+//! included.
+
+use crate::{
+    context::Context,
+    db::{actor::Actor, media::MediaAttachment, new_id, now, DbConn},
+    error::{Error, ErrorKind, Result},
+    media::process::{self, MediaLimits, Processed, Refusal},
+};
+use chrono::{NaiveDateTime, TimeDelta};
+use tracing::Instrument;
+
+/// Most attachments of one status (Mastodon's fixed 4).
+pub const MAX_ATTACHMENTS: usize = 4;
+/// Hours an upload may stay attached to nothing before housekeeping
+/// deletes it.
+pub const ORPHAN_HOURS: i64 = 24;
+
+fn refused(r: Refusal) -> Error {
+    Error::unprocessable(format!("Validation failed: {r}"))
+}
+
+/// Checks alt text and focal point as Mastodon does: focus `x,y` each in
+/// -1..1.
+fn check_meta(ctx: &Context, description: Option<&str>, focus: Option<(f64, f64)>) -> Result<()> {
+    let limit = ctx.config.media.description_limit as usize;
+    if let Some(d) = description {
+        let chars = d.chars().count();
+        if chars > limit {
+            return Err(Error::unprocessable(format!(
+                "Validation failed: Description is too long ({chars} characters, at most {limit})"
+            )));
+        }
+    }
+    if let Some((x, y)) = focus {
+        if !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y) {
+            return Err(Error::unprocessable(
+                "Validation failed: focus must be two numbers from -1.0 to 1.0, as \"x,y\"",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parses Mastodon's `focus` parameter, `"x,y"`.
+pub fn parse_focus(raw: &str) -> Result<Option<(f64, f64)>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        Error::unprocessable(
+            "Validation failed: focus must be two numbers from -1.0 to 1.0, as \"x,y\"",
+        )
+    };
+    let (x, y) = raw.split_once(',').ok_or_else(bad)?;
+    let x: f64 = x.trim().parse().map_err(|_| bad())?;
+    let y: f64 = y.trim().parse().map_err(|_| bad())?;
+    if !x.is_finite() || !y.is_finite() {
+        return Err(bad());
+    }
+    Ok(Some((x, y)))
+}
+
+/// The limits uploads are checked against.
+pub fn limits(ctx: &Context) -> MediaLimits {
+    MediaLimits::of(&ctx.config.media)
+}
+
+/// Processes a file on a blocking thread (decoding is CPU work).
+pub async fn process_file(ctx: &Context, bytes: Vec<u8>) -> Result<Processed> {
+    let limits = limits(ctx);
+    tokio::task::spawn_blocking(move || process::process(bytes, &limits))
+        .await?
+        .map_err(refused)
+}
+
+/// A new random key with this extension.
+fn new_key(extension: &str) -> Result<String> {
+    Ok(format!("{}.{extension}", crate::crypto::random_token(16)?))
+}
+
+/// Puts a processed file (and its thumbnail) in the store; returns their
+/// keys. On failure nothing stays behind.
+async fn store_files(ctx: &Context, processed: &Processed) -> Result<(String, Option<String>)> {
+    let key = new_key(processed.extension)?;
+    ctx.media
+        .put(&key, processed.file.clone(), processed.media_type)
+        .await
+        .map_err(|e| Error::from_source(ErrorKind::Unavailable, e))?;
+    let Some(thumb) = &processed.thumbnail else {
+        return Ok((key, None));
+    };
+    let thumb_key = new_key(thumb.extension)?;
+    let content_type = process::content_type_of(thumb.extension).unwrap_or("image/jpeg");
+    if let Err(e) = ctx
+        .media
+        .put(&thumb_key, thumb.file.clone(), content_type)
+        .await
+    {
+        let _ = ctx.media.delete(&key).await;
+        return Err(Error::from_source(ErrorKind::Unavailable, e));
+    }
+    Ok((key, Some(thumb_key)))
+}
+
+/// Deletes a row's files from the store (missing files are fine).
+async fn delete_files(ctx: &Context, row: &MediaAttachment) -> Result<()> {
+    for key in [&row.file_key, &row.thumbnail_key].into_iter().flatten() {
+        ctx.media
+            .delete(key)
+            .await
+            .map_err(|e| Error::from_source(ErrorKind::Unavailable, e))?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/media`: processes and stores an upload of a local person.
+/// `filename` is only logged: the type comes from the content.
+///
+/// Errors: `Unprocessable` for an unsupported, oversized, undecodable or
+/// too large (in pixels) file, or bad alt text or focus; `Forbidden` for a
+/// remote actor.
+pub async fn upload(
+    ctx: &Context,
+    owner: &Actor,
+    bytes: Vec<u8>,
+    filename: Option<&str>,
+    description: Option<String>,
+    focus: Option<(f64, f64)>,
+) -> Result<MediaAttachment> {
+    let span = tracing::info_span!("media_upload", owner = %owner.id, size = bytes.len(), filename);
+    async move {
+        if !owner.local {
+            return Err(Error::forbidden("only local accounts upload media"));
+        }
+        let description = description.filter(|d| !d.trim().is_empty());
+        check_meta(ctx, description.as_deref(), focus)?;
+        if bytes.is_empty() {
+            return Err(Error::unprocessable("Validation failed: File is empty"));
+        }
+        let size = bytes.len() as i64;
+        let processed = process_file(ctx, bytes).await?;
+        let (file_key, thumbnail_key) = store_files(ctx, &processed).await?;
+        let at = now();
+        let row = MediaAttachment {
+            id: new_id(),
+            owner_id: owner.id.clone(),
+            post_id: None,
+            position: 0,
+            kind: processed.kind.into(),
+            media_type: processed.media_type.into(),
+            file_key: Some(file_key),
+            thumbnail_key,
+            remote_url: None,
+            description,
+            focus_x: focus.map(|f| f.0),
+            focus_y: focus.map(|f| f.1),
+            width: processed.width.map(i64::from),
+            height: processed.height.map(i64::from),
+            thumbnail_width: processed.thumbnail.as_ref().map(|t| i64::from(t.width)),
+            thumbnail_height: processed.thumbnail.as_ref().map(|t| i64::from(t.height)),
+            blurhash: processed.blurhash.clone(),
+            size_bytes: Some(size),
+            created_at: at,
+            updated_at: at,
+        };
+        let stored = row.clone();
+        if let Err(e) = ctx
+            .db
+            .run(move |conn| Ok(MediaAttachment::insert(conn, &stored)?))
+            .await
+        {
+            let _ = delete_files(ctx, &row).await;
+            return Err(e);
+        }
+        tracing::info!(id = %row.id, kind = %row.kind, media_type = %row.media_type, "media stored");
+        Ok(row)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The owner's attachment `id`, attached or not.
+///
+/// Errors: `NotFound` (also for someone else's: Mastodon does not tell).
+pub async fn get(ctx: &Context, owner: &Actor, id: &str) -> Result<MediaAttachment> {
+    let (id, owner_id) = (id.to_string(), owner.id.clone());
+    ctx.db
+        .run(move |conn| {
+            MediaAttachment::by_id(conn, &id)?
+                .filter(|m| m.owner_id == owner_id)
+                .ok_or_else(|| Error::not_found("Record not found"))
+        })
+        .await
+}
+
+/// Changes alt text and focal point of the owner's upload. `None` leaves a
+/// value as it is.
+///
+/// Errors: `NotFound`, `Unprocessable`.
+pub async fn update(
+    ctx: &Context,
+    owner: &Actor,
+    id: &str,
+    description: Option<String>,
+    focus: Option<(f64, f64)>,
+) -> Result<MediaAttachment> {
+    let current = get(ctx, owner, id).await?;
+    let description = match description {
+        Some(d) if d.trim().is_empty() => None,
+        Some(d) => Some(d),
+        None => current.description.clone(),
+    };
+    let focus = focus.or(current.focus_x.zip(current.focus_y));
+    check_meta(ctx, description.as_deref(), focus)?;
+    let id = current.id.clone();
+    ctx.db
+        .run(move |conn| {
+            MediaAttachment::set_description(conn, &id, description.as_deref(), focus, now())?;
+            MediaAttachment::by_id(conn, &id)?.ok_or_else(|| Error::not_found("Record not found"))
+        })
+        .await
+}
+
+/// Deletes the owner's upload and its files. Only unattached uploads:
+/// an attachment goes with its status.
+///
+/// Errors: `NotFound`; `Unprocessable` when a status uses it.
+pub async fn delete(ctx: &Context, owner: &Actor, id: &str) -> Result<MediaAttachment> {
+    let row = get(ctx, owner, id).await?;
+    if row.post_id.is_some() {
+        return Err(Error::unprocessable(
+            "Media attachment is currently used by a status",
+        ));
+    }
+    let id = row.id.clone();
+    ctx.db
+        .run(move |conn| Ok(MediaAttachment::delete(conn, &id)?))
+        .await?;
+    delete_files(ctx, &row).await?;
+    Ok(row)
+}
+
+/// Checks that `media_ids` may become the attachments of `post_id` (`None`
+/// for a post not yet stored): at most [`MAX_ATTACHMENTS`], each existing,
+/// uploaded by `owner_id`, and attached to no other post. Returns the rows
+/// in the given order (duplicates dropped). Publishing calls it before
+/// building the activity, and [`attach`] again inside the transaction.
+///
+/// Errors: `Unprocessable`, as Mastodon answers all of these.
+pub fn attachable(
+    conn: &mut DbConn,
+    owner_id: &str,
+    post_id: Option<&str>,
+    media_ids: &[String],
+) -> Result<Vec<MediaAttachment>> {
+    let mut ids: Vec<String> = Vec::with_capacity(media_ids.len());
+    for id in media_ids.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+    }
+    if ids.len() > MAX_ATTACHMENTS {
+        return Err(Error::unprocessable(format!(
+            "Validation failed: a status may have at most {MAX_ATTACHMENTS} media attachments"
+        )));
+    }
+    let rows = MediaAttachment::by_ids(conn, &ids)?;
+    ids.iter()
+        .map(|id| {
+            let row = rows
+                .iter()
+                .find(|r| &r.id == id && r.owner_id == owner_id && r.file_key.is_some())
+                .ok_or_else(|| {
+                    Error::unprocessable(format!(
+                        "Validation failed: media attachment {id} was not found among your uploads"
+                    ))
+                })?;
+            if row.post_id.is_some() && row.post_id.as_deref() != post_id {
+                return Err(Error::unprocessable(format!(
+                    "Validation failed: media attachment {id} belongs to another status"
+                )));
+            }
+            Ok(row.clone())
+        })
+        .collect()
+}
+
+/// Makes `media_ids`, in this order, the attachments of `post_id`, in the
+/// caller's transaction (publish and edit). Attachments the post had and
+/// the list no longer names are detached (they become unattached uploads,
+/// pruned later).
+///
+/// Errors: as [`attachable`].
+pub fn attach(conn: &mut DbConn, owner: &Actor, post_id: &str, media_ids: &[String]) -> Result<()> {
+    let rows = attachable(conn, &owner.id, Some(post_id), media_ids)?;
+    let at = now();
+    let keep: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    MediaAttachment::detach_others(conn, post_id, &keep, at)?;
+    for (position, row) in rows.iter().enumerate() {
+        MediaAttachment::set_post(conn, &row.id, Some(post_id), position as i64, at)?;
+    }
+    Ok(())
+}
+
+/// Where files are reachable: `[media] public_url` when set, else this
+/// server's `/media/{key}`. Cheap to clone into a blocking conversion.
+#[derive(Debug, Clone)]
+pub struct MediaLinks {
+    base: url::Url,
+}
+
+impl MediaLinks {
+    pub fn of(ctx: &Context) -> MediaLinks {
+        let configured = ctx.config.media.public_url.trim_end_matches('/');
+        let base = url::Url::parse(&format!("{configured}/"))
+            .ok()
+            .filter(|_| !configured.is_empty())
+            .unwrap_or_else(|| ctx.urls.media_base());
+        MediaLinks { base }
+    }
+
+    /// The URL of a stored file.
+    pub fn file(&self, key: &str) -> String {
+        self.base
+            .join(key)
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    }
+
+    /// (url, preview_url) of an attachment: its stored files, or for a
+    /// remote attachment not stored here its remote URL.
+    pub fn of_row(&self, m: &MediaAttachment) -> (Option<String>, Option<String>) {
+        let url = m
+            .file_key
+            .as_deref()
+            .map(|k| self.file(k))
+            .or_else(|| m.remote_url.clone());
+        let preview = m
+            .thumbnail_key
+            .as_deref()
+            .map(|k| self.file(k))
+            .or_else(|| url.clone().filter(|_| m.kind == "image"));
+        (url, preview)
+    }
+}
+
+/// (url, preview_url) of an attachment.
+pub fn url_of(ctx: &Context, m: &MediaAttachment) -> (Option<String>, Option<String>) {
+    MediaLinks::of(ctx).of_row(m)
+}
+
+/// A stored file and its Content-Type, for the file handler.
+///
+/// Errors: `NotFound` for a malformed key or a missing file.
+pub async fn file(ctx: &Context, key: &str) -> Result<(Vec<u8>, &'static str)> {
+    let not_found = || Error::not_found("Record not found");
+    if !crate::media::key_is_valid(key) {
+        return Err(not_found());
+    }
+    let content_type = key
+        .rsplit_once('.')
+        .and_then(|(_, ext)| process::content_type_of(ext))
+        .ok_or_else(not_found)?;
+    let bytes = ctx
+        .media
+        .get(key)
+        .await
+        .map_err(|e| Error::from_source(ErrorKind::Unavailable, e))?
+        .ok_or_else(not_found)?;
+    Ok((bytes, content_type))
+}
+
+/// Deletes uploads attached to nothing that are older than
+/// [`ORPHAN_HOURS`] before `now`, files first; returns how many.
+pub async fn prune_orphans(ctx: &Context, now: NaiveDateTime) -> Result<usize> {
+    let before = now - TimeDelta::hours(ORPHAN_HOURS);
+    let mut total = 0;
+    loop {
+        let rows = ctx
+            .db
+            .run(move |conn| Ok(MediaAttachment::orphans(conn, before, 100)?))
+            .await?;
+        let done = rows.len() < 100;
+        for row in rows {
+            // The row goes first, and only if still unattached: a status
+            // that attached it meanwhile keeps it, files and all.
+            let id = row.id.clone();
+            let deleted = ctx
+                .db
+                .run(move |conn| Ok(MediaAttachment::delete_unattached(conn, &id)?))
+                .await?;
+            if deleted == 1 {
+                delete_files(ctx, &row).await?;
+                total += 1;
+            }
+        }
+        if done {
+            return Ok(total);
+        }
+    }
+}
