@@ -74,6 +74,8 @@ pub struct Actor {
     /// Profile metadata, a JSON array of `{"name", "value"}` (local
     /// accounts set it through the client API).
     pub fields_json: Option<String>,
+    /// Header image (people), as a URL.
+    pub image_url: Option<String>,
 }
 
 impl Actor {

@@ -29,6 +29,7 @@ diesel::table! {
         hide_network -> Bool,
         icon_url -> Nullable<Text>,
         fields_json -> Nullable<Text>,
+        image_url -> Nullable<Text>,
     }
 }
 

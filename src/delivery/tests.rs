@@ -52,6 +52,7 @@ fn setup(db: &Db) -> (diesel::r2d2::PooledConnection<crate::db::Manager>, Actor)
         hide_network: false,
         icon_url: None,
         fields_json: None,
+        image_url: None,
     };
     Actor::insert(&mut conn, &actor).unwrap();
     (conn, actor)

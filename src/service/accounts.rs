@@ -117,6 +117,7 @@ pub(crate) async fn create_account(
         hide_network: false,
         icon_url: None,
         fields_json: None,
+        image_url: None,
     };
     let user = LocalUser {
         actor_id: actor.id.clone(),

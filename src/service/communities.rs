@@ -104,6 +104,7 @@ pub async fn create(db: &Db, urls: &Urls, new: NewCommunity<'_>) -> Result<Actor
         hide_network: new.members_only,
         icon_url: new.icon.clone(),
         fields_json: None,
+        image_url: None,
     };
     let community = Community {
         actor_id: actor.id.clone(),

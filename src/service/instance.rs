@@ -46,6 +46,7 @@ pub async fn ensure_instance_actor(db: &Db, urls: &Urls) -> Result<Actor> {
         hide_network: false,
         icon_url: None,
         fields_json: None,
+        image_url: None,
     };
     db.run(move |conn| {
         // Two processes starting at once on one PostgreSQL: the unique name

@@ -352,6 +352,25 @@ impl MediaLinks {
             .or_else(|| url.clone().filter(|_| m.kind == "image"));
         (url, preview)
     }
+
+    /// The avatar clients should load for `actor`, if it has one (the
+    /// caller falls back to the default image). Every reader of avatars
+    /// (client API, web pages) comes here, so remote images can be routed
+    /// through the media proxy in one place.
+    pub fn avatar_of(&self, actor: &Actor) -> Option<String> {
+        actor
+            .icon_url
+            .clone()
+            .filter(|u| crate::text::is_http_url(u))
+    }
+
+    /// The header image clients should load for `actor`, as [`Self::avatar_of`].
+    pub fn header_of(&self, actor: &Actor) -> Option<String> {
+        actor
+            .image_url
+            .clone()
+            .filter(|u| crate::text::is_http_url(u))
+    }
 }
 
 /// (url, preview_url) of an attachment.

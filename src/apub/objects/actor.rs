@@ -172,6 +172,7 @@ impl traits::Object for Actor {
             hide_network: false,
             icon_url: icon,
             fields_json: crate::apub::protocol::actor::fields_from_attachment(&json.attachment),
+            image_url: None,
         };
         // Not one transaction: two inbox requests may fetch the same new
         // actor at once, and the loser of the insert must be able to read
