@@ -39,7 +39,10 @@ pub enum Stream {
     PublicLocal,
     /// `public:remote`
     PublicRemote,
-    /// `hashtag` with its tag (lowercased, without `#`).
+    /// `hashtag` with its tag as the client named it (without `#`):
+    /// frames echo it, as Mastodon's do, and clients such as masto.js
+    /// match frames to subscriptions by it. Timelines compare tags
+    /// case-insensitively.
     Hashtag(String),
     /// `hashtag:local`
     HashtagLocal(String),
@@ -70,12 +73,24 @@ impl Stream {
             "public" => Stream::Public,
             "public:local" => Stream::PublicLocal,
             "public:remote" => Stream::PublicRemote,
-            "hashtag" => Stream::Hashtag(needed(tag, "tag")?.to_lowercase()),
-            "hashtag:local" => Stream::HashtagLocal(needed(tag, "tag")?.to_lowercase()),
+            "hashtag" => Stream::Hashtag(needed(tag, "tag")?),
+            "hashtag:local" => Stream::HashtagLocal(needed(tag, "tag")?),
             "list" => Stream::List(needed(list, "list")?),
             "direct" => Stream::Direct,
             _ => return Err(Error::new(ErrorKind::BadRequest, UNKNOWN_STREAM)),
         })
+    }
+
+    /// Whether two subscriptions are the same stream: hashtags compare
+    /// case-insensitively, so `#Rust` and `#rust` are one subscription.
+    pub fn same(&self, other: &Stream) -> bool {
+        match (self, other) {
+            (Stream::Hashtag(a), Stream::Hashtag(b))
+            | (Stream::HashtagLocal(a), Stream::HashtagLocal(b)) => {
+                a.to_lowercase() == b.to_lowercase()
+            }
+            _ => self == other,
+        }
     }
 
     /// The scope a token needs for this stream, as Mastodon asks (`read`
@@ -141,14 +156,14 @@ impl Subscriber {
     /// Follows one more stream (once).
     pub fn subscribe(&self, stream: Stream) {
         let mut streams = self.lock();
-        if !streams.contains(&stream) {
+        if !streams.iter().any(|s| s.same(&stream)) {
             streams.push(stream);
         }
     }
 
     /// Stops following a stream.
     pub fn unsubscribe(&self, stream: &Stream) {
-        self.lock().retain(|s| s != stream);
+        self.lock().retain(|s| !s.same(stream));
     }
 }
 
@@ -274,8 +289,10 @@ mod tests {
     #[test]
     fn stream_names_parse_and_name_frames() {
         let tag = Stream::parse("hashtag", Some("#Rust"), None).unwrap();
-        assert_eq!(tag, Stream::Hashtag("rust".into()));
-        assert_eq!(tag.names(), ["hashtag", "rust"]);
+        assert_eq!(tag, Stream::Hashtag("Rust".into()));
+        assert_eq!(tag.names(), ["hashtag", "Rust"]);
+        assert!(tag.same(&Stream::Hashtag("rust".into())));
+        assert!(!tag.same(&Stream::HashtagLocal("rust".into())));
         assert_eq!(
             Stream::parse("user:notification", None, None)
                 .unwrap()

@@ -168,14 +168,15 @@ async fn count(
 }
 
 /// `outloud serve` child processes, killed (SIGKILL) when the test ends,
-/// however it ends.
-struct Processes {
+/// however it ends. Also used by the streaming tests
+/// (tests/integration/streaming_processes.rs).
+pub(crate) struct Processes {
     children: Vec<(u16, Child)>,
     log_dir: tempfile::TempDir,
 }
 
 impl Processes {
-    fn new() -> Processes {
+    pub(crate) fn new() -> Processes {
         Processes {
             children: Vec::new(),
             log_dir: tempfile::tempdir().unwrap(),
@@ -184,7 +185,7 @@ impl Processes {
 
     /// Starts `outloud serve` for `domain` on `database_url`, listening on
     /// 127.0.0.1:`port`, with its background delivery workers.
-    fn serve(&mut self, domain: &str, database_url: &str, port: u16) {
+    pub(crate) fn serve(&mut self, domain: &str, database_url: &str, port: u16) {
         let n = self.children.len();
         let log =
             std::fs::File::create(self.log_dir.path().join(format!("serve-{n}.log"))).unwrap();
@@ -225,8 +226,57 @@ impl Processes {
         }
     }
 
+    /// Starts `outloud serve` for `domain` on a free port and waits until
+    /// it answers; returns the port. A port taken between choosing it and
+    /// the child binding it (the child exits with "Address already in
+    /// use") is given up for another one.
+    pub(crate) async fn start(&mut self, domain: &str, database_url: &str) -> u16 {
+        for _ in 0..10 {
+            let port = free_port();
+            self.serve(domain, database_url, port);
+            match self.ready(port).await {
+                Ok(()) => return port,
+                Err(log) if log.contains("Address already in use") => {
+                    eprintln!("port {port} was taken meanwhile; trying another");
+                    self.children.pop();
+                }
+                Err(log) => panic!("outloud serve on port {port} exited:\n{log}"),
+            }
+        }
+        panic!("no free port for outloud serve after 10 tries");
+    }
+
+    /// Waits until the most recent process answers `GET /readyz`; its log
+    /// when it exited instead.
+    async fn ready(&mut self, port: u16) -> Result<(), String> {
+        let client = http_client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let n = self.children.len() - 1;
+            if let Some(status) = self.children[n].1.try_wait().unwrap() {
+                let path = self.log_dir.path().join(format!("serve-{n}.log"));
+                let log = std::fs::read_to_string(path).unwrap_or_default();
+                return Err(format!("exit {status}: {log}"));
+            }
+            let ready = client
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return Ok(());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "outloud serve on port {port} did not become ready:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Fails the test when a process exited by itself.
-    fn assert_running(&mut self) {
+    pub(crate) fn assert_running(&mut self) {
         for (i, (_, child)) in self.children.iter_mut().enumerate() {
             if let Some(status) = child.try_wait().unwrap() {
                 if status.success() || status.code().is_some() {
@@ -236,7 +286,7 @@ impl Processes {
         }
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         let mut text = String::new();
         for n in 0..self.children.len() {
             let path = self.log_dir.path().join(format!("serve-{n}.log"));
@@ -256,10 +306,20 @@ impl Drop for Processes {
     }
 }
 
-/// A free port on 127.0.0.1 (bound, then released for a child to take).
+/// A port on 127.0.0.1 that was free a moment ago, for a child process to
+/// bind. Chosen at random below the kernel's ephemeral range (32768 and
+/// up on Linux), where the ports every other test binds (`:0`) and every
+/// outgoing connection takes come from: a port released by `bind(:0)`
+/// is soon handed out again, which is how these tests used to collide.
+/// [`Processes::start`] retries the rare port taken meanwhile anyway.
 fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    loop {
+        let random = u16::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..2].try_into().unwrap());
+        let port = 20_000 + random % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Migrates `database`, creates the instance actor and a sender, as the
@@ -325,29 +385,6 @@ async fn queue_state(db: &Db) -> (i64, i64) {
     .unwrap()
 }
 
-/// Waits until `GET /readyz` answers on 127.0.0.1:`port`.
-async fn wait_ready(processes: &mut Processes, port: u16) {
-    let client = http_client();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        processes.assert_running();
-        let ready = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "outloud serve on port {port} did not become ready:\n{}",
-            processes.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// `outloud_deliveries_sent_total` of the process on `port`.
 async fn sent_by(port: u16) -> u64 {
     let text = http_client()
@@ -374,21 +411,19 @@ async fn two_processes_share_the_queue() {
     const ACTIVITIES: usize = 40;
     const HOSTS: usize = 10;
     let database = database(Backend::Postgres, "two_processes");
-    let (port_a, port_b) = (free_port(), free_port());
-    // One instance behind a load balancer: one domain, two processes.
-    let domain = format!("alpha.localhost:{port_a}");
-    let (db, sender) = prepare(&database, &domain).await;
+    // One instance behind a load balancer: one domain (the balancer's,
+    // never dereferenced here), two processes on ports of their own.
+    let domain = "alpha.localhost";
+    let (db, sender) = prepare(&database, domain).await;
     let receiver = CountingReceiver::start(&sender.public_key_pem, Duration::from_millis(25)).await;
     let mut processes = Processes::new();
-    processes.serve(&domain, &database.url, port_a);
-    processes.serve(&domain, &database.url, port_b);
-    wait_ready(&mut processes, port_a).await;
-    wait_ready(&mut processes, port_b).await;
+    let port_a = processes.start(domain, &database.url).await;
+    let port_b = processes.start(domain, &database.url).await;
 
     // Activities trickle in over two seconds, so both processes' polls find
     // work; each goes to one personal inbox on each of ten hosts.
     for n in 0..ACTIVITIES {
-        let (id, json) = activity(&domain, &sender, n);
+        let (id, json) = activity(domain, &sender, n);
         let inboxes = (0..HOSTS)
             .map(|h| Inbox::new(receiver.inbox(&format!("r{h}"), "/users/u/inbox"), None))
             .collect();
