@@ -286,6 +286,20 @@ async fn websocket_multiplexes_streams(backend: Backend) {
             .and_then(|v| v.to_str().ok()),
         Some(token.as_str())
     );
+    // A protocol offered beside an Authorization header is echoed too.
+    let both = Ws::connect(
+        &alpha.domain,
+        "?stream=public",
+        WsToken::HeaderAndProtocol(&token, "mastodon"),
+    )
+    .await;
+    assert_eq!(
+        both.headers
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some("mastodon")
+    );
+    drop(both);
     // access_token, no stream yet: subscriptions by message.
     let mut by_query = Ws::connect(&alpha.domain, "", WsToken::Query(&token)).await;
     by_query

@@ -188,6 +188,8 @@ pub struct Ws {
 pub enum WsToken<'a> {
     Header(&'a str),
     Protocol(&'a str),
+    /// The token in `Authorization`, and a subprotocol offered beside it.
+    HeaderAndProtocol(&'a str, &'a str),
     Query(&'a str),
     None,
 }
@@ -218,6 +220,11 @@ impl Ws {
                 request
                     .headers_mut()
                     .insert("Sec-WebSocket-Protocol", t.parse().unwrap());
+            }
+            WsToken::HeaderAndProtocol(t, protocol) => {
+                let headers = request.headers_mut();
+                headers.insert("Authorization", format!("Bearer {t}").parse().unwrap());
+                headers.insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
             }
             WsToken::Query(_) | WsToken::None => {}
         }

@@ -46,9 +46,10 @@ async fn health() -> HttpResponse {
 
 /// Where a stream's token may come from, in Mastodon's order: the
 /// `Authorization` header, the `Sec-WebSocket-Protocol` header (browsers
-/// cannot set others on a WebSocket; the value is echoed back, or they
-/// abort), the `access_token` parameter. The second value is the protocol
-/// to echo.
+/// cannot set others on a WebSocket), the `access_token` parameter. The
+/// second value is the protocol to echo: the first one offered, whether
+/// or not it carried the token, as Mastodon's server does (a browser
+/// aborts a handshake that does not echo one it offered).
 fn token_of(req: &HttpRequest, query: &StreamQuery) -> (Option<String>, Option<String>) {
     let header = |name| {
         req.headers()
@@ -57,17 +58,18 @@ fn token_of(req: &HttpRequest, query: &StreamQuery) -> (Option<String>, Option<S
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
+    let protocol = header(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|p| p.split(',').map(str::trim).find(|p| !p.is_empty()))
+        .map(str::to_string);
     if let Some((scheme, value)) =
         header(actix_web::http::header::AUTHORIZATION).and_then(|h| h.split_once(' '))
     {
         if scheme.eq_ignore_ascii_case("bearer") && !value.trim().is_empty() {
-            return (Some(value.trim().to_string()), None);
+            return (Some(value.trim().to_string()), protocol);
         }
     }
-    if let Some(protocol) = header(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL)
-        .and_then(|p| p.split(',').map(str::trim).find(|p| !p.is_empty()))
-    {
-        return (Some(protocol.to_string()), Some(protocol.to_string()));
+    if protocol.is_some() {
+        return (protocol.clone(), protocol);
     }
     let query_token = query.access_token.clone().filter(|t| !t.is_empty());
     (query_token, None)
