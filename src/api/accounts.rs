@@ -83,13 +83,32 @@ enum FieldsParam {
     Indexed(BTreeMap<String, FieldParam>),
 }
 
-/// `PATCH /api/v1/accounts/update_credentials`
+/// `PATCH /api/v1/accounts/update_credentials`: JSON, form, or multipart
+/// with `avatar` and `header` image files (Mastodon.py and Tusky send
+/// multipart when a file is present) besides the text fields.
 async fn update_credentials(
+    req: HttpRequest,
     data: Data<Context>,
     auth: Auth,
-    Form(p): Form<CredentialsUpdate>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Error> {
+    use actix_web::FromRequest;
     let me = auth.user("write:accounts")?;
+    let (p, avatar, header) = if super::media::is_multipart(&req) {
+        let max = service::media::limits(&data).image_size;
+        let mut body =
+            super::media::read_multipart(&req, payload, &["avatar", "header"], max).await?;
+        let p: CredentialsUpdate = body.parse()?;
+        let avatar = body.take_file("avatar").map(|f| f.bytes);
+        let header = body.take_file("header").map(|f| f.bytes);
+        (p, avatar, header)
+    } else {
+        let Form(p) =
+            Form::<CredentialsUpdate>::from_request(&req, &mut payload.into_inner()).await?;
+        (p, None, None)
+    };
+    // Files first: a refused image changes nothing.
+    let me = &service::media::with_profile_images(&data, me, avatar, header).await?;
     let fields = p.fields_attributes.map(|f| {
         let list: Vec<FieldParam> = match f {
             FieldsParam::List(l) => l,

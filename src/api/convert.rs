@@ -10,13 +10,14 @@ use crate::{
         facts::{self, PostFacts},
         follow::Follow,
         local_user::LocalUser,
+        media::MediaAttachment,
         post::{Post, PostKind, Visibility},
         reaction::Reaction,
         stats::{self, ActorStats},
         DbConn,
     },
     error::Result,
-    service::timelines::Item,
+    service::{media::MediaLinks, timelines::Item},
     text::is_http_url,
     urls::Urls,
 };
@@ -67,7 +68,12 @@ fn web_url(url: Option<&str>, id: &crate::db::DbUrl) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorStats>) -> Account {
+fn account_of(
+    urls: &Urls,
+    links: &MediaLinks,
+    actor: &Actor,
+    counts: Option<&ActorStats>,
+) -> Account {
     let counts = counts.cloned().unwrap_or_default();
     let static_url = |path: &str| {
         urls.base()
@@ -75,12 +81,12 @@ fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorStats>) -> Accoun
             .map(|u| u.to_string())
             .unwrap_or_default()
     };
-    let avatar = actor
-        .icon_url
-        .clone()
-        .filter(|u| is_http_url(u))
+    let avatar = links
+        .avatar_of(actor)
         .unwrap_or_else(|| static_url("/static/avatar.svg"));
-    let header = static_url("/static/header.svg");
+    let header = links
+        .header_of(actor)
+        .unwrap_or_else(|| static_url("/static/header.svg"));
     Account {
         id: actor.id.clone(),
         username: actor.username.clone(),
@@ -121,31 +127,41 @@ fn account_of(urls: &Urls, actor: &Actor, counts: Option<&ActorStats>) -> Accoun
 }
 
 /// Accounts of `actors`, in order, with their counts in one query.
-fn accounts_sync(conn: &mut DbConn, urls: &Urls, actors: &[Actor]) -> QueryResult<Vec<Account>> {
+fn accounts_sync(
+    conn: &mut DbConn,
+    urls: &Urls,
+    links: &MediaLinks,
+    actors: &[Actor],
+) -> QueryResult<Vec<Account>> {
     let ids: Vec<String> = actors.iter().map(|a| a.id.clone()).collect();
     let counts = stats::of(conn, &ids)?;
     Ok(actors
         .iter()
-        .map(|a| account_of(urls, a, counts.get(&a.id)))
+        .map(|a| account_of(urls, links, a, counts.get(&a.id)))
         .collect())
 }
 
-fn account_sync(conn: &mut DbConn, urls: &Urls, actor: &Actor) -> QueryResult<Account> {
-    let mut list = accounts_sync(conn, urls, std::slice::from_ref(actor))?;
+fn account_sync(
+    conn: &mut DbConn,
+    urls: &Urls,
+    links: &MediaLinks,
+    actor: &Actor,
+) -> QueryResult<Account> {
+    let mut list = accounts_sync(conn, urls, links, std::slice::from_ref(actor))?;
     Ok(list.remove(0))
 }
 
 pub async fn account(data: &Data<Context>, actor: &Actor) -> Result<Account> {
-    let (actor, urls) = (actor.clone(), data.urls.clone());
+    let (actor, urls, links) = (actor.clone(), data.urls.clone(), MediaLinks::of(data));
     data.db
-        .run(move |conn| Ok(account_sync(conn, &urls, &actor)?))
+        .run(move |conn| Ok(account_sync(conn, &urls, &links, &actor)?))
         .await
 }
 
 pub async fn accounts(data: &Data<Context>, actors: &[Actor]) -> Result<Vec<Account>> {
-    let (actors, urls) = (actors.to_vec(), data.urls.clone());
+    let (actors, urls, links) = (actors.to_vec(), data.urls.clone(), MediaLinks::of(data));
     data.db
-        .run(move |conn| Ok(accounts_sync(conn, &urls, &actors)?))
+        .run(move |conn| Ok(accounts_sync(conn, &urls, &links, &actors)?))
         .await
 }
 
@@ -168,10 +184,10 @@ pub async fn credential_account(
     data: &Data<Context>,
     actor: &Actor,
 ) -> Result<entities::CredentialAccount> {
-    let (actor, urls) = (actor.clone(), data.urls.clone());
+    let (actor, urls, links) = (actor.clone(), data.urls.clone(), MediaLinks::of(data));
     data.db
         .run(move |conn| {
-            let account = account_sync(conn, &urls, &actor)?;
+            let account = account_sync(conn, &urls, &links, &actor)?;
             let pending = Follow::count_requests(conn, &actor.id)?;
             let user = LocalUser::by_actor_id(conn, &actor.id)?;
             let role = user
@@ -238,6 +254,7 @@ fn status_of(
     account: Account,
     facts: &PostFacts,
     mentioned: &HashMap<String, Actor>,
+    media_attachments: Vec<super::media::Attachment>,
 ) -> Status {
     let tags = facts.tags.get(&post.id).map(Vec::as_slice).unwrap_or(&[]);
     let mentions = tags
@@ -275,7 +292,7 @@ fn status_of(
         local_only,
         sensitive: post.sensitive || post.summary.is_some(),
         spoiler_text: post.summary.clone().unwrap_or_default(),
-        media_attachments: Vec::new(),
+        media_attachments,
         mentions,
         tags: hashtags,
         emojis: Vec::new(),
@@ -368,10 +385,45 @@ fn reblog_of(
     }
 }
 
+/// The attachments of a page's posts, in each post's order, in one query.
+fn media_of(
+    conn: &mut DbConn,
+    links: &MediaLinks,
+    posts: &[&Post],
+) -> QueryResult<HashMap<String, Vec<super::media::Attachment>>> {
+    let ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+    let mut out: HashMap<String, Vec<super::media::Attachment>> = HashMap::new();
+    for row in MediaAttachment::of_posts(conn, &ids)? {
+        if let Some(post_id) = &row.post_id {
+            out.entry(post_id.clone())
+                .or_default()
+                .push(super::media::attachment(links, &row));
+        }
+    }
+    Ok(out)
+}
+
+/// The attachments of one post, for its edit history.
+pub async fn post_media(
+    data: &Data<Context>,
+    post_id: &str,
+) -> Result<Vec<super::media::Attachment>> {
+    let (ids, links) = (vec![post_id.to_string()], MediaLinks::of(data));
+    data.db
+        .run(move |conn| {
+            Ok(MediaAttachment::of_posts(conn, &ids)?
+                .iter()
+                .map(|m| super::media::attachment(&links, m))
+                .collect())
+        })
+        .await
+}
+
 /// Statuses of a page of items, with a fixed number of queries.
 fn statuses_sync(
     conn: &mut DbConn,
     urls: &Urls,
+    links: &MediaLinks,
     viewer: Option<&Actor>,
     items: &[Item],
 ) -> QueryResult<Vec<Status>> {
@@ -388,7 +440,7 @@ fn statuses_sync(
     let actors: Vec<Actor> = facts::actors_by_ids(conn, &actor_ids)?
         .into_values()
         .collect();
-    let accounts: HashMap<String, Account> = accounts_sync(conn, urls, &actors)?
+    let accounts: HashMap<String, Account> = accounts_sync(conn, urls, links, &actors)?
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
@@ -400,6 +452,7 @@ fn statuses_sync(
         .map(|t| t.href.clone())
         .collect();
     let mentioned = facts::actors_by_ap_ids(conn, &hrefs)?;
+    let media = media_of(conn, links, &posts)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let post = item.post();
@@ -408,7 +461,8 @@ fn statuses_sync(
         let Some(author) = accounts.get(&post.author_id) else {
             continue;
         };
-        let status = status_of(urls, post, author.clone(), &facts, &mentioned);
+        let attachments = media.get(&post.id).cloned().unwrap_or_default();
+        let status = status_of(urls, post, author.clone(), &facts, &mentioned, attachments);
         match item {
             Item::Post(_) => out.push(status),
             Item::Boost { reaction, .. } => {
@@ -433,9 +487,9 @@ pub async fn statuses(
     viewer: Option<&Actor>,
     items: Vec<Item>,
 ) -> Result<Vec<Status>> {
-    let (viewer, urls) = (viewer.cloned(), data.urls.clone());
+    let (viewer, urls, links) = (viewer.cloned(), data.urls.clone(), MediaLinks::of(data));
     data.db
-        .run(move |conn| Ok(statuses_sync(conn, &urls, viewer.as_ref(), &items)?))
+        .run(move |conn| Ok(statuses_sync(conn, &urls, &links, viewer.as_ref(), &items)?))
         .await
 }
 

@@ -109,7 +109,7 @@ pub struct Status {
     pub local_only: bool,
     pub sensitive: bool,
     pub spoiler_text: String,
-    pub media_attachments: Vec<Value>,
+    pub media_attachments: Vec<super::media::Attachment>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<StatusTag>,
     pub emojis: Vec<Value>,
@@ -145,7 +145,7 @@ pub struct StatusEdit {
     pub sensitive: bool,
     pub created_at: String,
     pub account: Account,
-    pub media_attachments: Vec<Value>,
+    pub media_attachments: Vec<super::media::Attachment>,
     pub emojis: Vec<Value>,
 }
 

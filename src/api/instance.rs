@@ -28,25 +28,34 @@ pub fn version() -> String {
     format!("4.3.0 (compatible; Outloud {})", env!("CARGO_PKG_VERSION"))
 }
 
+/// What `configuration.media_attachments` states for video: Mastodon's
+/// numbers. Outloud does not transcode or inspect video, so only the size
+/// limit is enforced; clients use these to decide whether to shrink first.
+const VIDEO_FRAME_RATE_LIMIT: u32 = 120;
+const VIDEO_MATRIX_LIMIT: u64 = 8_294_400;
+
 /// Longest status text, as `configuration.statuses.max_characters`.
 const MAX_CHARACTERS: usize = service::posts::MAX_NOTE_CHARS;
 
-fn configuration(v2: bool, streaming: &str) -> Value {
+/// `configuration` of both instance endpoints; the media limits are the
+/// configured ones (`[media]`). Video is stored as uploaded, never
+/// transcoded, so no frame rate or matrix limit applies beyond the size.
+fn configuration(v2: bool, streaming: &str, media: &crate::config::MediaConfig) -> Value {
     let mut config = json!({
         "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
         "statuses": {
             "max_characters": MAX_CHARACTERS,
-            "max_media_attachments": 0,
+            "max_media_attachments": service::media::MAX_ATTACHMENTS,
             "characters_reserved_per_url": 23
         },
         "media_attachments": {
-            "supported_mime_types": [],
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
-            "video_size_limit": 0,
-            "video_frame_rate_limit": 0,
-            "video_matrix_limit": 0,
-            "description_limit": 1500
+            "supported_mime_types": crate::media::process::SUPPORTED_MIME_TYPES,
+            "image_size_limit": media.image_size_limit,
+            "image_matrix_limit": media.image_matrix_limit,
+            "video_size_limit": media.video_size_limit,
+            "video_frame_rate_limit": VIDEO_FRAME_RATE_LIMIT,
+            "video_matrix_limit": VIDEO_MATRIX_LIMIT,
+            "description_limit": media.description_limit
         },
         "polls": {
             "max_options": 0,
@@ -89,7 +98,7 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
         "thumbnail": { "url": format!("{base}/static/header.svg") },
         "icon": [],
         "languages": ["en"],
-        "configuration": configuration(true, &data.urls.streaming()),
+        "configuration": configuration(true, &data.urls.streaming(), &data.config.media),
         "registrations": {
             "enabled": config.registrations == Registrations::Open,
             "approval_required": config.approve_registrations,
@@ -126,7 +135,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "registrations": config.registrations == Registrations::Open,
         "approval_required": config.approve_registrations,
         "invites_enabled": config.registrations == Registrations::Invite,
-        "configuration": configuration(false, &data.urls.streaming()),
+        "configuration": configuration(false, &data.urls.streaming(), &data.config.media),
         "contact_account": null,
         "rules": []
     })))

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod domain_blocks;
 pub mod entities;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(instance::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)
+            .configure(media::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)

@@ -92,11 +92,6 @@ async fn create(
             );
         }
     }
-    if !p.media_ids.is_empty() {
-        return Err(Error::unprocessable(
-            "Validation failed: media attachments are not supported",
-        ));
-    }
     if p.poll.is_some() {
         return Err(Error::unprocessable(
             "Validation failed: polls are not supported",
@@ -108,7 +103,8 @@ async fn create(
         ));
     }
     let text = p.status.unwrap_or_default();
-    if text.trim().is_empty() {
+    // With media, no text is needed (Mastodon).
+    if text.trim().is_empty() && p.media_ids.iter().all(|id| id.trim().is_empty()) {
         return Err(Error::unprocessable(
             "Validation failed: Text can't be blank",
         ));
@@ -146,7 +142,8 @@ async fn create(
         language: p.language.filter(|l| !l.is_empty()),
         community: None,
     };
-    let published = service::posts::publish_once(&data, &me, new, key.clone()).await;
+    let published =
+        service::posts::publish_with_media(&data, &me, new, key.clone(), p.media_ids).await;
     let post = match (published, &key) {
         // The same key in a concurrent request, which stored its post
         // first: this one stored nothing and answers with that post.
@@ -215,7 +212,45 @@ struct StatusEdit {
     language: Option<String>,
     #[serde(default, deserialize_with = "one_or_many")]
     media_ids: Vec<String>,
+    /// New alt text and focal points of the attachments, by id.
+    media_attributes: Option<MediaAttributes>,
     title: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MediaAttribute {
+    id: String,
+    description: Option<String>,
+    focus: Option<String>,
+}
+
+/// `media_attributes[]` as a JSON array or as indexed form fields.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MediaAttributes {
+    List(Vec<MediaAttribute>),
+    Indexed(std::collections::BTreeMap<String, MediaAttribute>),
+}
+
+impl MediaAttributes {
+    fn into_list(self) -> Result<Vec<service::media::AttachedMeta>, Error> {
+        let list = match self {
+            MediaAttributes::List(l) => l,
+            MediaAttributes::Indexed(m) => m.into_values().collect(),
+        };
+        list.into_iter()
+            .map(|a| {
+                Ok(service::media::AttachedMeta {
+                    focus: match a.focus.as_deref() {
+                        Some(raw) => service::media::parse_focus(raw)?,
+                        None => None,
+                    },
+                    id: a.id,
+                    description: a.description,
+                })
+            })
+            .collect()
+    }
 }
 
 /// `PUT /api/v1/statuses/:id`
@@ -230,18 +265,19 @@ async fn edit(
     if post.author_id != me.id {
         return Err(Error::forbidden("This action is not allowed"));
     }
-    if !p.media_ids.is_empty() {
-        return Err(Error::unprocessable(
-            "Validation failed: media attachments are not supported",
-        ));
-    }
     let source = p.status.unwrap_or_default();
-    if source.trim().is_empty() {
+    if source.trim().is_empty() && p.media_ids.iter().all(|id| id.trim().is_empty()) {
         return Err(Error::unprocessable(
             "Validation failed: Text can't be blank",
         ));
     }
-    let updated = service::posts::edit(
+    if let Some(attributes) = p.media_attributes {
+        let attributes = attributes.into_list()?;
+        service::media::describe(&data, &me, &post.id, &p.media_ids, attributes).await?;
+    }
+    // As in Mastodon, the edit's `media_ids` are the status's attachments
+    // afterwards: leaving them out removes them.
+    let updated = service::posts::edit_with_media(
         &data,
         &me,
         &post.id,
@@ -252,6 +288,7 @@ async fn edit(
             sensitive: p.sensitive.unwrap_or(post.sensitive),
             language: p.language.filter(|l| !l.is_empty()),
         },
+        Some(p.media_ids),
     )
     .await?;
     Ok(HttpResponse::Ok().json(convert::status(&data, Some(&me), Item::Post(updated)).await?))
@@ -267,33 +304,49 @@ async fn history(
     let post = timelines::item_by_id(&data, viewer, &id).await?.into_post();
     let author = service::relations::actor_by_id(&data, &post.author_id).await?;
     let account = convert::account(&data, &author).await?;
+    let media = convert::post_media(&data, &post.id).await?;
     let post_id = post.id.clone();
     let earlier = data
         .db
         .run(move |conn| Ok(PostEdit::of_post(conn, &post_id)?))
         .await?;
-    let version =
-        |title: &Option<String>, content: &str, summary: &Option<String>, sensitive: bool, at| {
-            let html = match title {
-                Some(t) => format!(
-                    "<p><strong>{}</strong></p>{content}",
-                    crate::text::html_escape(t)
-                ),
-                None => content.to_string(),
-            };
-            entities::StatusEdit {
-                content: html,
-                spoiler_text: summary.clone().unwrap_or_default(),
-                sensitive: sensitive || summary.is_some(),
-                created_at: convert::timestamp(at),
-                account: account.clone(),
-                media_attachments: Vec::new(),
-                emojis: Vec::new(),
-            }
+    // Outloud keeps no attachment list per version: the current one shows
+    // with the current version only.
+    let version = |title: &Option<String>,
+                   content: &str,
+                   summary: &Option<String>,
+                   sensitive: bool,
+                   at,
+                   media_attachments: Vec<_>| {
+        let html = match title {
+            Some(t) => format!(
+                "<p><strong>{}</strong></p>{content}",
+                crate::text::html_escape(t)
+            ),
+            None => content.to_string(),
         };
+        entities::StatusEdit {
+            content: html,
+            spoiler_text: summary.clone().unwrap_or_default(),
+            sensitive: sensitive || summary.is_some(),
+            created_at: convert::timestamp(at),
+            account: account.clone(),
+            media_attachments,
+            emojis: Vec::new(),
+        }
+    };
     let mut versions: Vec<entities::StatusEdit> = earlier
         .iter()
-        .map(|e| version(&e.title, &e.content, &e.summary, e.sensitive, e.created_at))
+        .map(|e| {
+            version(
+                &e.title,
+                &e.content,
+                &e.summary,
+                e.sensitive,
+                e.created_at,
+                Vec::new(),
+            )
+        })
         .collect();
     versions.push(version(
         &post.title,
@@ -301,6 +354,7 @@ async fn history(
         &post.summary,
         post.sensitive,
         post.updated.unwrap_or(post.published),
+        media,
     ));
     Ok(HttpResponse::Ok().json(versions))
 }

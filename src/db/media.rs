@@ -128,6 +128,29 @@ impl MediaAttachment {
             .execute(conn)
     }
 
+    /// [`Self::set_description`] if the row is attached to no post; the
+    /// number of rows changed.
+    pub fn set_description_unattached(
+        conn: &mut DbConn,
+        id: &str,
+        description: Option<&str>,
+        focus: Option<(f64, f64)>,
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            media_attachments::table
+                .find(id)
+                .filter(media_attachments::post_id.is_null()),
+        )
+        .set((
+            media_attachments::description.eq(description),
+            media_attachments::focus_x.eq(focus.map(|f| f.0)),
+            media_attachments::focus_y.eq(focus.map(|f| f.1)),
+            media_attachments::updated_at.eq(at),
+        ))
+        .execute(conn)
+    }
+
     pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
         diesel::delete(media_attachments::table.find(id)).execute(conn)
     }
@@ -142,8 +165,9 @@ impl MediaAttachment {
         .execute(conn)
     }
 
-    /// Uploads (rows with a stored file) attached to no post and created
-    /// before `before`: what housekeeping prunes, oldest first.
+    /// Uploads (rows with a stored file) attached to no post and last
+    /// changed (created, detached, described) before `before`: what
+    /// housekeeping prunes, oldest first.
     pub fn orphans(
         conn: &mut DbConn,
         before: chrono::NaiveDateTime,
@@ -152,8 +176,8 @@ impl MediaAttachment {
         media_attachments::table
             .filter(media_attachments::post_id.is_null())
             .filter(media_attachments::file_key.is_not_null())
-            .filter(media_attachments::created_at.lt(before))
-            .order(media_attachments::created_at.asc())
+            .filter(media_attachments::updated_at.lt(before))
+            .order(media_attachments::updated_at.asc())
             .limit(limit)
             .load(conn)
     }

@@ -189,6 +189,53 @@ pub async fn upload(
     .await
 }
 
+/// Stores an avatar or header image for a local person and returns its
+/// URL: the same pipeline as an upload (type from the content, limits,
+/// metadata stripped), images only, no attachment row (the URL lives in
+/// the actor's `icon_url` or `image_url`).
+///
+/// Errors: `Unprocessable` for anything but a readable image within the
+/// limits; `Forbidden` for a remote actor.
+pub async fn profile_image(ctx: &Context, owner: &Actor, bytes: Vec<u8>) -> Result<String> {
+    if !owner.local {
+        return Err(Error::forbidden("only local accounts upload media"));
+    }
+    let processed = process_file(ctx, bytes).await?;
+    if processed.kind != "image" {
+        return Err(Error::unprocessable(
+            "Validation failed: avatar and header must be JPEG, PNG, WebP or GIF images",
+        ));
+    }
+    let key = new_key(processed.extension)?;
+    ctx.media
+        .put(&key, processed.file, processed.media_type)
+        .await
+        .map_err(|e| Error::from_source(ErrorKind::Unavailable, e))?;
+    tracing::info!(owner = %owner.id, %key, "profile image stored");
+    Ok(MediaLinks::of(ctx).file(&key))
+}
+
+/// `actor` with a new avatar and/or header stored (`None` keeps the
+/// current one), ready for `relations::update_profile`, which stores the
+/// whole row and sends `Update(Person)` with `icon` and `image`.
+///
+/// Errors: as [`profile_image`].
+pub async fn with_profile_images(
+    ctx: &Context,
+    actor: &Actor,
+    avatar: Option<Vec<u8>>,
+    header: Option<Vec<u8>>,
+) -> Result<Actor> {
+    let mut actor = actor.clone();
+    if let Some(bytes) = avatar {
+        actor.icon_url = Some(profile_image(ctx, &actor, bytes).await?);
+    }
+    if let Some(bytes) = header {
+        actor.image_url = Some(profile_image(ctx, &actor, bytes).await?);
+    }
+    Ok(actor)
+}
+
 /// The owner's attachment `id`, attached or not.
 ///
 /// Errors: `NotFound` (also for someone else's: Mastodon does not tell).
@@ -203,10 +250,25 @@ pub async fn get(ctx: &Context, owner: &Actor, id: &str) -> Result<MediaAttachme
         .await
 }
 
-/// Changes alt text and focal point of the owner's upload. `None` leaves a
-/// value as it is.
+/// The owner's upload `id` that no status uses yet: what `GET` and `PUT
+/// /api/v1/media/:id` see. As in Mastodon, an attachment a status uses is
+/// not found there; it changes with the status (an edit).
 ///
-/// Errors: `NotFound`, `Unprocessable`.
+/// Errors: `NotFound`.
+pub async fn unattached(ctx: &Context, owner: &Actor, id: &str) -> Result<MediaAttachment> {
+    let row = get(ctx, owner, id).await?;
+    if row.post_id.is_some() {
+        return Err(Error::not_found("Record not found"));
+    }
+    Ok(row)
+}
+
+/// Changes alt text and focal point of the owner's upload, only while no
+/// status uses it (Mastodon: the file a status was published with does not
+/// change under it, and followers have already received its description).
+/// `None` leaves a value as it is.
+///
+/// Errors: `NotFound` (also for an attached upload), `Unprocessable`.
 pub async fn update(
     ctx: &Context,
     owner: &Actor,
@@ -214,7 +276,7 @@ pub async fn update(
     description: Option<String>,
     focus: Option<(f64, f64)>,
 ) -> Result<MediaAttachment> {
-    let current = get(ctx, owner, id).await?;
+    let current = unattached(ctx, owner, id).await?;
     let description = match description {
         Some(d) if d.trim().is_empty() => None,
         Some(d) => Some(d),
@@ -225,8 +287,79 @@ pub async fn update(
     let id = current.id.clone();
     ctx.db
         .run(move |conn| {
-            MediaAttachment::set_description(conn, &id, description.as_deref(), focus, now())?;
+            // Only while still unattached: a status may have taken it since.
+            if MediaAttachment::set_description_unattached(
+                conn,
+                &id,
+                description.as_deref(),
+                focus,
+                now(),
+            )? == 0
+            {
+                return Err(Error::not_found("Record not found"));
+            }
             MediaAttachment::by_id(conn, &id)?.ok_or_else(|| Error::not_found("Record not found"))
+        })
+        .await
+}
+
+/// New alt text and focal point for one attachment of a status being
+/// edited (`media_attributes[]`).
+#[derive(Debug, Clone)]
+pub struct AttachedMeta {
+    pub id: String,
+    pub description: Option<String>,
+    pub focus: Option<(f64, f64)>,
+}
+
+/// Applies `media_attributes[]` of a status edit before the edit itself
+/// (so the `Update` sent carries them): only to attachments the edit keeps
+/// (`media_ids`) that are the owner's and attached to `post_id` or to
+/// nothing; others are ignored, as Mastodon does. `None` keeps a value.
+///
+/// Errors: `Unprocessable` for a too-long description or bad focus.
+pub async fn describe(
+    ctx: &Context,
+    owner: &Actor,
+    post_id: &str,
+    media_ids: &[String],
+    attributes: Vec<AttachedMeta>,
+) -> Result<()> {
+    let wanted: Vec<AttachedMeta> = attributes
+        .into_iter()
+        .filter(|a| media_ids.iter().any(|id| id.trim() == a.id))
+        .collect();
+    for a in &wanted {
+        check_meta(ctx, a.description.as_deref(), a.focus)?;
+    }
+    let (owner_id, post_id) = (owner.id.clone(), post_id.to_string());
+    ctx.db
+        .run(move |conn| {
+            let ids: Vec<String> = wanted.iter().map(|a| a.id.clone()).collect();
+            let rows = MediaAttachment::by_ids(conn, &ids)?;
+            for a in wanted {
+                let Some(row) = rows.iter().find(|r| {
+                    r.id == a.id
+                        && r.owner_id == owner_id
+                        && r.post_id.as_deref().is_none_or(|p| p == post_id)
+                }) else {
+                    continue;
+                };
+                let description = match a.description {
+                    Some(d) if d.trim().is_empty() => None,
+                    Some(d) => Some(d),
+                    None => row.description.clone(),
+                };
+                let focus = a.focus.or(row.focus_x.zip(row.focus_y));
+                MediaAttachment::set_description(
+                    conn,
+                    &row.id,
+                    description.as_deref(),
+                    focus,
+                    now(),
+                )?;
+            }
+            Ok(())
         })
         .await
 }
@@ -399,8 +532,12 @@ pub async fn file(ctx: &Context, key: &str) -> Result<(Vec<u8>, &'static str)> {
     Ok((bytes, content_type))
 }
 
-/// Deletes uploads attached to nothing that are older than
-/// [`ORPHAN_HOURS`] before `now`, files first; returns how many.
+/// Deletes uploads attached to nothing that have not changed for
+/// [`ORPHAN_HOURS`] before `now`; returns how many. "Changed" is
+/// `updated_at`, which creation, attaching, detaching (an edit that dropped
+/// the attachment) and describing all set: an attachment an edit removed
+/// stays a day, time enough to attach it again, and one attached is never
+/// pruned (the delete re-checks that it is still unattached).
 pub async fn prune_orphans(ctx: &Context, now: NaiveDateTime) -> Result<usize> {
     let before = now - TimeDelta::hours(ORPHAN_HOURS);
     let mut total = 0;

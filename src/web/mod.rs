@@ -27,6 +27,7 @@ pub mod feeds;
 pub mod interaction;
 pub mod layout;
 pub mod live;
+pub mod media_files;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/static/{file}", web::get().to(asset))
+        .configure(media_files::configure)
         // Browsers ask for it where a page names no icon (feeds, images).
         .route(
             "/favicon.ico",

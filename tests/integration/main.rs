@@ -28,6 +28,7 @@ mod following;
 mod foreign_peer;
 mod inbox;
 mod mastodon_py;
+mod media_api;
 mod narrations;
 mod remote_content;
 mod reports;

@@ -28,6 +28,16 @@ pub fn domain_of(url: &Url) -> String {
     }
 }
 
+/// An `Image` object for a stored avatar or header URL.
+fn image_of(url: Option<&str>) -> Option<crate::apub::protocol::actor::Image> {
+    url.and_then(|u| Url::parse(u).ok())
+        .map(|url| crate::apub::protocol::actor::Image {
+            kind: "Image".into(),
+            url,
+            media_type: None,
+        })
+}
+
 fn parse_opt(url: &Option<String>) -> Option<Url> {
     url.as_deref().and_then(|u| Url::parse(u).ok())
 }
@@ -94,15 +104,8 @@ impl traits::Object for Actor {
             public_key,
             manually_approves_followers: self.manually_approves_followers,
             discoverable: Some(self.discoverable),
-            icon: self
-                .icon_url
-                .as_deref()
-                .and_then(|u| Url::parse(u).ok())
-                .map(|url| crate::apub::protocol::actor::Image {
-                    kind: "Image".into(),
-                    url,
-                    media_type: None,
-                }),
+            icon: image_of(self.icon_url.as_deref()),
+            image: image_of(self.image_url.as_deref()),
             attributed_to: community
                 .as_ref()
                 .map(|_| data.urls.community_moderators(&self.username)),
@@ -141,6 +144,11 @@ impl traits::Object for Actor {
             .as_ref()
             .map(|i| i.url.to_string())
             .filter(|u| text::is_http_url(u));
+        let header = json
+            .image
+            .as_ref()
+            .map(|i| i.url.to_string())
+            .filter(|u| text::is_http_url(u));
         let fetched = Actor {
             id: crate::db::new_id(),
             domain: domain_of(&json.id),
@@ -172,7 +180,7 @@ impl traits::Object for Actor {
             hide_network: false,
             icon_url: icon,
             fields_json: crate::apub::protocol::actor::fields_from_attachment(&json.attachment),
-            image_url: None,
+            image_url: header,
         };
         // Not one transaction: two inbox requests may fetch the same new
         // actor at once, and the loser of the insert must be able to read

@@ -39,6 +39,9 @@ pub struct ActorObject {
     /// Avatar or community icon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<Image>,
+    /// Profile header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
     /// Groups (FEP-1b12): the collection of moderators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<Url>,
@@ -109,7 +112,7 @@ pub struct Source {
     pub media_type: String,
 }
 
-/// An image by URL (`icon`).
+/// An image by URL (`icon`, `image`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Image {
