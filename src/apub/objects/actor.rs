@@ -103,6 +103,15 @@ impl traits::Object for Actor {
                     url,
                     media_type: None,
                 }),
+            image: self
+                .image_url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .map(|url| crate::apub::protocol::actor::Image {
+                    kind: "Image".into(),
+                    url,
+                    media_type: None,
+                }),
             attributed_to: community
                 .as_ref()
                 .map(|_| data.urls.community_moderators(&self.username)),
@@ -141,6 +150,11 @@ impl traits::Object for Actor {
             .as_ref()
             .map(|i| i.url.to_string())
             .filter(|u| text::is_http_url(u));
+        let image = json
+            .image
+            .as_ref()
+            .map(|i| i.url.to_string())
+            .filter(|u| text::is_http_url(u));
         let fetched = Actor {
             id: crate::db::new_id(),
             domain: domain_of(&json.id),
@@ -172,7 +186,7 @@ impl traits::Object for Actor {
             hide_network: false,
             icon_url: icon,
             fields_json: crate::apub::protocol::actor::fields_from_attachment(&json.attachment),
-            image_url: None,
+            image_url: image,
         };
         // Not one transaction: two inbox requests may fetch the same new
         // actor at once, and the loser of the insert must be able to read

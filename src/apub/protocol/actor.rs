@@ -39,6 +39,9 @@ pub struct ActorObject {
     /// Avatar or community icon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<Image>,
+    /// Header image (Mastodon's profile header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
     /// Groups (FEP-1b12): the collection of moderators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<Url>,
