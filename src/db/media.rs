@@ -151,6 +151,84 @@ impl MediaAttachment {
         .execute(conn)
     }
 
+    /// Makes `rows` (in order) the attachments of the remote post
+    /// `post_id`, in the caller's transaction: what a Create or an Update
+    /// of it carried. A row whose `remote_url` is already there keeps its
+    /// id and cached file and takes the new alt text, focus and position;
+    /// rows the post no longer has are deleted and returned, so the caller
+    /// can delete their cached files.
+    pub fn replace_remote(
+        conn: &mut DbConn,
+        post_id: &str,
+        rows: &[MediaAttachment],
+    ) -> QueryResult<Vec<MediaAttachment>> {
+        let existing = Self::of_posts(conn, &[post_id.to_string()])?;
+        let mut removed = Vec::new();
+        for old in &existing {
+            if !rows.iter().any(|r| r.remote_url == old.remote_url) {
+                Self::delete(conn, &old.id)?;
+                removed.push(old.clone());
+            }
+        }
+        for row in rows {
+            match existing.iter().find(|o| o.remote_url == row.remote_url) {
+                Some(old) => {
+                    diesel::update(media_attachments::table.find(&old.id))
+                        .set((
+                            media_attachments::position.eq(row.position),
+                            media_attachments::kind.eq(&row.kind),
+                            media_attachments::description.eq(&row.description),
+                            media_attachments::focus_x.eq(row.focus_x),
+                            media_attachments::focus_y.eq(row.focus_y),
+                            media_attachments::width.eq(row.width),
+                            media_attachments::height.eq(row.height),
+                            media_attachments::blurhash.eq(&row.blurhash),
+                            media_attachments::updated_at.eq(row.updated_at),
+                        ))
+                        .execute(conn)?;
+                }
+                None => Self::insert(conn, row)?,
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Forgets a cached file the store no longer has.
+    pub fn clear_cached_file(conn: &mut DbConn, id: &str, key: &str) -> QueryResult<usize> {
+        diesel::update(
+            media_attachments::table
+                .find(id)
+                .filter(media_attachments::file_key.eq(key)),
+        )
+        .set(media_attachments::file_key.eq(None::<String>))
+        .execute(conn)
+    }
+
+    /// Records where the media proxy cached a remote file, unless another
+    /// request did first; returns whether this key was recorded.
+    pub fn set_cached_file(
+        conn: &mut DbConn,
+        id: &str,
+        key: &str,
+        media_type: &str,
+        size: i64,
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            media_attachments::table
+                .find(id)
+                .filter(media_attachments::file_key.is_null()),
+        )
+        .set((
+            media_attachments::file_key.eq(key),
+            media_attachments::media_type.eq(media_type),
+            media_attachments::size_bytes.eq(size),
+            media_attachments::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
     pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
         diesel::delete(media_attachments::table.find(id)).execute(conn)
     }

@@ -446,20 +446,26 @@ pub fn attach(conn: &mut DbConn, owner: &Actor, post_id: &str, media_ids: &[Stri
 }
 
 /// Where files are reachable: `[media] public_url` when set, else this
-/// server's `/media/{key}`. Cheap to clone into a blocking conversion.
+/// server's `/media/{key}`; remote files through this server's media proxy
+/// (`/media/proxy/…`, `service::media_proxy`), so readers' browsers never
+/// contact other servers. Cheap to clone into a blocking conversion.
 #[derive(Debug, Clone)]
 pub struct MediaLinks {
     base: url::Url,
+    /// `{this server}/media/proxy/`: never the CDN, the proxy runs here.
+    proxy: url::Url,
 }
 
 impl MediaLinks {
     pub fn of(ctx: &Context) -> MediaLinks {
         let configured = ctx.config.media.public_url.trim_end_matches('/');
+        let local = ctx.urls.media_base();
         let base = url::Url::parse(&format!("{configured}/"))
             .ok()
             .filter(|_| !configured.is_empty())
-            .unwrap_or_else(|| ctx.urls.media_base());
-        MediaLinks { base }
+            .unwrap_or_else(|| local.clone());
+        let proxy = local.join("proxy/").unwrap_or(local);
+        MediaLinks { base, proxy }
     }
 
     /// The URL of a stored file.
@@ -470,14 +476,28 @@ impl MediaLinks {
             .unwrap_or_default()
     }
 
-    /// (url, preview_url) of an attachment: its stored files, or for a
-    /// remote attachment not stored here its remote URL.
+    fn proxied(&self, path: &str) -> String {
+        self.proxy
+            .join(path)
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The media proxy's URL of a remote attachment.
+    pub fn proxy_of(&self, attachment_id: &str) -> String {
+        self.proxied(attachment_id)
+    }
+
+    /// (url, preview_url) of an attachment: a local upload's stored files;
+    /// a remote attachment's proxy URL (whether or not the proxy has
+    /// cached it yet), also as the preview of images.
     pub fn of_row(&self, m: &MediaAttachment) -> (Option<String>, Option<String>) {
-        let url = m
-            .file_key
-            .as_deref()
-            .map(|k| self.file(k))
-            .or_else(|| m.remote_url.clone());
+        if m.remote_url.is_some() {
+            let url = self.proxy_of(&m.id);
+            let preview = (m.kind == "image").then(|| url.clone());
+            return (Some(url), preview);
+        }
+        let url = m.file_key.as_deref().map(|k| self.file(k));
         let preview = m
             .thumbnail_key
             .as_deref()
@@ -486,23 +506,47 @@ impl MediaLinks {
         (url, preview)
     }
 
+    /// The URL other servers should fetch an attachment from (what a
+    /// Note's `attachment` carries): a local upload's stored file, a remote
+    /// one's original URL (never our proxy).
+    pub fn original_of(&self, m: &MediaAttachment) -> Option<String> {
+        match (&m.file_key, &m.remote_url) {
+            (_, Some(remote)) => Some(remote.clone()),
+            (Some(key), None) => Some(self.file(key)),
+            (None, None) => None,
+        }
+    }
+
     /// The avatar clients should load for `actor`, if it has one (the
     /// caller falls back to the default image). Every reader of avatars
-    /// (client API, web pages) comes here, so remote images can be routed
-    /// through the media proxy in one place.
+    /// (client API, web pages) comes here: a remote actor's goes through
+    /// the media proxy. The `v` query names the remote URL, so a changed
+    /// avatar is a new URL to browsers' caches.
     pub fn avatar_of(&self, actor: &Actor) -> Option<String> {
-        actor
+        let url = actor
             .icon_url
-            .clone()
-            .filter(|u| crate::text::is_http_url(u))
+            .as_deref()
+            .filter(|u| crate::text::is_http_url(u))?;
+        Some(if actor.local {
+            url.to_string()
+        } else {
+            let v = crate::service::media_proxy::url_digest(url);
+            self.proxied(&format!("avatar/{}?v={}", actor.id, &v[..12]))
+        })
     }
 
     /// The header image clients should load for `actor`, as [`Self::avatar_of`].
     pub fn header_of(&self, actor: &Actor) -> Option<String> {
-        actor
+        let url = actor
             .image_url
-            .clone()
-            .filter(|u| crate::text::is_http_url(u))
+            .as_deref()
+            .filter(|u| crate::text::is_http_url(u))?;
+        Some(if actor.local {
+            url.to_string()
+        } else {
+            let v = crate::service::media_proxy::url_digest(url);
+            self.proxied(&format!("header/{}?v={}", actor.id, &v[..12]))
+        })
     }
 }
 

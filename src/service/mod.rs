@@ -12,6 +12,7 @@ pub mod follows;
 pub mod instance;
 pub mod invites;
 pub mod media;
+pub mod media_proxy;
 pub mod moderation;
 pub mod notifications;
 pub mod oauth;

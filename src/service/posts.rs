@@ -3,7 +3,7 @@
 
 use crate::{
     apub::{
-        objects::post::{addressing, note_of, recipients, visible_to},
+        objects::post::{addressing, documents_of, note_of, recipients, visible_to},
         outbox,
         protocol::activity::{Create, Delete, ObjectRef, Update},
         Data,
@@ -26,6 +26,8 @@ use activitypub_federation::{
     protocol::tombstone::Tombstone,
 };
 use url::Url;
+
+use super::media::MediaLinks;
 
 pub use super::composer::{preview, publish_draft, Draft};
 pub use super::reactions::{react, reaction_counts, unreact};
@@ -350,6 +352,7 @@ pub async fn publish_with_media(
         &tags,
         &data.urls,
         community.as_ref().map(|g| &g.ap_id.0),
+        documents_of(&attachments, &MediaLinks::of(data)),
     );
     let activity = Create {
         id: create_activity_id(&data.urls, &post),
@@ -504,7 +507,9 @@ pub async fn edit_with_media(
     media_ids: Option<Vec<String>>,
 ) -> Result<Post> {
     let post = own_post(data, author, post_id).await?;
-    let media_ids = match media_ids {
+    // The attachments the edited post will have: the named uploads, or
+    // the ones it has.
+    let (media_ids, media_rows) = match media_ids {
         Some(ids) => {
             let (owner, post_id) = (author.id.clone(), post.id.clone());
             let rows = data
@@ -513,21 +518,18 @@ pub async fn edit_with_media(
                     crate::service::media::attachable(conn, &owner, Some(&post_id), &ids)
                 })
                 .await?;
-            Some(rows.into_iter().map(|m| m.id).collect::<Vec<_>>())
+            (Some(rows.iter().map(|m| m.id.clone()).collect::<Vec<_>>()), rows)
         }
-        None => None,
-    };
-    let has_media = match &media_ids {
-        Some(ids) => !ids.is_empty(),
         None => {
             let id = post.id.clone();
-            data.db
-                .run(move |conn| {
-                    Ok(!crate::db::media::MediaAttachment::of_posts(conn, &[id])?.is_empty())
-                })
-                .await?
+            let rows = data
+                .db
+                .run(move |conn| Ok(crate::db::media::MediaAttachment::of_posts(conn, &[id])?))
+                .await?;
+            (None, rows)
         }
     };
+    let has_media = !media_rows.is_empty();
     validate(
         &NewPost {
             kind: post.kind(),
@@ -573,6 +575,7 @@ pub async fn edit_with_media(
         &tags,
         &data.urls,
         community.as_ref().map(|g| &g.ap_id.0),
+        documents_of(&media_rows, &MediaLinks::of(data)),
     );
     let activity = Update {
         id: data.urls.new_activity(),

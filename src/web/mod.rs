@@ -18,6 +18,7 @@
 //! - `profiles`: people's profiles and following;
 //! - `communities`: community pages, moderation, the directories;
 //! - `interaction`: following and answering across servers.
+//! - `media_proxy`: remote attachments, avatars and headers served from here.
 
 pub mod admin;
 pub mod cards;
@@ -28,6 +29,7 @@ pub mod interaction;
 pub mod layout;
 pub mod live;
 pub mod media_files;
+pub mod media_proxy;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
@@ -73,7 +75,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(settings::configure)
         .configure(register::configure)
         .configure(admin::configure)
-        .configure(live::configure);
+        .configure(live::configure)
+        .configure(media_proxy::configure);
 }
 
 /// The stylesheet, the script and the icon, built into the binary: one

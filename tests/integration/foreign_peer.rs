@@ -141,8 +141,9 @@ fn install() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// A running peer, killed on drop. Its one actor is `carol`.
-struct Peer {
+/// A running peer, killed on drop. Its one actor is `carol`. Other test
+/// modules (media_federation) drive it too.
+pub(crate) struct Peer {
     child: Child,
     _stdout: BufReader<ChildStdout>,
     /// `peer.localhost:PORT`
@@ -152,7 +153,7 @@ struct Peer {
 }
 
 impl Peer {
-    async fn start(label: &str) -> Peer {
+    pub(crate) async fn start(label: &str) -> Peer {
         let dir = tokio::task::spawn_blocking(installed_peer)
             .await
             .unwrap()
@@ -213,22 +214,22 @@ impl Peer {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.domain)
     }
 
     /// carol's actor id.
-    fn carol(&self) -> String {
+    pub(crate) fn carol(&self) -> String {
         self.url("/users/carol")
     }
 
     /// `carol@peer.localhost:PORT`
-    fn carol_handle(&self) -> String {
+    pub(crate) fn carol_handle(&self) -> String {
         format!("carol@{}", self.domain)
     }
 
     /// Makes carol do something (`POST /control/{action}`); its answer.
-    async fn control(&self, action: &str, body: Value) -> Value {
+    pub(crate) async fn control(&self, action: &str, body: Value) -> Value {
         let res = self
             .client
             .post(self.url(&format!("/control/{action}")))
@@ -247,7 +248,7 @@ impl Peer {
     }
 
     /// Everything carol's inboxes accepted, as Fedify parsed it.
-    async fn received(&self) -> Vec<Value> {
+    pub(crate) async fn received(&self) -> Vec<Value> {
         let all: Value = self
             .client
             .get(self.url("/received"))
@@ -269,7 +270,7 @@ impl Peer {
     /// The first received activity of `kind` that `matches`, waiting a little
     /// (delivery is drained by the test, but the peer answers before its log
     /// is read).
-    async fn received_one(&self, kind: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn received_one(&self, kind: &str, matches: impl Fn(&Value) -> bool) -> Value {
         let found = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
                 let all = self.received().await;
@@ -310,14 +311,14 @@ fn read_log(path: &Path) -> String {
 // ---- scenarios -----------------------------------------------------------
 
 /// alpha (Outloud) with alice, and the peer with carol.
-async fn alpha_and_peer(backend: Backend, label: &str) -> (TestInstance, Peer) {
+pub(crate) async fn alpha_and_peer(backend: Backend, label: &str) -> (TestInstance, Peer) {
     let (alpha, peer) = tokio::join!(TestInstance::spawn("alpha", backend), Peer::start(label));
     alpha.create_user("alice").await;
     (alpha, peer)
 }
 
 /// carol follows alice; Outloud accepts and the peer gets the Accept.
-async fn carol_follows_alice(alpha: &TestInstance, peer: &Peer) -> Value {
+pub(crate) async fn carol_follows_alice(alpha: &TestInstance, peer: &Peer) -> Value {
     let follow = peer
         .control("follow", json!({ "target": alpha.handle_of("alice") }))
         .await;

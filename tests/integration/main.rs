@@ -27,6 +27,7 @@ mod discovery;
 mod following;
 mod foreign_peer;
 mod inbox;
+mod media_federation;
 mod mastodon_py;
 mod media_api;
 mod narrations;

@@ -49,6 +49,7 @@ import {
   Activity,
   Article,
   Create,
+  Document,
   Endpoints,
   Follow,
   Hashtag,
@@ -240,6 +241,16 @@ async function describeObject(object) {
       href: tag.href?.href ?? null,
     });
   }
+  const attachments = [];
+  for await (const a of object.getAttachments()) {
+    const url = a.url instanceof URL ? a.url.href : a.url?.href?.href ?? null;
+    attachments.push({
+      type: typeName(a),
+      mediaType: a.mediaType ?? null,
+      url,
+      name: a.name?.toString() ?? null,
+    });
+  }
   return {
     type: typeName(object),
     id: object.id?.href ?? null,
@@ -253,6 +264,7 @@ async function describeObject(object) {
     to: object.toIds.map((u) => u.href),
     cc: object.ccIds.map((u) => u.href),
     tags,
+    attachments,
   };
 }
 
@@ -373,7 +385,8 @@ const control = {
   },
 
   // {content, recipients: [actor urls], to?, cc?, public?, inReplyTo?,
-  //  mentions?: [{href, name}], hashtags?: [{href, name}], type?: "Note"|"Article", name?}
+  //  mentions?: [{href, name}], hashtags?: [{href, name}], type?: "Note"|"Article", name?,
+  //  attachments?: [{url, mediaType, name}]}  (sent as Documents)
   async post(body) {
     const ctx = context();
     const carol = ctx.getActorUri(CAROL);
@@ -395,6 +408,11 @@ const control = {
       ccs: cc,
       replyTarget: body.inReplyTo ? new URL(body.inReplyTo) : null,
       tags,
+      attachments: (body.attachments ?? []).map((a) => new Document({
+        url: new URL(a.url),
+        mediaType: a.mediaType ?? null,
+        name: a.name ?? null,
+      })),
       published: Temporal.Now.instant(),
     });
     notes.set(id, note);

@@ -5,17 +5,20 @@ use crate::{
     apub::protocol::{
         activity::{Announce, ObjectRef},
         actor::Source,
+        media::{remote_media_of, Document, RemoteMedia},
         note::{is_public, Note, PUBLIC},
     },
     context::Context,
     db::{
         actor::Actor,
+        media::MediaAttachment,
         new_id, now,
         post::{Post, PostKind, PostTag, Visibility},
         reaction::Reaction,
         DbUrl,
     },
     error::{Error, Result},
+    service::media::MediaLinks,
     text,
 };
 use activitypub_federation::{
@@ -69,7 +72,7 @@ impl Object for Post {
     async fn into_json(self, data: &Data<Context>) -> Result<Note> {
         let (author_id, post_id) = (self.author_id.clone(), self.id.clone());
         let community_id = self.community_id.clone();
-        let (author, tags, community) = data
+        let (author, tags, community, media) = data
             .db
             .run(move |conn| {
                 let author = Actor::by_id(conn, &author_id)?
@@ -78,11 +81,20 @@ impl Object for Post {
                     Some(id) => Actor::by_id(conn, &id)?,
                     None => None,
                 };
-                Ok((author, Post::tags(conn, &post_id)?, community))
+                let media = MediaAttachment::of_posts(conn, std::slice::from_ref(&post_id))?;
+                Ok((author, Post::tags(conn, &post_id)?, community, media))
             })
             .await?;
         let audience = community.as_ref().map(|c| &c.ap_id.0);
-        Ok(note_of(&self, &author, &tags, &data.urls, audience))
+        let attachments = documents_of(&media, &MediaLinks::of(data));
+        Ok(note_of(
+            &self,
+            &author,
+            &tags,
+            &data.urls,
+            audience,
+            attachments,
+        ))
     }
 
     /// A post must come from its author's server, where it was fetched.
@@ -99,7 +111,8 @@ impl Object for Post {
     }
 
     /// Stores (or updates) a remote post: content sanitized, tags kept,
-    /// visibility from the addressing, placed in its thread.
+    /// visibility from the addressing, placed in its thread, its media
+    /// (at most four, http(s) only) replacing what an earlier version had.
     async fn from_json(json: Note, data: &Data<Context>) -> Result<Post> {
         let author = json.attributed_to.dereference(data).await?;
         if author.local {
@@ -171,8 +184,56 @@ impl Object for Post {
                 href: t.href.to_string(),
             })
             .collect();
-        data.db
-            .transaction(move |conn| match Post::by_ap_id(conn, &post.ap_id)? {
+        let media = remote_media_of(&json.attachment);
+        let (stored, removed) = data
+            .db
+            .transaction(move |conn| {
+                let stored = store_post(conn, post, tags)?;
+                let rows = media_rows(&stored, media);
+                let removed = MediaAttachment::replace_remote(conn, &stored.id, &rows)?;
+                Ok((stored, removed))
+            })
+            .await?;
+        crate::service::media_proxy::forget_cached(data, &removed).await;
+        Ok(stored)
+    }
+}
+
+/// The media rows of a remote post, in the order it listed them.
+fn media_rows(post: &Post, media: Vec<RemoteMedia>) -> Vec<MediaAttachment> {
+    let at = now();
+    media
+        .into_iter()
+        .enumerate()
+        .map(|(position, m)| MediaAttachment {
+            id: new_id(),
+            owner_id: post.author_id.clone(),
+            post_id: Some(post.id.clone()),
+            position: position as i64,
+            kind: m.kind.into(),
+            media_type: m.media_type,
+            file_key: None,
+            thumbnail_key: None,
+            remote_url: Some(m.url),
+            description: m.description,
+            focus_x: m.focus.map(|f| f.0),
+            focus_y: m.focus.map(|f| f.1),
+            width: m.width,
+            height: m.height,
+            thumbnail_width: None,
+            thumbnail_height: None,
+            blurhash: m.blurhash,
+            size_bytes: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .collect()
+}
+
+/// Inserts a remote post, or replaces the stored version of it (only its
+/// author may), in the caller's transaction.
+fn store_post(conn: &mut crate::db::DbConn, post: Post, tags: Vec<PostTag>) -> Result<Post> {
+    match Post::by_ap_id(conn, &post.ap_id)? {
                 Some(existing) if existing.local => {
                     Err(Error::bad_request("refusing to overwrite a local post"))
                 }
@@ -200,9 +261,29 @@ impl Object for Post {
                     Post::insert(conn, &post, &tags)?;
                     Ok(post)
                 }
-            })
-            .await
     }
+}
+
+/// The `attachment` entries of a post's media, as Mastodon sends them:
+/// a local upload by its stored file, a remote one by its original URL.
+pub fn documents_of(media: &[MediaAttachment], links: &MediaLinks) -> Vec<Value> {
+    media
+        .iter()
+        .filter_map(|m| {
+            let url = links.original_of(m)?;
+            let document = Document {
+                kind: "Document",
+                media_type: m.media_type.clone(),
+                url,
+                name: m.description.clone(),
+                blurhash: m.blurhash.clone(),
+                focal_point: m.focus_x.zip(m.focus_y).map(|(x, y)| [x, y]),
+                width: m.width,
+                height: m.height,
+            };
+            serde_json::to_value(document).ok()
+        })
+        .collect()
 }
 
 /// Addressing of a new local post, by visibility: `(to, cc)`.
@@ -269,7 +350,8 @@ pub fn visible_to(post: &Post, author: &Actor, viewer: Option<&Actor>, follows: 
     }
 }
 
-/// The Note (or Article) of a post, from its row, author and tags: what
+/// The Note (or Article) of a post, from its row, author, tags and
+/// attachments ([`documents_of`]): what
 /// `into_json` serves and what a `Create` or `Update` carries. Pure, so it
 /// can be built inside the transaction that stores the post.
 pub fn note_of(
@@ -278,6 +360,7 @@ pub fn note_of(
     tags: &[PostTag],
     urls: &crate::urls::Urls,
     audience: Option<&Url>,
+    attachment: Vec<Value>,
 ) -> Note {
     let tag: Vec<Value> = tags
         .iter()
@@ -321,6 +404,7 @@ pub fn note_of(
             .clone()
             .map(|lang| serde_json::Map::from_iter([(lang, Value::String(post.content.clone()))])),
         audience: audience.cloned(),
+        attachment,
     }
 }
 

@@ -4,4 +4,5 @@
 pub mod activity;
 pub mod actor;
 pub mod context;
+pub mod media;
 pub mod note;

@@ -68,6 +68,15 @@ pub struct Note {
     /// FEP-1b12: the community a post belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<Url>,
+    /// Media: `Document`s (or `Image`, `Video`, `Audio`, `Link`), one or
+    /// many; kept loose and read by [`Note::media`], so one odd entry does
+    /// not fail the post.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many_values",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachment: Vec<Value>,
 }
 
 /// A hashtag or mention in `tag`.
