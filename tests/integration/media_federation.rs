@@ -567,13 +567,14 @@ async fn attachments_between_outloud_and_the_fedify_peer(backend: Backend) {
     let res = alpha.client.get(&proxy).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().to_vec(), picture);
-    // The client API's status entity: its `media_attachments` are built
-    // by `api::convert` (another branch); once it lists them, they must
-    // be the proxy's.
+    // The client API's status entity shows the remote attachment through
+    // the proxy, with its alt text.
     let api = crate::api_client::Api::for_user(&alpha, "alice", "read").await;
     let status = api.get(&format!("/api/v1/statuses/{}", stored.id)).await.ok();
-    if let Some(first) = status["media_attachments"].as_array().and_then(|m| m.first()) {
-        assert_eq!(first["url"], proxy.as_str(), "{status:#}");
-        assert_eq!(first["description"], "A tidy desk");
-    }
+    let attachments = status["media_attachments"].as_array().cloned().unwrap_or_default();
+    assert_eq!(attachments.len(), 1, "{status:#}");
+    assert_eq!(attachments[0]["url"], proxy.as_str(), "{status:#}");
+    assert_eq!(attachments[0]["remote_url"], origin.url("/carol/photo.png").as_str(), "{status:#}");
+    assert_eq!(attachments[0]["description"], "A tidy desk");
+    assert_eq!(attachments[0]["type"], "image");
 }
