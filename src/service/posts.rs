@@ -518,7 +518,10 @@ pub async fn edit_with_media(
                     crate::service::media::attachable(conn, &owner, Some(&post_id), &ids)
                 })
                 .await?;
-            (Some(rows.iter().map(|m| m.id.clone()).collect::<Vec<_>>()), rows)
+            (
+                Some(rows.iter().map(|m| m.id.clone()).collect::<Vec<_>>()),
+                rows,
+            )
         }
         None => {
             let id = post.id.clone();

@@ -132,7 +132,11 @@ impl Origin {
 /// A real PNG of `w`×`h` pixels, noisy enough not to compress to nothing.
 pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x ^ y) % 256) as u8])
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 13 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
     });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -237,12 +241,18 @@ async fn an_outloud_attachment_reaches_another_outloud_through_its_proxy(backend
     assert_eq!(doc["name"], "A grey cat");
     assert_eq!(doc["blurhash"], upload.blurhash.clone().unwrap().as_str());
     assert_eq!(doc["focalPoint"], json!([0.25, -0.5]));
-    assert_eq!((doc["width"].clone(), doc["height"].clone()), (json!(64), json!(48)));
+    assert_eq!(
+        (doc["width"].clone(), doc["height"].clone()),
+        (json!(64), json!(48))
+    );
     let context = note["@context"].to_string();
     assert!(context.contains("toot:blurhash") && context.contains("toot:focalPoint"));
 
     // beta stores it as a remote attachment.
-    let remote = settled(&[&a, &b], || async { b.stored_post(post.ap_id.as_str()).await }).await;
+    let remote = settled(&[&a, &b], || async {
+        b.stored_post(post.ap_id.as_str()).await
+    })
+    .await;
     let rows = rows_of(&b, &remote.id).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let r = &rows[0];
@@ -251,7 +261,10 @@ async fn an_outloud_attachment_reaches_another_outloud_through_its_proxy(backend
     assert_eq!(r.blurhash, upload.blurhash);
     assert_eq!((r.focus_x, r.focus_y), (Some(0.25), Some(-0.5)));
     assert_eq!((r.width, r.height), (Some(64), Some(48)));
-    assert_eq!((r.kind.as_str(), r.media_type.as_str()), ("image", "image/png"));
+    assert_eq!(
+        (r.kind.as_str(), r.media_type.as_str()),
+        ("image", "image/png")
+    );
     assert!(r.file_key.is_none());
 
     // Clients get beta's proxy URL, which serves alice's bytes.
@@ -266,7 +279,10 @@ async fn an_outloud_attachment_reaches_another_outloud_through_its_proxy(backend
     assert_media_headers(&res, "image/png");
     assert_eq!(res.bytes().await.unwrap().to_vec(), stored_file);
     assert_eq!(origin.hits(&origin_path), before + 1);
-    let cached = row(&b, &r.id).await.file_key.expect("the proxy records its cache key");
+    let cached = row(&b, &r.id)
+        .await
+        .file_key
+        .expect("the proxy records its cache key");
     assert!(b.context.media.get(&cached).await.unwrap().is_some());
     // A second request is served from beta's store, not the origin.
     let again = b.client.get(&proxy).send().await.unwrap();
@@ -274,7 +290,12 @@ async fn an_outloud_attachment_reaches_another_outloud_through_its_proxy(backend
     assert_eq!(again.bytes().await.unwrap().to_vec(), stored_file);
     assert_eq!(origin.hits(&origin_path), before + 1);
     // An unknown id is a JSON 404.
-    let missing = b.client.get(b.url("/media/proxy/nope")).send().await.unwrap();
+    let missing = b
+        .client
+        .get(b.url("/media/proxy/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.json::<Value>().await.unwrap()["error"].is_string());
 
@@ -331,8 +352,14 @@ async fn remote_avatars_and_headers_are_proxied(backend: Backend) {
     assert_eq!(doc["image"]["url"], origin.url("/header.png").as_str());
 
     let remote = b.resolve(&a.actor_url("alice")).await;
-    assert_eq!(remote.icon_url.as_deref(), Some(origin.url("/avatar.png").as_str()));
-    assert_eq!(remote.image_url.as_deref(), Some(origin.url("/header.png").as_str()));
+    assert_eq!(
+        remote.icon_url.as_deref(),
+        Some(origin.url("/avatar.png").as_str())
+    );
+    assert_eq!(
+        remote.image_url.as_deref(),
+        Some(origin.url("/header.png").as_str())
+    );
     let links = MediaLinks::of(&b.context);
     let avatar_url = links.avatar_of(&remote).unwrap();
     let header_url = links.header_of(&remote).unwrap();
@@ -365,7 +392,10 @@ async fn remote_avatars_and_headers_are_proxied(backend: Backend) {
         "/media/proxy/avatar/nobody".to_string(),
         format!("/media/proxy/avatar/{}", bob.id),
     ] {
-        assert_eq!(b.client.get(b.url(&path)).send().await.unwrap().status(), 404);
+        assert_eq!(
+            b.client.get(b.url(&path)).send().await.unwrap().status(),
+            404
+        );
     }
 }
 
@@ -429,7 +459,10 @@ async fn incoming_attachment_forms_and_proxy_refusals(backend: Backend) {
     assert_eq!(fake.send(&dave, &b.url("/inbox"), &create).await, 202);
     let post = b.stored_post(&note_id).await.unwrap();
     let rows = rows_of(&b, &post.id).await;
-    let urls: Vec<&str> = rows.iter().filter_map(|r| r.remote_url.as_deref()).collect();
+    let urls: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.remote_url.as_deref())
+        .collect();
     // Unusable entries dropped, then at most four, in order.
     assert_eq!(
         urls,
@@ -558,9 +591,15 @@ async fn attachments_between_outloud_and_the_fedify_peer(backend: Backend) {
     .await;
     let rows = rows_of(&alpha, &stored.id).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].remote_url.as_deref(), Some(origin.url("/carol/photo.png").as_str()));
+    assert_eq!(
+        rows[0].remote_url.as_deref(),
+        Some(origin.url("/carol/photo.png").as_str())
+    );
     assert_eq!(rows[0].description.as_deref(), Some("A tidy desk"));
-    assert_eq!((rows[0].kind.as_str(), rows[0].media_type.as_str()), ("image", "image/png"));
+    assert_eq!(
+        (rows[0].kind.as_str(), rows[0].media_type.as_str()),
+        ("image", "image/png")
+    );
     let proxy = alpha.url(&format!("/media/proxy/{}", rows[0].id));
     let (url, _) = MediaLinks::of(&alpha.context).of_row(&rows[0]);
     assert_eq!(url.as_deref(), Some(proxy.as_str()));

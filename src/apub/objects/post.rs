@@ -234,33 +234,33 @@ fn media_rows(post: &Post, media: Vec<RemoteMedia>) -> Vec<MediaAttachment> {
 /// author may), in the caller's transaction.
 fn store_post(conn: &mut crate::db::DbConn, post: Post, tags: Vec<PostTag>) -> Result<Post> {
     match Post::by_ap_id(conn, &post.ap_id)? {
-                Some(existing) if existing.local => {
-                    Err(Error::bad_request("refusing to overwrite a local post"))
-                }
-                Some(existing) if existing.author_id != post.author_id => {
-                    Err(Error::forbidden("only the author may change a post"))
-                }
-                Some(existing) => {
-                    let updated = Post {
-                        id: existing.id.clone(),
-                        deleted_at: existing.deleted_at,
-                        community_id: existing.community_id.clone(),
-                        ..post
-                    };
-                    let tags: Vec<PostTag> = tags
-                        .into_iter()
-                        .map(|t| PostTag {
-                            post_id: existing.id.clone(),
-                            ..t
-                        })
-                        .collect();
-                    Post::update(conn, &updated, &tags)?;
-                    Ok(updated)
-                }
-                None => {
-                    Post::insert(conn, &post, &tags)?;
-                    Ok(post)
-                }
+        Some(existing) if existing.local => {
+            Err(Error::bad_request("refusing to overwrite a local post"))
+        }
+        Some(existing) if existing.author_id != post.author_id => {
+            Err(Error::forbidden("only the author may change a post"))
+        }
+        Some(existing) => {
+            let updated = Post {
+                id: existing.id.clone(),
+                deleted_at: existing.deleted_at,
+                community_id: existing.community_id.clone(),
+                ..post
+            };
+            let tags: Vec<PostTag> = tags
+                .into_iter()
+                .map(|t| PostTag {
+                    post_id: existing.id.clone(),
+                    ..t
+                })
+                .collect();
+            Post::update(conn, &updated, &tags)?;
+            Ok(updated)
+        }
+        None => {
+            Post::insert(conn, &post, &tags)?;
+            Ok(post)
+        }
     }
 }
 

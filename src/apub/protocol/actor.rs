@@ -39,8 +39,13 @@ pub struct ActorObject {
     /// Avatar or community icon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<Image>,
-    /// Profile header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Header image (Mastodon's profile header). Read leniently: a header
+    /// Outloud cannot use must not make the whole actor unreadable.
+    #[serde(
+        default,
+        deserialize_with = "lenient_image",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image: Option<Image>,
     /// Groups (FEP-1b12): the collection of moderators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,4 +126,50 @@ pub struct Image {
     pub url: Url,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+}
+
+/// An `Image` if the value is one, else `None` (a list of images gives its
+/// first usable one).
+fn lenient_image<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Image>, D::Error> {
+    fn image_of(v: serde_json::Value) -> Option<Image> {
+        match v {
+            serde_json::Value::Array(items) => items.into_iter().find_map(image_of),
+            other => serde_json::from_value(other).ok(),
+        }
+    }
+    Ok(image_of(serde_json::Value::deserialize(d)?))
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn odd_header_images_are_ignored_not_fatal() {
+        let read = |v: serde_json::Value| {
+            #[derive(Deserialize)]
+            struct T {
+                #[serde(default, deserialize_with = "lenient_image")]
+                image: Option<Image>,
+            }
+            serde_json::from_value::<T>(serde_json::json!({ "image": v }))
+                .unwrap()
+                .image
+                .map(|i| i.url.to_string())
+        };
+        let url = "https://x.example/h.png";
+        assert_eq!(
+            read(serde_json::json!({"type": "Image", "url": url})).as_deref(),
+            Some(url)
+        );
+        assert_eq!(
+            read(serde_json::json!([{"type": "Image", "url": url}])).as_deref(),
+            Some(url)
+        );
+        assert_eq!(
+            read(serde_json::json!({"type": "Image", "url": {"href": url}})),
+            None
+        );
+        assert_eq!(read(serde_json::json!("nonsense")), None);
+    }
 }

@@ -188,18 +188,27 @@ mod tests {
         let link = json!({"type": "Image", "url": {"type": "Link", "href": "https://x.example/v", "mediaType": "video/mp4"}});
         let m = remote_media(&link).unwrap();
         assert_eq!((m.kind, m.media_type.as_str()), ("video", "video/mp4"));
-        let list = json!({"type": "Audio", "url": ["ftp://x/a", {"href": "http://x.example/a.ogg"}]});
+        let list =
+            json!({"type": "Audio", "url": ["ftp://x/a", {"href": "http://x.example/a.ogg"}]});
         let m = remote_media(&list).unwrap();
-        assert_eq!((m.url.as_str(), m.kind), ("http://x.example/a.ogg", "audio"));
+        assert_eq!(
+            (m.url.as_str(), m.kind),
+            ("http://x.example/a.ogg", "audio")
+        );
         assert_eq!(m.media_type, "application/octet-stream");
-        let bare_link = json!({"type": "Link", "href": "https://x.example/l.jpg", "mediaType": "image/jpeg"});
+        let bare_link =
+            json!({"type": "Link", "href": "https://x.example/l.jpg", "mediaType": "image/jpeg"});
         assert_eq!(remote_media(&bare_link).unwrap().kind, "image");
         assert!(remote_media(&json!({"type": "Document", "url": "javascript:alert(1)"})).is_none());
-        assert!(remote_media(&json!({"type": "PropertyValue", "url": "https://x.example/"})).is_none());
-        assert!(remote_media(&json!({"type": "Document", "url": "https://x/a", "blurhash": "<script>"}))
-            .unwrap()
-            .blurhash
-            .is_none());
+        assert!(
+            remote_media(&json!({"type": "PropertyValue", "url": "https://x.example/"})).is_none()
+        );
+        assert!(remote_media(
+            &json!({"type": "Document", "url": "https://x/a", "blurhash": "<script>"})
+        )
+        .unwrap()
+        .blurhash
+        .is_none());
         let many: Vec<Value> = (0..6)
             .map(|i| json!({"type": "Document", "url": format!("https://x.example/{i}")}))
             .chain([json!({"type": "Document", "url": "https://x.example/0"})])
