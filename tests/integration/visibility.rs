@@ -100,8 +100,9 @@ impl World {
 /// Readers holding streams, and their WebSockets.
 type Streams = Vec<(&'static str, Ws)>;
 
-/// Who streams: the local readers, bea (blocked ann) and mo (muted her).
-const STREAM_READERS: [&str; 5] = ["nia", "fay", "ada", "bea", "mo"];
+/// Who streams: the local readers, bea (blocked ann), mo (muted her) and
+/// lea (a local member of the members-only guild).
+const STREAM_READERS: [&str; 6] = ["nia", "fay", "ada", "bea", "mo", "lea"];
 
 /// Opens one WebSocket per reader on every stream a post of the table
 /// could reach: `user`, `user:notification`, `public`, `public:local`,
@@ -136,7 +137,7 @@ async fn world(backend: Backend) -> (World, Streams) {
     let beta = TestInstance::spawn("beta", backend).await;
     let gamma = TestInstance::spawn("gamma", backend).await;
     let ann = alpha.create_user("ann").await;
-    for name in ["fay", "nia", "ada", "bea", "mo"] {
+    for name in ["fay", "nia", "ada", "bea", "mo", "lea"] {
         alpha.create_user(name).await;
     }
     beta.create_user("rex").await;
@@ -158,6 +159,13 @@ async fn world(backend: Backend) -> (World, Streams) {
         .await
         .unwrap();
     settle(&[&alpha, &beta, &gamma]).await;
+    alpha
+        .follow("lea", &format!("guild@{}", alpha.domain))
+        .await;
+    let lea = alpha.local("lea").await;
+    moderation::decide_join(&alpha.data(), &ann, &guild, &lea, true)
+        .await
+        .unwrap();
     // bea blocks ann; mo follows her but mutes her.
     alpha.follow("mo", &alpha.handle_of("ann")).await;
     let bea = Api::for_user(&alpha, "bea", "read write").await;
@@ -826,6 +834,15 @@ async fn streaming_paths(w: &World, streams: Streams) {
         ];
         let (blocked_or_muted, allowed) = match reader {
             "bea" | "mo" => (true, Rows::new()),
+            // A member reads the members' post too (nothing else of ann's
+            // beyond what nia reads).
+            "lea" => (
+                false,
+                rows(&["public", "unlisted", "local", "local_unlisted", "members"])
+                    .union(&gone)
+                    .copied()
+                    .collect(),
+            ),
             _ => (false, api_may_see(reader).union(&gone).copied().collect()),
         };
         for (name, found) in &seen {
@@ -885,6 +902,9 @@ async fn streaming_paths(w: &World, streams: Streams) {
         }
         if reader == "ada" {
             assert!(conversations.contains("direct"), "ada's conversations");
+        }
+        if reader == "lea" {
+            assert!(home.contains("members"), "lea's home: {home:?}");
         }
     }
 }
