@@ -39,6 +39,7 @@ mod streaming;
 mod streaming_client;
 mod streaming_masto;
 mod streaming_processes;
+mod streaming_visibility;
 mod visibility;
 mod web_account;
 mod web_communities;

@@ -99,9 +99,10 @@ impl Sse {
         while sse.comments.is_empty() {
             assert!(tokio::time::Instant::now() < deadline, "{url} sent nothing");
             assert!(sse.read(Duration::from_secs(1)).await, "{url} ended");
-            while sse.parse_one().is_some() {
-                panic!("an event before the opening comment on {url}");
-            }
+            assert!(
+                sse.parse_one().is_none(),
+                "an event before the opening comment on {url}"
+            );
         }
         sse
     }

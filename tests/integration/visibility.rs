@@ -27,7 +27,7 @@ use crate::{
     api_client::Api,
     communities::create_community,
     harness::{both_backends, settle, TestInstance},
-    streaming_client::{Event, Ws, WsToken, WITHIN},
+    streaming_visibility::{open_streams, streaming_paths, Streams},
     web_narrations::WebClient,
 };
 use outloud::{
@@ -39,7 +39,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 
 /// The rows, by name; each post's text carries `visword` and `#vis_<row>`.
-const ROWS: [&str; 9] = [
+pub(crate) const ROWS: [&str; 9] = [
     "public",
     "unlisted",
     "followers",
@@ -62,15 +62,15 @@ const REPLIES: [&str; 7] = [
     "deleted",
 ];
 
-type Rows = BTreeSet<&'static str>;
+pub(crate) type Rows = BTreeSet<&'static str>;
 
-fn rows(names: &[&'static str]) -> Rows {
+pub(crate) fn rows(names: &[&'static str]) -> Rows {
     names.iter().copied().collect()
 }
 
 /// The world of the table: three instances, the readers, the posts.
-struct World {
-    alpha: TestInstance,
+pub(crate) struct World {
+    pub alpha: TestInstance,
     beta: TestInstance,
     gamma: TestInstance,
     /// Row name → local post id on alpha.
@@ -79,12 +79,12 @@ struct World {
 }
 
 impl World {
-    fn id(&self, row: &str) -> &str {
+    pub(crate) fn id(&self, row: &str) -> &str {
         &self.ids[row]
     }
 
     /// The row names of the post ids in `list` (others ignored).
-    fn rows_in<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Rows {
+    pub(crate) fn rows_in<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Rows {
         let ids: BTreeSet<&str> = ids.into_iter().collect();
         ROWS.iter()
             .copied()
@@ -97,46 +97,12 @@ impl World {
     }
 }
 
-/// Readers holding streams, and their WebSockets.
-type Streams = Vec<(&'static str, Ws)>;
-
-/// Who streams: the local readers, bea (blocked ann) and mo (muted her).
-const STREAM_READERS: [&str; 5] = ["nia", "fay", "ada", "bea", "mo"];
-
-/// Opens one WebSocket per reader on every stream a post of the table
-/// could reach: `user`, `user:notification`, `public`, `public:local`,
-/// `direct` and each row's hashtag.
-async fn open_streams(alpha: &TestInstance) -> Streams {
-    let mut streams = Vec::new();
-    for reader in STREAM_READERS {
-        let token = Api::for_user(alpha, reader, "read").await.token.unwrap();
-        let mut ws = Ws::connect(&alpha.domain, "?stream=user", WsToken::Header(&token)).await;
-        for stream in ["user:notification", "public", "public:local", "direct"] {
-            ws.send(json!({ "type": "subscribe", "stream": stream }))
-                .await;
-        }
-        for row in ROWS.iter().chain(&["root", "marker"]) {
-            ws.send(
-                json!({ "type": "subscribe", "stream": "hashtag", "tag": format!("vis_{row}") }),
-            )
-            .await;
-        }
-        // Messages are handled in order: once this one's error frame is
-        // back, every subscription before it holds.
-        ws.send(json!({ "type": "subscribe", "stream": "sync" }))
-            .await;
-        ws.next_error(WITHIN).await.unwrap();
-        streams.push((reader, ws));
-    }
-    streams
-}
-
 async fn world(backend: Backend) -> (World, Streams) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     let beta = TestInstance::spawn("beta", backend).await;
     let gamma = TestInstance::spawn("gamma", backend).await;
     let ann = alpha.create_user("ann").await;
-    for name in ["fay", "nia", "ada", "bea", "mo"] {
+    for name in ["fay", "nia", "ada", "bea", "mo", "lea"] {
         alpha.create_user(name).await;
     }
     beta.create_user("rex").await;
@@ -158,6 +124,13 @@ async fn world(backend: Backend) -> (World, Streams) {
         .await
         .unwrap();
     settle(&[&alpha, &beta, &gamma]).await;
+    alpha
+        .follow("lea", &format!("guild@{}", alpha.domain))
+        .await;
+    let lea = alpha.local("lea").await;
+    moderation::decide_join(&alpha.data(), &ann, &guild, &lea, true)
+        .await
+        .unwrap();
     // bea blocks ann; mo follows her but mutes her.
     alpha.follow("mo", &alpha.handle_of("ann")).await;
     let bea = Api::for_user(&alpha, "bea", "read write").await;
@@ -252,7 +225,7 @@ async fn world(backend: Backend) -> (World, Streams) {
 
 /// What the status endpoint shows each local reader (the ground truth for
 /// every client-API path).
-fn api_may_see(reader: &str) -> Rows {
+pub(crate) fn api_may_see(reader: &str) -> Rows {
     match reader {
         "anonymous" => rows(&["public", "unlisted"]),
         "nia" => rows(&["public", "unlisted", "local", "local_unlisted"]),
@@ -288,7 +261,7 @@ fn ap_may_see(reader: &str) -> Rows {
     }
 }
 
-fn ids_of(list: &Value) -> Vec<&str> {
+pub(crate) fn ids_of(list: &Value) -> Vec<&str> {
     // A reblog (a boost, or a community's share) shows its post too.
     list.as_array()
         .unwrap_or_else(|| panic!("not a list: {list}"))
@@ -300,7 +273,7 @@ fn ids_of(list: &Value) -> Vec<&str> {
 
 /// The ids of the statuses under `field` of each entry of `list`
 /// (notifications' `status`, conversations' `last_status`).
-fn ids_within<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+pub(crate) fn ids_within<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
     list.as_array()
         .unwrap_or_else(|| panic!("not a list: {list}"))
         .iter()
@@ -310,7 +283,7 @@ fn ids_within<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
 
 /// `found` shows nothing outside `allowed`.
 #[track_caller]
-fn within(path: &str, reader: &str, found: &Rows, allowed: &Rows) {
+pub(crate) fn within(path: &str, reader: &str, found: &Rows, allowed: &Rows) {
     let leaked: Vec<_> = found.difference(allowed).collect();
     assert!(
         leaked.is_empty(),
@@ -735,156 +708,3 @@ async fn visibility_table(backend: Backend) {
 }
 
 both_backends!(visibility_table);
-
-/// The rows of the statuses `events` carry (updates, edits, notifications,
-/// conversations; a reblog's post too).
-fn rows_streamed(w: &World, events: &[&Event]) -> Rows {
-    let mut ids = Vec::new();
-    for event in events.iter().filter(|e| e.event != "delete") {
-        let json = event.json();
-        let status = match event.event.as_str() {
-            "notification" => json["status"].clone(),
-            "conversation" => json["last_status"].clone(),
-            _ => json,
-        };
-        for id in [status["id"].as_str(), status["reblog"]["id"].as_str()]
-            .into_iter()
-            .flatten()
-        {
-            ids.push(id.to_string());
-        }
-    }
-    w.rows_in(ids.iter().map(String::as_str))
-}
-
-/// The streaming column. Every event a reader's WebSocket got while the
-/// table was made, up to a marker nia posts last (events reach a
-/// connection in commit order), compared with what the same token reads
-/// through the REST API now. The deleted and removed rows were public
-/// while they lasted: streams showed them where the public timelines
-/// did, and then sent their `delete`.
-async fn streaming_paths(w: &World, streams: Streams) {
-    let nia = Api::for_user(&w.alpha, "nia", "read write").await;
-    let marker = nia
-        .status(json!({ "status": "The end visword #vis_marker" }))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let gone = rows(&["deleted", "removed"]);
-    for (reader, mut ws) in streams {
-        let mut events = Vec::new();
-        loop {
-            let event = ws
-                .next(WITHIN)
-                .await
-                .unwrap_or_else(|| panic!("{reader}'s marker never came: {events:#?}"));
-            let done = event.stream == ["public"] && event.status_id().as_deref() == Some(&marker);
-            events.push(event);
-            if done {
-                break;
-            }
-        }
-        let on = |name: &str| -> Vec<&Event> {
-            events
-                .iter()
-                .filter(|e| e.stream.join(":") == name)
-                .collect()
-        };
-        let tagged: Vec<&Event> = events
-            .iter()
-            .filter(|e| e.stream.first().map(String::as_str) == Some("hashtag"))
-            .collect();
-        let api = Api::for_user(&w.alpha, reader, "read").await;
-        let home = api.get("/api/v1/timelines/home?limit=40").await.ok();
-        let home = w.rows_in(ids_of(&home));
-        let notifications = api.get("/api/v1/notifications?limit=40").await.ok();
-        let notifications = w.rows_in(ids_within(&notifications, "status"));
-        let conversations = api.get("/api/v1/conversations").await.ok();
-        let conversations = w.rows_in(ids_within(&conversations, "last_status"));
-        let public = api.get("/api/v1/timelines/public?limit=40").await.ok();
-        let public = w.rows_in(ids_of(&public));
-
-        let user = rows_streamed(w, &on("user"));
-        let user_notified = rows_streamed(
-            w,
-            &on("user")
-                .into_iter()
-                .filter(|e| e.event == "notification")
-                .collect::<Vec<_>>(),
-        );
-        let seen = [
-            ("user", user.clone()),
-            (
-                "user:notification",
-                rows_streamed(w, &on("user:notification")),
-            ),
-            ("public", rows_streamed(w, &on("public"))),
-            ("public:local", rows_streamed(w, &on("public:local"))),
-            ("hashtag", rows_streamed(w, &tagged)),
-            ("direct", rows_streamed(w, &on("direct"))),
-        ];
-        let (blocked_or_muted, allowed) = match reader {
-            "bea" | "mo" => (true, Rows::new()),
-            _ => (false, api_may_see(reader).union(&gone).copied().collect()),
-        };
-        for (name, found) in &seen {
-            within(&format!("stream {name}"), reader, found, &allowed);
-        }
-        // Exactly the REST answers, less what was deleted since.
-        let now = |name: &str| -> Rows {
-            let found = &seen.iter().find(|(n, _)| *n == name).unwrap().1;
-            found.difference(&gone).copied().collect()
-        };
-        assert_eq!(now("user"), home, "{reader}: user stream vs home");
-        assert_eq!(
-            now("user:notification"),
-            notifications,
-            "{reader}: notification stream vs notifications"
-        );
-        assert_eq!(
-            user_notified, notifications,
-            "{reader}: the user stream's notifications"
-        );
-        assert_eq!(
-            now("direct"),
-            conversations,
-            "{reader}: direct vs conversations"
-        );
-        for name in ["public", "public:local", "hashtag"] {
-            assert_eq!(
-                now(name),
-                public,
-                "{reader}: {name} stream vs public timeline"
-            );
-        }
-        if blocked_or_muted {
-            assert!(
-                home.is_empty() && public.is_empty(),
-                "{reader} sees ann: {home:?} {public:?}"
-            );
-        }
-        // Each stream that showed a row now deleted got its `delete`. (A
-        // post deleted before its event was dispatched is not shown at
-        // all: events are rendered when dispatched.)
-        for row in ["deleted", "removed"] {
-            let id = w.id(row);
-            for stream in ["user", "public", "public:local", "direct"] {
-                let showed = rows_streamed(w, &on(stream)).contains(row);
-                let deleted = on(stream)
-                    .iter()
-                    .any(|e| e.event == "delete" && e.payload == id);
-                assert!(
-                    !showed || deleted,
-                    "{reader}: {row} on {stream}, not deleted"
-                );
-            }
-        }
-        if reader == "fay" {
-            assert!(home.contains("followers"), "fay's home: {home:?}");
-        }
-        if reader == "ada" {
-            assert!(conversations.contains("direct"), "ada's conversations");
-        }
-    }
-}
