@@ -29,6 +29,7 @@ mod foreign_peer;
 mod inbox;
 mod mastodon_py;
 mod media_api;
+mod media_s3;
 mod narrations;
 mod remote_content;
 mod reports;

@@ -55,7 +55,18 @@ fn client_dir() -> PathBuf {
 /// processes (nextest) from installing at once.
 fn venv_python() -> Result<&'static Path, &'static str> {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PYTHON.get_or_init(install_venv) {
+    match PYTHON.get_or_init(|| install_venv("requirements.txt", "mastodon-py-venv")) {
+        Ok(python) => Ok(python),
+        Err(e) => Err(e),
+    }
+}
+
+/// The Python of a second virtualenv with the S3 server of the media
+/// store test (`tests/client/requirements-s3.txt`: moto), made as the
+/// Mastodon.py one is.
+pub fn s3_venv_python() -> Result<&'static Path, &'static str> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| install_venv("requirements-s3.txt", "moto-venv")) {
         Ok(python) => Ok(python),
         Err(e) => Err(e),
     }
@@ -85,25 +96,27 @@ fn run(command: &mut Command, what: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn install_venv() -> Result<PathBuf, String> {
+/// Makes (or reuses) `target/{venv_name}` with `tests/client/{requirements}`.
+fn install_venv(requirements: &str, venv_name: &str) -> Result<PathBuf, String> {
+    let requirements_name = requirements;
     let hint = install_hint();
     let version = run(
         Command::new("python3").args(["-c", "import sys; print(sys.version)"]),
         "running `python3`",
     )
     .map_err(|e| format!("{hint}\n({e})"))?;
-    let requirements = client_dir().join("requirements.txt");
+    let requirements = client_dir().join(requirements_name);
     let wanted = std::fs::read(&requirements)
-        .map_err(|e| format!("reading tests/client/requirements.txt: {e}"))?;
+        .map_err(|e| format!("reading tests/client/{requirements_name}: {e}"))?;
 
     let target = target_dir();
     std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
-    let lock = std::fs::File::create(target.join("mastodon-py-venv.lock"))
-        .map_err(|e| format!("creating target/mastodon-py-venv.lock: {e}"))?;
+    let lock = std::fs::File::create(target.join(format!("{venv_name}.lock")))
+        .map_err(|e| format!("creating target/{venv_name}.lock: {e}"))?;
     lock.lock()
-        .map_err(|e| format!("locking target/mastodon-py-venv.lock: {e}"))?;
+        .map_err(|e| format!("locking target/{venv_name}.lock: {e}"))?;
 
-    let venv = target.join("mastodon-py-venv");
+    let venv = target.join(venv_name);
     let python = venv.join("bin").join("python3");
     let marker = venv.join(".installed");
     let stamp = format!(
@@ -118,7 +131,7 @@ fn install_venv() -> Result<PathBuf, String> {
     if venv.exists() {
         std::fs::remove_dir_all(&venv).map_err(|e| format!("removing {venv:?}: {e}"))?;
     }
-    eprintln!("mastodon_py: creating a virtualenv in {venv:?}");
+    eprintln!("creating a virtualenv in {venv:?}");
     if let Err(e) = run(
         Command::new("python3").arg("-m").arg("venv").arg(&venv),
         "`python3 -m venv`",
@@ -129,13 +142,13 @@ fn install_venv() -> Result<PathBuf, String> {
              and ensurepip come with the package python3-venv\n{e}"
         ));
     }
-    eprintln!("mastodon_py: installing tests/client/requirements.txt");
+    eprintln!("installing tests/client/{requirements_name}");
     run(
         Command::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .args(["--no-input", "--quiet", "-r"])
             .arg(&requirements),
-        "`pip install -r tests/client/requirements.txt` (the first run needs PyPI)",
+        &format!("`pip install -r tests/client/{requirements_name}` (the first run needs PyPI)"),
     )?;
     std::fs::write(&marker, stamp).map_err(|e| format!("writing {marker:?}: {e}"))?;
     drop(lock);
