@@ -3,7 +3,9 @@
 //! `tests/client/mastodon_py_flow.py`, which registers apps, signs people in
 //! through the OAuth authorization-code flow over HTTP, posts, reads
 //! timelines, follows across instances, joins a community, favourites,
-//! reblogs, reads notifications, edits and deletes, checking each answer.
+//! reblogs, reads notifications, edits and deletes, checking each answer;
+//! and `tests/client/mastodon_py_media.py`, which uploads media, posts it
+//! and sets an avatar and header.
 //!
 //! The Python side is installed once into a virtualenv under
 //! `target/mastodon-py-venv` (under a file lock, skipped while the
@@ -24,7 +26,7 @@ use std::{
     time::Duration,
 };
 
-both_backends!(mastodon_py_session);
+both_backends!(mastodon_py_session, mastodon_py_media);
 
 /// Every person's password (the harness's `create_user`).
 const PASSWORD: &str = "password for tests";
@@ -250,6 +252,71 @@ async fn mastodon_py_session(backend: Backend) {
         ),
         None => panic!(
             "tests/client/mastodon_py_flow.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
+
+// ---- media -------------------------------------------------------------------
+
+/// `tests/client/mastodon_py_media.py` against one instance, as alice with
+/// a `read write` token: uploads, `media_update`, statuses with media,
+/// reading them back, the files, avatar and header.
+async fn mastodon_py_media(backend: Backend) {
+    let python = tokio::task::spawn_blocking(venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let media = tempfile::tempdir().unwrap();
+    let media_path = media.path().to_string_lossy().into_owned();
+    let alpha = TestInstance::spawn_with("alpha", backend, |c| c.media.path = media_path).await;
+    let alice = alpha.create_user("alice").await;
+    let token = outloud::service::oauth::token_for_user(&alpha.context.db, &alice, "read write")
+        .await
+        .unwrap();
+    let child = Command::new(python)
+        .args(["-I", "-u"])
+        .arg(client_dir().join("mastodon_py_media.py"))
+        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
+        .env("OUTLOUD_TOKEN", &token.access_token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let mut script = Script(child);
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
+    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
+    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = script.0.try_wait().unwrap() {
+            break Some(status);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break None;
+        }
+        // The instance runs on this runtime: wait without blocking it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(script);
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) if status.success() => println!("{stdout}"),
+        Some(status) => panic!(
+            "tests/client/mastodon_py_media.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+        None => panic!(
+            "tests/client/mastodon_py_media.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
              {stdout}\nstderr:\n{stderr}"
         ),
     }
