@@ -318,7 +318,7 @@ async fn upload_refusals(backend: Backend) {
     let small = png(16, 16);
 
     // Over the byte cap: refused while streaming.
-    let big = vec![0u8; 300_000];
+    let big = vec![0u8; 5_000_000];
     let (status, json) = upload(&alice, "/api/v2/media", &big, &[]).await;
     assert!(status == 413 || status == 422, "{status} {json}");
     assert!(json["error"].is_string(), "{json}");
