@@ -10,7 +10,7 @@
 use crate::{
     api_client::Api,
     harness::{both_backends, http_client, TestInstance},
-    media_api::{png, uploaded},
+    media_support::{png, uploaded},
 };
 use outloud::config::{Backend, MediaStoreKind};
 use std::{
