@@ -85,7 +85,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// The text fields of a `multipart/form-data` body (Tusky sends profile
-/// edits so). File parts are refused: Outloud stores no media yet.
+/// edits so). File parts are refused here: the endpoints that take files
+/// (media uploads, `update_credentials`) read them with
+/// `api::media::read_multipart`.
 async fn multipart_fields(
     mut multipart: actix_multipart::Multipart,
 ) -> Result<Vec<(String, String)>, Error> {

@@ -30,6 +30,8 @@ mod inbox;
 mod mastodon_py;
 mod media_api;
 mod media_federation;
+mod media_s3;
+mod media_support;
 mod narrations;
 mod remote_content;
 mod reports;

@@ -3,7 +3,9 @@
 //! `tests/client/mastodon_py_flow.py`, which registers apps, signs people in
 //! through the OAuth authorization-code flow over HTTP, posts, reads
 //! timelines, follows across instances, joins a community, favourites,
-//! reblogs, reads notifications, edits and deletes, checking each answer.
+//! reblogs, reads notifications, edits and deletes, checking each answer;
+//! and `tests/client/mastodon_py_media.py`, which uploads media, posts it
+//! and sets an avatar and header.
 //!
 //! The Python side is installed once into a virtualenv under
 //! `target/mastodon-py-venv` (under a file lock, skipped while the
@@ -24,7 +26,7 @@ use std::{
     time::Duration,
 };
 
-both_backends!(mastodon_py_session);
+both_backends!(mastodon_py_session, mastodon_py_media);
 
 /// Every person's password (the harness's `create_user`).
 const PASSWORD: &str = "password for tests";
@@ -55,7 +57,18 @@ fn client_dir() -> PathBuf {
 /// processes (nextest) from installing at once.
 fn venv_python() -> Result<&'static Path, &'static str> {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PYTHON.get_or_init(install_venv) {
+    match PYTHON.get_or_init(|| install_venv("requirements.txt", "mastodon-py-venv")) {
+        Ok(python) => Ok(python),
+        Err(e) => Err(e),
+    }
+}
+
+/// The Python of a second virtualenv with the S3 server of the media
+/// store test (`tests/client/requirements-s3.txt`: moto), made as the
+/// Mastodon.py one is.
+pub fn s3_venv_python() -> Result<&'static Path, &'static str> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| install_venv("requirements-s3.txt", "moto-venv")) {
         Ok(python) => Ok(python),
         Err(e) => Err(e),
     }
@@ -85,25 +98,27 @@ fn run(command: &mut Command, what: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn install_venv() -> Result<PathBuf, String> {
+/// Makes (or reuses) `target/{venv_name}` with `tests/client/{requirements}`.
+fn install_venv(requirements: &str, venv_name: &str) -> Result<PathBuf, String> {
+    let requirements_name = requirements;
     let hint = install_hint();
     let version = run(
         Command::new("python3").args(["-c", "import sys; print(sys.version)"]),
         "running `python3`",
     )
     .map_err(|e| format!("{hint}\n({e})"))?;
-    let requirements = client_dir().join("requirements.txt");
+    let requirements = client_dir().join(requirements_name);
     let wanted = std::fs::read(&requirements)
-        .map_err(|e| format!("reading tests/client/requirements.txt: {e}"))?;
+        .map_err(|e| format!("reading tests/client/{requirements_name}: {e}"))?;
 
     let target = target_dir();
     std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
-    let lock = std::fs::File::create(target.join("mastodon-py-venv.lock"))
-        .map_err(|e| format!("creating target/mastodon-py-venv.lock: {e}"))?;
+    let lock = std::fs::File::create(target.join(format!("{venv_name}.lock")))
+        .map_err(|e| format!("creating target/{venv_name}.lock: {e}"))?;
     lock.lock()
-        .map_err(|e| format!("locking target/mastodon-py-venv.lock: {e}"))?;
+        .map_err(|e| format!("locking target/{venv_name}.lock: {e}"))?;
 
-    let venv = target.join("mastodon-py-venv");
+    let venv = target.join(venv_name);
     let python = venv.join("bin").join("python3");
     let marker = venv.join(".installed");
     let stamp = format!(
@@ -118,7 +133,7 @@ fn install_venv() -> Result<PathBuf, String> {
     if venv.exists() {
         std::fs::remove_dir_all(&venv).map_err(|e| format!("removing {venv:?}: {e}"))?;
     }
-    eprintln!("mastodon_py: creating a virtualenv in {venv:?}");
+    eprintln!("creating a virtualenv in {venv:?}");
     if let Err(e) = run(
         Command::new("python3").arg("-m").arg("venv").arg(&venv),
         "`python3 -m venv`",
@@ -129,13 +144,13 @@ fn install_venv() -> Result<PathBuf, String> {
              and ensurepip come with the package python3-venv\n{e}"
         ));
     }
-    eprintln!("mastodon_py: installing tests/client/requirements.txt");
+    eprintln!("installing tests/client/{requirements_name}");
     run(
         Command::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .args(["--no-input", "--quiet", "-r"])
             .arg(&requirements),
-        "`pip install -r tests/client/requirements.txt` (the first run needs PyPI)",
+        &format!("`pip install -r tests/client/{requirements_name}` (the first run needs PyPI)"),
     )?;
     std::fs::write(&marker, stamp).map_err(|e| format!("writing {marker:?}: {e}"))?;
     drop(lock);
@@ -237,6 +252,71 @@ async fn mastodon_py_session(backend: Backend) {
         ),
         None => panic!(
             "tests/client/mastodon_py_flow.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
+
+// ---- media -------------------------------------------------------------------
+
+/// `tests/client/mastodon_py_media.py` against one instance, as alice with
+/// a `read write` token: uploads, `media_update`, statuses with media,
+/// reading them back, the files, avatar and header.
+async fn mastodon_py_media(backend: Backend) {
+    let python = tokio::task::spawn_blocking(venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let media = tempfile::tempdir().unwrap();
+    let media_path = media.path().to_string_lossy().into_owned();
+    let alpha = TestInstance::spawn_with("alpha", backend, |c| c.media.path = media_path).await;
+    let alice = alpha.create_user("alice").await;
+    let token = outloud::service::oauth::token_for_user(&alpha.context.db, &alice, "read write")
+        .await
+        .unwrap();
+    let child = Command::new(python)
+        .args(["-I", "-u"])
+        .arg(client_dir().join("mastodon_py_media.py"))
+        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
+        .env("OUTLOUD_TOKEN", &token.access_token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let mut script = Script(child);
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
+    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
+    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = script.0.try_wait().unwrap() {
+            break Some(status);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break None;
+        }
+        // The instance runs on this runtime: wait without blocking it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(script);
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) if status.success() => println!("{stdout}"),
+        Some(status) => panic!(
+            "tests/client/mastodon_py_media.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+        None => panic!(
+            "tests/client/mastodon_py_media.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
              {stdout}\nstderr:\n{stderr}"
         ),
     }
