@@ -609,11 +609,21 @@ async fn attachments_between_outloud_and_the_fedify_peer(backend: Backend) {
     // The client API's status entity shows the remote attachment through
     // the proxy, with its alt text.
     let api = crate::api_client::Api::for_user(&alpha, "alice", "read").await;
-    let status = api.get(&format!("/api/v1/statuses/{}", stored.id)).await.ok();
-    let attachments = status["media_attachments"].as_array().cloned().unwrap_or_default();
+    let status = api
+        .get(&format!("/api/v1/statuses/{}", stored.id))
+        .await
+        .ok();
+    let attachments = status["media_attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(attachments.len(), 1, "{status:#}");
     assert_eq!(attachments[0]["url"], proxy.as_str(), "{status:#}");
-    assert_eq!(attachments[0]["remote_url"], origin.url("/carol/photo.png").as_str(), "{status:#}");
+    assert_eq!(
+        attachments[0]["remote_url"],
+        origin.url("/carol/photo.png").as_str(),
+        "{status:#}"
+    );
     assert_eq!(attachments[0]["description"], "A tidy desk");
     assert_eq!(attachments[0]["type"], "image");
 }
