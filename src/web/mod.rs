@@ -27,6 +27,7 @@ pub mod feeds;
 pub mod interaction;
 pub mod layout;
 pub mod live;
+pub mod multipart;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
