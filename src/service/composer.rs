@@ -220,7 +220,14 @@ pub async fn edit_draft(
         }
         let description = description.unwrap_or_default();
         if current.description.as_deref().unwrap_or("") != description.trim() {
-            media::update(data, author, &id, Some(description.trim().to_string()), None).await?;
+            media::update(
+                data,
+                author,
+                &id,
+                Some(description.trim().to_string()),
+                None,
+            )
+            .await?;
         }
         ids.push(id);
     }

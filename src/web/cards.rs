@@ -308,7 +308,10 @@ pub async fn media_of(data: &Data<Context>, post_id: &str) -> Result<Vec<MediaVi
         .db
         .run(move |conn| Ok(MediaAttachment::of_posts(conn, &ids)?))
         .await?;
-    Ok(rows.iter().filter_map(|m| MediaView::of(&links, m)).collect())
+    Ok(rows
+        .iter()
+        .filter_map(|m| MediaView::of(&links, m))
+        .collect())
 }
 
 /// Actor cards in order.

@@ -20,8 +20,8 @@ use crate::{
     error::ErrorKind,
     service::{
         self,
-        media::MAX_ATTACHMENTS,
         composer::{Draft, DraftFile},
+        media::MAX_ATTACHMENTS,
     },
 };
 use actix_web::{http::StatusCode, web, HttpResponse};

@@ -7,10 +7,10 @@
 
 use super::{
     cards::{cards, media_of, post_path, Card, MediaView},
-    compose::{draft_files, image_slots, ImageSlot},
-    multipart::FormWithFiles,
     compose::ComposeBox,
+    compose::{draft_files, image_slots, ImageSlot},
     layout::{display_name, local_path, render, see_other, sign_in_first, Layout, WebError},
+    multipart::FormWithFiles,
     session::{Form, Viewer},
 };
 use crate::{
@@ -295,16 +295,24 @@ async fn edit_images<T>(
         .enumerate()
         .map(|(index, view)| {
             let sent = form.and_then(|f| {
-                (0..MAX_ATTACHMENTS).find(|i| f.field(&format!("keep_{i}")) == Some(view.id.as_str()))
+                (0..MAX_ATTACHMENTS)
+                    .find(|i| f.field(&format!("keep_{i}")) == Some(view.id.as_str()))
             });
             let (alt, remove) = match (form, sent) {
                 (Some(f), Some(i)) => (
-                    f.field(&format!("keep_alt_{i}")).unwrap_or_default().to_string(),
+                    f.field(&format!("keep_alt_{i}"))
+                        .unwrap_or_default()
+                        .to_string(),
                     f.field(&format!("remove_{i}")).is_some(),
                 ),
                 _ => (view.alt.clone(), false),
             };
-            KeptImage { index, view, alt, remove }
+            KeptImage {
+                index,
+                view,
+                alt,
+                remove,
+            }
         })
         .collect();
     let images = image_slots()
@@ -312,7 +320,10 @@ async fn edit_images<T>(
         .take(MAX_ATTACHMENTS.saturating_sub(kept.len()))
         .map(|mut slot| {
             if let Some(f) = form {
-                slot.alt = f.field(&format!("alt_{}", slot.index)).unwrap_or_default().to_string();
+                slot.alt = f
+                    .field(&format!("alt_{}", slot.index))
+                    .unwrap_or_default()
+                    .to_string();
             }
             slot
         })
@@ -448,9 +459,7 @@ pub async fn edit(
             page.error = Some(message);
             return Ok(viewer.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &page)?));
         }
-        Some(Ok(media)) => {
-            service::composer::edit_draft(&data, me, &post.id, change, media).await
-        }
+        Some(Ok(media)) => service::composer::edit_draft(&data, me, &post.id, change, media).await,
     };
     match result {
         Ok(updated) => see_other(&post_path(&updated, me)),

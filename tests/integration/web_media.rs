@@ -15,6 +15,7 @@ both_backends!(
     refused_files_leave_nothing_stored,
     multipart_compose_without_a_valid_csrf_token_is_403,
     editing_keeps_describes_removes_and_adds_images,
+    in_the_browser_images_live_bar_and_notification_count,
 );
 
 /// A PNG of `w`×`h` with some colour in it (so the blurhash is not flat).
@@ -31,7 +32,10 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
 
 /// A multipart body: text fields, then files (field, filename, type,
 /// content). Returns (Content-Type, body).
-pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub fn multipart(
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &str, &[u8])],
+) -> (String, Vec<u8>) {
     let boundary = "----outloud-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -140,7 +144,10 @@ async fn composing_with_images_shows_them_with_their_alt_text(backend: Backend) 
     let form = web.page("/compose").await;
     assert!(form.contains("enctype=\"multipart/form-data\""));
     for i in 0..4 {
-        assert!(form.contains(&format!("name=\"media_{i}\" type=\"file\"")), "{form}");
+        assert!(
+            form.contains(&format!("name=\"media_{i}\" type=\"file\"")),
+            "{form}"
+        );
         assert!(form.contains(&format!("name=\"alt_{i}\"")));
     }
     assert!(!form.contains("name=\"media_4\""));
@@ -162,7 +169,12 @@ async fn composing_with_images_shows_them_with_their_alt_text(backend: Backend) 
         ],
     )
     .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.text().await.unwrap()
+    );
     let permalink = location(&response);
     assert_eq!(stored(&alpha, &dir).await.0, 2);
 
@@ -171,12 +183,17 @@ async fn composing_with_images_shows_them_with_their_alt_text(backend: Backend) 
     let img = img_with_alt(&page, "The workbench from above, tools on the left");
     // The thumbnail is shown, at its size (no layout shift), lazily.
     assert!(img.contains("loading=\"lazy\""), "{img}");
-    assert!(img.contains("width=\"") && img.contains("height=\""), "{img}");
+    assert!(
+        img.contains("width=\"") && img.contains("height=\""),
+        "{img}"
+    );
     assert!(img.contains("src=\"http://alpha.localhost"), "{img}");
     assert!(img.contains("/media/"), "{img}");
     assert!(page.contains("data-blurhash=\""), "{page}");
     // The alt text is also visible, behind an ALT badge.
-    assert!(page.contains(">ALT</abbr></summary><p>The workbench from above, tools on the left</p>"));
+    assert!(
+        page.contains(">ALT</abbr></summary><p>The workbench from above, tools on the left</p>")
+    );
     // The second has no description: an empty alt, no badge.
     let second = img_with_alt(&page, "");
     assert!(second.contains("width=\"30\" height=\"60\""), "{second}");
@@ -197,7 +214,11 @@ async fn composing_with_images_shows_them_with_their_alt_text(backend: Backend) 
     // A narration of images only, without text, is fine.
     let response = compose(
         &web,
-        &[("text", ""), ("visibility", "public"), ("alt_0", "Only a picture")],
+        &[
+            ("text", ""),
+            ("visibility", "public"),
+            ("alt_0", "Only a picture"),
+        ],
         &[("media_0", "only.png", "image/png", &png(20, 20))],
     )
     .await;
@@ -221,14 +242,22 @@ async fn refused_files_leave_nothing_stored(backend: Backend) {
         ],
         &[
             ("media_0", "gradient.png", "image/png", &good),
-            ("media_1", "notes.txt", "image/png", b"just some text, not an image"),
+            (
+                "media_1",
+                "notes.txt",
+                "image/png",
+                b"just some text, not an image",
+            ),
         ],
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = response.text().await.unwrap();
     assert!(body.contains("role=\"alert\""), "{body}");
-    assert!(body.contains("&quot;notes.txt&quot; could not be attached"), "{body}");
+    assert!(
+        body.contains("&#34;notes.txt&#34; could not be attached"),
+        "{body}"
+    );
     // What was written is kept, with the alt texts; the files must be chosen again.
     assert!(body.contains("My notes and a picture</textarea>"));
     assert!(body.contains(">A gradient</textarea>"));
@@ -237,7 +266,9 @@ async fn refused_files_leave_nothing_stored(backend: Backend) {
     assert_eq!(narration_count(&alpha).await, 0);
 
     // Five files: more than a narration may carry.
-    let files: Vec<(String, Vec<u8>)> = (0..5).map(|i| (format!("media_{i}"), png(10, 10))).collect();
+    let files: Vec<(String, Vec<u8>)> = (0..5)
+        .map(|i| (format!("media_{i}"), png(10, 10)))
+        .collect();
     let parts: Vec<(&str, &str, &str, &[u8])> = files
         .iter()
         .map(|(n, b)| (n.as_str(), "p.png", "image/png", b.as_slice()))
@@ -264,12 +295,20 @@ async fn refused_files_leave_nothing_stored(backend: Backend) {
     let alt = "a".repeat(1_501);
     let response = compose(
         &web,
-        &[("text", "Long alt"), ("visibility", "public"), ("alt_0", &alt)],
+        &[
+            ("text", "Long alt"),
+            ("visibility", "public"),
+            ("alt_0", &alt),
+        ],
         &[("media_0", "gradient.png", "image/png", &good)],
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response.text().await.unwrap().contains("Description is too long"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Description is too long"));
     assert_eq!(stored(&alpha, &dir).await, (0, 0));
     assert_eq!(narration_count(&alpha).await, 0);
 }
@@ -291,7 +330,11 @@ async fn multipart_compose_without_a_valid_csrf_token_is_403(backend: Backend) {
     let visitor = WebClient::new(&alpha);
     let csrf = csrf_of(&web.page("/compose").await);
     let (kind, body) = multipart(
-        &[("csrf", &csrf), ("text", "Sneaky"), ("visibility", "public")],
+        &[
+            ("csrf", &csrf),
+            ("text", "Sneaky"),
+            ("visibility", "public"),
+        ],
         &[("media_0", "g.png", "image/png", &good)],
     );
     let response = visitor.post_multipart("/compose", &kind, body).await;
@@ -352,11 +395,18 @@ async fn editing_keeps_describes_removes_and_adds_images(backend: Backend) {
         &[("media_0", "detail.png", "image/png", &png(16, 16))],
     );
     let response = web.post_multipart(&edit_path, &kind, body).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.text().await.unwrap()
+    );
     let page = web.page(&permalink).await;
     assert!(page.contains("Before and after, edited"));
     assert!(!page.contains("alt=\"Before\""), "{page}");
-    let after = page.find("alt=\"After: the joint glued and clamped\"").unwrap();
+    let after = page
+        .find("alt=\"After: the joint glued and clamped\"")
+        .unwrap();
     let detail = page.find("alt=\"A new detail\"").unwrap();
     assert!(after < detail, "kept ones first, then new ones");
     // The removed one is detached (pruned later by housekeeping), the
@@ -371,9 +421,100 @@ async fn editing_keeps_describes_removes_and_adds_images(backend: Backend) {
     );
     let response = web.post_multipart(&edit_path, &kind, body).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response.text().await.unwrap().contains("could not be attached"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("could not be attached"));
     assert_eq!(stored(&alpha, &dir).await.0, 3);
     let page = web.page(&permalink).await;
     assert!(page.contains("Before and after, edited"));
     assert!(page.contains("alt=\"A new detail\""));
+}
+
+async fn in_the_browser_images_live_bar_and_notification_count(backend: Backend) {
+    use crate::browser::Browser;
+    use thirtyfour::By;
+    let (alpha, _web, dir) = ann_signed_in(backend).await;
+    alpha.create_user("bob").await;
+    alpha.follow("ann", &alpha.handle_of("bob")).await;
+    let label = format!("media-live-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+    b.goto(&alpha.url("/login")).await;
+    b.fill("#username", "ann").await;
+    b.fill("#password", "password for tests").await;
+    b.click("main button[type=submit]").await;
+    assert!(b.current_url().await.ends_with("/home"));
+
+    // Compose with an image and its alt text.
+    let file = dir.path().join("upload-bench.png");
+    std::fs::write(&file, png(320, 200)).unwrap();
+    b.visit(&alpha.url("/compose"), "compose-images").await;
+    b.click("#compose .compose-media summary").await;
+    b.driver()
+        .find(By::Css("#compose-media-0"))
+        .await
+        .unwrap()
+        .send_keys(file.to_string_lossy().as_ref())
+        .await
+        .unwrap();
+    b.fill("#compose-alt-0", "A plane resting on the bench").await;
+    b.fill("#compose-text", "New plane, first shavings.").await;
+    b.click("#compose-submit").await;
+    assert!(b.current_url().await.contains("/@ann/"), "{}", b.current_url().await);
+    let img = b.driver().find(By::Css(".focus .thumb img")).await.unwrap();
+    assert_eq!(
+        img.attr("alt").await.unwrap().as_deref(),
+        Some("A plane resting on the bench")
+    );
+    assert!(img.attr("width").await.unwrap().is_some());
+    assert!(b.exists(".focus .thumb canvas.blurhash").await, "blurhash painted");
+    b.click(".focus .alt summary").await;
+    assert_eq!(b.text(".focus .alt p").await, "A plane resting on the bench");
+    b.screenshot("narration-with-image").await;
+    b.assert_console_clean().await;
+
+    // Home is open; bob narrates: the live bar appears without a reload.
+    b.visit(&alpha.url("/home"), "home-live-before").await;
+    assert!(!b.exists("#live-bar:not([hidden])").await);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    alpha
+        .publish("bob", outloud::service::posts::NewPost::note("Bob live from the shop"))
+        .await;
+    let driver = b.driver().clone();
+    crate::harness::eventually(std::time::Duration::from_secs(10), || {
+        let driver = driver.clone();
+        async move {
+            let bar = driver.find(By::Css("#live-bar")).await.ok()?;
+            let text = bar.text().await.ok()?;
+            text.contains("1 new narration").then_some(())
+        }
+    })
+    .await;
+    b.screenshot("home-live-bar").await;
+
+    // A mention of ann: the notifications count updates.
+    alpha
+        .publish("bob", outloud::service::posts::NewPost::note("@ann look at this joint"))
+        .await;
+    crate::harness::eventually(std::time::Duration::from_secs(10), || {
+        let driver = driver.clone();
+        async move {
+            let count = driver
+                .find(By::Css("#nav-notifications .count"))
+                .await
+                .ok()?;
+            let text = count.text().await.ok()?;
+            text.starts_with('1').then_some(())
+        }
+    })
+    .await;
+    b.screenshot("home-live-notification").await;
+    b.assert_console_clean().await;
+    // Following the bar shows the new narration, rendered by the server.
+    b.click("#live-bar a").await;
+    assert!(b.text("main").await.contains("Bob live from the shop"));
+    b.close().await;
 }
