@@ -11,9 +11,10 @@ use crate::{
     db::{
         actor::Actor,
         facts,
+        media::MediaAttachment,
         post::{Post, PostKind, Visibility},
     },
-    service::timelines::Item,
+    service::{media::MediaLinks, timelines::Item},
 };
 use std::collections::HashMap;
 
@@ -59,6 +60,72 @@ pub struct Card {
     pub own: bool,
     /// Public or unlisted: can be boosted.
     pub boostable: bool,
+    /// Attachments, in order.
+    pub media: Vec<MediaView>,
+}
+
+/// One attachment on a card: the preview shown (with its size, so the
+/// page does not move when it loads) linking to the full file.
+#[derive(Debug, Clone)]
+pub struct MediaView {
+    /// The attachment's id (the edit form names kept ones by it).
+    pub id: String,
+    /// `image`, `gifv`, `video`, `audio` or `unknown`.
+    pub kind: String,
+    /// The full file.
+    pub url: String,
+    /// What the card shows: the thumbnail, or the file.
+    pub preview: String,
+    /// Alt text, empty when the author wrote none.
+    pub alt: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Decoded by outloud.js into the box the image loads over.
+    pub blurhash: String,
+}
+
+impl MediaView {
+    /// The view of a row, its URLs through [`MediaLinks::of_row`] (the one
+    /// place that decides where files are loaded from); `None` for a row
+    /// with no URL at all.
+    pub fn of(links: &MediaLinks, m: &MediaAttachment) -> Option<MediaView> {
+        let (url, preview) = links.of_row(m);
+        let url = url?;
+        // The preview is the thumbnail when there is one: its size then.
+        let (width, height) = match (&m.thumbnail_key, m.thumbnail_width, m.thumbnail_height) {
+            (Some(_), Some(w), Some(h)) => (Some(w), Some(h)),
+            _ => (m.width, m.height),
+        };
+        Some(MediaView {
+            id: m.id.clone(),
+            kind: m.kind.clone(),
+            preview: preview.unwrap_or_else(|| url.clone()),
+            url,
+            alt: m.description.clone().unwrap_or_default(),
+            width: width.filter(|w| *w > 0),
+            height: height.filter(|h| *h > 0),
+            blurhash: m.blurhash.clone().unwrap_or_default(),
+        })
+    }
+
+    pub fn is_image(&self) -> bool {
+        matches!(self.kind.as_str(), "image" | "gifv")
+    }
+}
+
+/// The views of attachment rows, grouped by post in their order.
+pub fn media_by_post(
+    links: &MediaLinks,
+    rows: &[MediaAttachment],
+) -> HashMap<String, Vec<MediaView>> {
+    let mut out: HashMap<String, Vec<MediaView>> = HashMap::new();
+    for row in rows {
+        let (Some(post), Some(view)) = (&row.post_id, MediaView::of(links, row)) else {
+            continue;
+        };
+        out.entry(post.clone()).or_default().push(view);
+    }
+    out
 }
 
 /// An actor as a small card or a link.
@@ -140,11 +207,14 @@ pub async fn cards(
     items: Vec<Item>,
 ) -> Result<Vec<Card>, WebError> {
     let viewer_id = viewer.map(|v| v.id.clone());
+    let links = MediaLinks::of(data);
     let cards = data
         .db
         .run(move |conn| {
             let posts: Vec<&Post> = items.iter().map(Item::post).collect();
             let facts = facts::post_facts(conn, &posts, viewer_id.as_deref())?;
+            let post_ids: Vec<String> = posts.iter().map(|p| p.id.clone()).collect();
+            let media = media_by_post(&links, &MediaAttachment::of_posts(conn, &post_ids)?);
             let mut ids: Vec<String> = Vec::new();
             for item in &items {
                 let post = item.post();
@@ -221,12 +291,27 @@ pub async fn cards(
                     boosted: facts.boosted.contains(&post.id),
                     own: viewer_id.as_deref() == Some(post.author_id.as_str()),
                     boostable: matches!(visibility, "public" | "unlisted"),
+                    media: media.get(&post.id).cloned().unwrap_or_default(),
                 });
             }
             Ok(out)
         })
         .await?;
     Ok(cards)
+}
+
+/// The attachments of one post, in order (the edit form).
+pub async fn media_of(data: &Data<Context>, post_id: &str) -> Result<Vec<MediaView>, WebError> {
+    let links = MediaLinks::of(data);
+    let ids = vec![post_id.to_string()];
+    let rows = data
+        .db
+        .run(move |conn| Ok(MediaAttachment::of_posts(conn, &ids)?))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|m| MediaView::of(&links, m))
+        .collect())
 }
 
 /// Actor cards in order.

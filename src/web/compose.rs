@@ -10,14 +10,19 @@
 use super::{
     cards::{cards, post_path, Card},
     layout::{display_name, handle, render, see_other, sign_in_first, Layout, WebError},
-    session::{Form, Viewer},
+    multipart::{FilePart, FormWithFiles},
+    session::Viewer,
 };
 use crate::{
     apub::Data,
     context::Context,
     db::{actor::Actor, post::Visibility},
     error::ErrorKind,
-    service::{self, posts::Draft},
+    service::{
+        self,
+        composer::{Draft, DraftFile},
+        media::MAX_ATTACHMENTS,
+    },
 };
 use actix_web::{http::StatusCode, web, HttpResponse};
 use askama::Template;
@@ -124,6 +129,56 @@ pub struct ComposeBox {
     pub error: Option<String>,
     /// The rendered Markdown, after "Preview".
     pub preview: Option<String>,
+    /// The image inputs with the alt text written for each (files cannot
+    /// be kept when the form comes back; alt text is).
+    pub images: Vec<ImageSlot>,
+    /// Files were sent with a form that came back: say to choose them again.
+    pub files_dropped: bool,
+}
+
+/// One image input of the composer and its alt text field.
+#[derive(Debug, Clone, Default)]
+pub struct ImageSlot {
+    pub index: usize,
+    pub alt: String,
+}
+
+/// Empty image inputs, as many as a narration may carry.
+pub fn image_slots() -> Vec<ImageSlot> {
+    (0..MAX_ATTACHMENTS)
+        .map(|index| ImageSlot {
+            index,
+            alt: String::new(),
+        })
+        .collect()
+}
+
+/// The files of a form with their alt text (`media_{i}` goes with
+/// `alt_{i}`), or the message for a file too large to read.
+pub fn draft_files<T>(form: &FormWithFiles<T>) -> Result<Vec<DraftFile>, String> {
+    form.files
+        .iter()
+        .map(|f: &FilePart| {
+            if f.too_large {
+                return Err(format!(
+                    "\"{}\" is too large to attach. Choose a smaller image and try again.",
+                    f.filename
+                ));
+            }
+            let alt = f
+                .field
+                .strip_prefix("media_")
+                .and_then(|i| form.field(&format!("alt_{i}")))
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string);
+            Ok(DraftFile {
+                filename: f.filename.clone(),
+                bytes: f.bytes.clone(),
+                description: alt,
+            })
+        })
+        .collect()
 }
 
 impl ComposeBox {
@@ -153,6 +208,8 @@ impl ComposeBox {
             max_chars: service::posts::MAX_NOTE_CHARS,
             error: None,
             preview: None,
+            images: image_slots(),
+            files_dropped: false,
         })
     }
 
@@ -301,10 +358,18 @@ pub struct ComposeInput {
 pub async fn submit(
     data: Data<Context>,
     viewer: Viewer,
-    Form(input): Form<ComposeInput>,
+    form: FormWithFiles<ComposeInput>,
 ) -> Result<HttpResponse, WebError> {
     let me = viewer.require()?;
-    let mut compose = ComposeBox::new(&data, &me.actor).await?.with_input(&input);
+    let input = &form.fields;
+    let mut compose = ComposeBox::new(&data, &me.actor).await?.with_input(input);
+    for slot in &mut compose.images {
+        slot.alt = form
+            .field(&format!("alt_{}", slot.index))
+            .unwrap_or_default()
+            .to_string();
+    }
+    compose.files_dropped = !form.files.is_empty();
     if input.preview.is_some() {
         compose.preview = Some(service::posts::preview(&data, &input.text));
         return again(&data, &viewer, compose, StatusCode::OK).await;
@@ -317,6 +382,14 @@ pub async fn submit(
         );
         return again(&data, &viewer, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
+    let files = match draft_files(&form) {
+        Ok(files) => files,
+        Err(message) => {
+            compose.error = Some(message);
+            return again(&data, &viewer, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let input = form.fields;
     let draft = Draft {
         title: Some(input.title),
         source: input.text,
@@ -324,8 +397,9 @@ pub async fn submit(
         summary: Some(input.warning),
         in_reply_to: Some(input.in_reply_to),
         community: Some(input.community),
+        files,
     };
-    match service::posts::publish_draft(&data, &me.actor, draft).await {
+    match service::composer::publish_draft(&data, &me.actor, draft).await {
         Ok(post) => see_other(&post_path(&post, &me.actor)),
         Err(e) if e.kind == ErrorKind::Unprocessable => {
             compose.error = Some(e.safe_message().to_string());

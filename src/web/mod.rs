@@ -30,6 +30,7 @@ pub mod layout;
 pub mod live;
 pub mod media_files;
 pub mod media_proxy;
+pub mod multipart;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;

@@ -6,9 +6,11 @@
 //! client API.
 
 use super::{
-    cards::{cards, post_path, Card},
+    cards::{cards, media_of, post_path, Card, MediaView},
     compose::ComposeBox,
+    compose::{draft_files, image_slots, ImageSlot},
     layout::{display_name, local_path, render, see_other, sign_in_first, Layout, WebError},
+    multipart::FormWithFiles,
     session::{Form, Viewer},
 };
 use crate::{
@@ -20,7 +22,10 @@ use crate::{
         reaction::ReactionKind,
     },
     error::{Error, ErrorKind},
-    service::{self, deliveries::Status, posts::PostEdit, timelines::Item},
+    service::{
+        self, composer::DraftMedia, deliveries::Status, media::MAX_ATTACHMENTS, posts::PostEdit,
+        timelines::Item,
+    },
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -259,6 +264,90 @@ struct EditPage {
     max_chars: usize,
     error: Option<String>,
     preview: Option<String>,
+    /// The images the narration has, as the form shows them.
+    kept: Vec<KeptImage>,
+    /// Inputs for new images: as many as are free.
+    images: Vec<ImageSlot>,
+    /// Files were sent with a form that came back.
+    files_dropped: bool,
+}
+
+/// An image the narration has, in the edit form.
+#[derive(Debug, Clone)]
+pub struct KeptImage {
+    pub index: usize,
+    pub view: MediaView,
+    /// The alt text as stored or as last sent.
+    pub alt: String,
+    pub remove: bool,
+}
+
+/// The edit form's images: the narration's, with what `form` sent about
+/// them (alt text, removal) when it came back, and the free inputs.
+async fn edit_images<T>(
+    data: &Data<Context>,
+    post_id: &str,
+    form: Option<&FormWithFiles<T>>,
+) -> Result<(Vec<KeptImage>, Vec<ImageSlot>), WebError> {
+    let kept: Vec<KeptImage> = media_of(data, post_id)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(index, view)| {
+            let sent = form.and_then(|f| {
+                (0..MAX_ATTACHMENTS)
+                    .find(|i| f.field(&format!("keep_{i}")) == Some(view.id.as_str()))
+            });
+            let (alt, remove) = match (form, sent) {
+                (Some(f), Some(i)) => (
+                    f.field(&format!("keep_alt_{i}"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    f.field(&format!("remove_{i}")).is_some(),
+                ),
+                _ => (view.alt.clone(), false),
+            };
+            KeptImage {
+                index,
+                view,
+                alt,
+                remove,
+            }
+        })
+        .collect();
+    let images = image_slots()
+        .into_iter()
+        .take(MAX_ATTACHMENTS.saturating_sub(kept.len()))
+        .map(|mut slot| {
+            if let Some(f) = form {
+                slot.alt = f
+                    .field(&format!("alt_{}", slot.index))
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            slot
+        })
+        .collect();
+    Ok((kept, images))
+}
+
+/// What a multipart edit form says about the images: the kept ones (in
+/// order, with their alt text) and the new files.
+fn draft_media<T>(form: &FormWithFiles<T>) -> Result<DraftMedia, String> {
+    let keep = (0..MAX_ATTACHMENTS)
+        .filter_map(|i| {
+            let id = form.field(&format!("keep_{i}"))?;
+            if form.field(&format!("remove_{i}")).is_some() {
+                return None;
+            }
+            let alt = form.field(&format!("keep_alt_{i}")).map(str::to_string);
+            Some((id.to_string(), alt))
+        })
+        .collect();
+    Ok(DraftMedia {
+        keep,
+        files: draft_files(form)?,
+    })
 }
 
 /// The narration to edit: one the viewer may see, and theirs.
@@ -281,6 +370,7 @@ pub async fn edit_page(
     };
     let post = own(&data, &me.actor, &id).await?;
     let is_article = post.kind() == PostKind::Article;
+    let (kept, images) = edit_images::<EditInput>(&data, &post.id, None).await?;
     let page = EditPage {
         layout: Layout::new(&data, &viewer, "Edit").await?,
         id: post.id.clone(),
@@ -295,6 +385,9 @@ pub async fn edit_page(
         max_chars: max_chars(is_article),
         error: None,
         preview: None,
+        kept,
+        images,
+        files_dropped: false,
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
@@ -324,11 +417,16 @@ pub async fn edit(
     id: web::Path<String>,
     data: Data<Context>,
     viewer: Viewer,
-    Form(input): Form<EditInput>,
+    form: FormWithFiles<EditInput>,
 ) -> Result<HttpResponse, WebError> {
     let me = &viewer.require()?.actor;
     let post = own(&data, me, &id).await?;
     let is_article = post.kind() == PostKind::Article;
+    // A form without files (no multipart) leaves the images as they are.
+    let multipart = !form.pairs.is_empty();
+    let (kept, images) = edit_images(&data, &post.id, multipart.then_some(&form)).await?;
+    let media = multipart.then(|| draft_media(&form));
+    let input = form.fields;
     let mut page = EditPage {
         layout: Layout::new(&data, &viewer, "Edit").await?,
         id: post.id.clone(),
@@ -340,6 +438,9 @@ pub async fn edit(
         max_chars: max_chars(is_article),
         error: None,
         preview: None,
+        kept,
+        images,
+        files_dropped: !form.files.is_empty(),
     };
     if input.preview.is_some() {
         page.preview = Some(service::posts::preview(&data, &input.text));
@@ -352,7 +453,15 @@ pub async fn edit(
         sensitive: post.sensitive,
         language: None,
     };
-    match service::posts::edit(&data, me, &post.id, change).await {
+    let result = match media {
+        None => service::posts::edit(&data, me, &post.id, change).await,
+        Some(Err(message)) => {
+            page.error = Some(message);
+            return Ok(viewer.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &page)?));
+        }
+        Some(Ok(media)) => service::composer::edit_draft(&data, me, &post.id, change, media).await,
+    };
+    match result {
         Ok(updated) => see_other(&post_path(&updated, me)),
         Err(e) if e.kind == ErrorKind::Unprocessable => {
             page.error = Some(e.safe_message().to_string());

@@ -116,7 +116,7 @@ pub fn client_ip(req: &HttpRequest) -> String {
 
 /// Looks the viewer up once per request (kept in the request's
 /// extensions, so `Viewer` and `Form` share one database read).
-async fn viewer_of(req: &HttpRequest) -> Result<Viewer, WebError> {
+pub(super) async fn viewer_of(req: &HttpRequest) -> Result<Viewer, WebError> {
     if let Some(viewer) = req.extensions().get::<Viewer>() {
         return Ok(viewer.clone());
     }
@@ -169,7 +169,7 @@ impl FromRequest for Viewer {
 pub struct Form<T>(pub T);
 
 /// The longest form body accepted (compose allows long Articles).
-const MAX_FORM_BYTES: usize = 256 * 1024;
+pub(super) const MAX_FORM_BYTES: usize = 256 * 1024;
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Error = WebError;

@@ -47,5 +47,6 @@ mod web_account;
 mod web_communities;
 mod web_discover;
 mod web_joins;
+mod web_media;
 mod web_narrations;
 mod web_smoke;

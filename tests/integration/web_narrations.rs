@@ -103,6 +103,26 @@ impl WebClient {
         response
     }
 
+    /// POSTs a `multipart/form-data` body (web_media.rs builds it).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
     /// POSTs a form with the CSRF token of the page at `from`.
     pub async fn submit(
         &self,
