@@ -209,6 +209,7 @@ pub async fn edit_draft(
 ) -> Result<Post> {
     check_count(media.keep.len() + media.files.len())?;
     let mut ids = Vec::with_capacity(media.keep.len() + media.files.len());
+    let mut alt_texts = Vec::new();
     for (id, description) in media.keep {
         let current = media::get(data, author, &id).await.map_err(|_| {
             Error::unprocessable("An image of this narration is gone: reload the page.")
@@ -220,17 +221,17 @@ pub async fn edit_draft(
         }
         let description = description.unwrap_or_default();
         if current.description.as_deref().unwrap_or("") != description.trim() {
-            media::update(
-                data,
-                author,
-                &id,
-                Some(description.trim().to_string()),
-                None,
-            )
-            .await?;
+            alt_texts.push(media::AttachedMeta {
+                id: id.clone(),
+                description: Some(description.trim().to_string()),
+                focus: None,
+            });
         }
         ids.push(id);
     }
+    // The same rule as the client API's `media_attributes[]`: new alt text
+    // of kept images goes in before the edit, so its `Update` carries it.
+    media::describe(data, author, post_id, &ids, alt_texts).await?;
     let uploads = upload_all(data, author, media.files).await?;
     ids.extend(uploads.iter().map(|m| m.id.clone()));
     match super::posts::edit_with_media(data, author, post_id, edit, Some(ids)).await {

@@ -20,6 +20,7 @@ both_backends!(
     statuses_with_media,
     profile_images,
     instance_media_limits,
+    video_and_audio_as_files,
 );
 
 // ---- scenarios ----------------------------------------------------------------
@@ -524,4 +525,65 @@ async fn instance_media_limits(backend: Backend) {
             assert!(types.contains(&t), "{path}: {t} missing");
         }
     }
+}
+
+/// Video and audio are accepted within their limit and served unchanged, as
+/// files with the type their content shows (docs/api.md: no transcoding).
+async fn video_and_audio_as_files(backend: Backend) {
+    let (alpha, _dir) = spawn(backend, |c| c.media.video_size_limit = 200_000).await;
+    alpha.create_user("alice").await;
+    let alice = Api::for_user(&alpha, "alice", "read write").await;
+
+    // An MP4's leading `ftyp` box, then filler: what the sniffer reads.
+    let mut mp4 = vec![0, 0, 0, 0x18];
+    mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+    mp4.extend_from_slice(&[0u8; 4000]);
+    // A WAV header (RIFF/WAVE, PCM) and a little silence.
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36u32 + 2000).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&2000u32.to_le_bytes());
+    wav.extend_from_slice(&[0u8; 2000]);
+
+    for (bytes, kind, media_type) in [(&mp4, "video", "video/mp4"), (&wav, "audio", "audio/wav")] {
+        let media = uploaded(&alice, bytes, &[("description", "A recording")]).await;
+        assert_eq!(media["type"], kind, "{media}");
+        assert_eq!(media["description"], "A recording");
+        let file = fetch(media["url"].as_str().unwrap()).await;
+        assert_eq!(file.status(), 200);
+        let served = file
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            served == media_type || served.starts_with(kind),
+            "{kind}: served as {served}"
+        );
+        assert_eq!(
+            &file.bytes().await.unwrap().to_vec(),
+            bytes,
+            "{kind} changed"
+        );
+        // It attaches to a status like an image.
+        let status = alice
+            .status(json!({"status": "Listen", "media_ids": [media["id"]]}))
+            .await;
+        assert_eq!(status["media_attachments"][0]["type"], kind, "{status}");
+    }
+
+    // Over the video limit: refused.
+    let mut big = mp4.clone();
+    big.resize(300_000, 0);
+    let (status, json) = upload(&alice, "/api/v2/media", &big, &[]).await;
+    assert!(status == 413 || status == 422, "{status} {json}");
 }

@@ -190,9 +190,11 @@
     bar.hidden = true;
     var link = document.createElement("a");
     link.href = window.location.pathname;
-    bar.appendChild(link);
     marker.appendChild(bar);
     function more(what) {
+      // The link joins the bar with its text: an empty link, even hidden,
+      // is an unnamed control to assistive technology.
+      if (!link.parentNode) { bar.appendChild(link); }
       fresh += 1;
       link.textContent = fresh + " new " + what + (fresh === 1 ? "" : "s") + " \u2014 show";
       bar.hidden = false;
