@@ -325,7 +325,13 @@ async fn token(db: &Db, actor_id: &str, scopes: &str) -> String {
 }
 
 /// Posts a public status as the author; returns when the answer came.
-async fn post(http: &reqwest::Client, base: &str, domain: &str, token: &str, text: &str) -> Instant {
+async fn post(
+    http: &reqwest::Client,
+    base: &str,
+    domain: &str,
+    token: &str,
+    text: &str,
+) -> Instant {
     let response = http
         .post(format!("{base}/api/v1/statuses"))
         .bearer_auth(token)
