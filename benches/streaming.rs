@@ -59,7 +59,7 @@ fn raise_nofile(needed: u64) {
         libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
     }
-    if (limit.rlim_cur as u64) < needed {
+    if limit.rlim_cur < needed {
         panic!(
             "the open-files limit is {} but {needed} are needed: raise the hard limit \
              (`ulimit -Hn 65536` as root, or limits.conf) or set BENCH_STREAMS lower",
