@@ -8,6 +8,7 @@
 //! the error and config types.
 
 pub mod actor;
+pub mod audience;
 pub mod community;
 pub mod delivery;
 pub mod domain_policy;

@@ -9,17 +9,24 @@
 //! once per reader and stream and shared by that reader's connections, so
 //! ten thousand connections of one reader cost one query, not ten
 //! thousand.
+//!
+//! A post's events (`update`, `status.update`, `delete`) usually concern
+//! many readers: asked one by one, 10,000 followers cost 10,000 queries
+//! and seconds per post. For those the questions are answered for all
+//! connected readers at once (`service::streams::audience`, the same rules
+//! batched), and a status is rendered once for every reader it renders the
+//! same for: all but those who liked, boosted, bookmarked or pinned it.
 
 use crate::{
     api::{convert, notifications as api_notifications, timelines as api_timelines},
     apub::Data,
     context::Context,
-    db::{actor::Actor, events::StreamEvent, timeline::Origin},
+    db::{actor::Actor, audience::Audience, events::StreamEvent, timeline::Origin},
     error::Result,
     service::{
         self,
         streams::{self, Timeline},
-        timelines::{Conversation, Item},
+        timelines::{home_entry, Conversation, Item},
     },
     streaming::{Frame, Stream},
 };
@@ -50,7 +57,7 @@ pub fn spawn(federation: FederationConfig<Context>) -> tokio::task::JoinHandle<(
 /// Offers one event to every connection it concerns.
 #[tracing::instrument(skip(data))]
 pub async fn dispatch(data: &Data<Context>, event: &StreamEvent) {
-    let mut by_viewer: HashMap<String, Vec<(u64, Vec<Stream>)>> = HashMap::new();
+    let mut by_viewer: ByViewer = HashMap::new();
     for (id, subscriber) in data.streams.snapshot() {
         let only = match event {
             StreamEvent::Notified { recipient, .. } => Some(recipient),
@@ -64,6 +71,15 @@ pub async fn dispatch(data: &Data<Context>, event: &StreamEvent) {
             .entry(subscriber.viewer_id.clone())
             .or_default()
             .push((id, subscriber.streams()));
+    }
+    if let StreamEvent::Posted { post }
+    | StreamEvent::Edited { post }
+    | StreamEvent::Deleted { post } = event
+    {
+        if let Err(e) = for_post(data, event, post, by_viewer).await {
+            tracing::warn!(error = ?e, post = %post, "could not render a stream event");
+        }
+        return;
     }
     for (viewer_id, connections) in by_viewer {
         if let Err(e) = for_viewer(data, event, &viewer_id, connections).await {
@@ -111,6 +127,132 @@ async fn for_viewer(
         }
     }
     Ok(())
+}
+
+/// Connections by reader: their ids and streams.
+type ByViewer = HashMap<String, Vec<(u64, Vec<Stream>)>>;
+
+/// A post's event for every connected reader at once (see the module's
+/// comment): one batch of queries decides which readers' streams show the
+/// post, and frames are shared by all readers who see the same thing.
+async fn for_post(
+    data: &Data<Context>,
+    event: &StreamEvent,
+    post_id: &str,
+    by_viewer: ByViewer,
+) -> Result<()> {
+    let deleted = matches!(event, StreamEvent::Deleted { .. });
+    let ids: Vec<String> = by_viewer.keys().cloned().collect();
+    let Some((readers, audience)) = streams::audience(data, post_id, ids, deleted).await? else {
+        return Ok(());
+    };
+    let mut shared = HashMap::new();
+    for (viewer_id, connections) in by_viewer {
+        // A reader whose account is gone sees nothing, as before.
+        let Some(viewer) = readers.get(&viewer_id) else {
+            continue;
+        };
+        let mut mine: HashMap<Stream, Option<Arc<Frame>>> = HashMap::new();
+        for (connection, streams) in connections {
+            for stream in streams {
+                let frame = match mine.get(&stream) {
+                    Some(frame) => frame.clone(),
+                    None => {
+                        let frame =
+                            match post_frame(data, &audience, viewer, &stream, event, &mut shared)
+                                .await
+                            {
+                                Ok(frame) => frame,
+                                Err(e) => {
+                                    tracing::warn!(error = ?e, viewer = %viewer_id,
+                                        "could not render a stream event");
+                                    None
+                                }
+                            };
+                        mine.insert(stream.clone(), frame.clone());
+                        frame
+                    }
+                };
+                if let Some(frame) = frame {
+                    data.streams.offer(connection, frame);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Frames shared between readers, by stream and whether the post comes as
+/// a community's share (home shows a post shared in a community the reader
+/// joined as that share).
+type Shared = HashMap<(Stream, bool), Arc<Frame>>;
+
+/// The frame of a post's event on one reader's stream, or `None` when the
+/// post is not (or, deleted, was not) on it.
+async fn post_frame(
+    data: &Data<Context>,
+    audience: &Audience,
+    viewer: &Actor,
+    stream: &Stream,
+    event: &StreamEvent,
+    shared: &mut Shared,
+) -> Result<Option<Arc<Frame>>> {
+    let frame = |(event, payload): (&'static str, String)| {
+        Arc::new(Frame {
+            stream: stream.clone(),
+            event,
+            payload: payload.into(),
+        })
+    };
+    let on = match stream {
+        Stream::User => audience.on_home(viewer),
+        Stream::Public => audience.on_public(viewer, Origin::All),
+        Stream::PublicLocal => audience.on_public(viewer, Origin::Local),
+        Stream::PublicRemote => audience.on_public(viewer, Origin::Remote),
+        Stream::Hashtag(tag) => audience.on_tag(viewer, tag.trim_start_matches('#'), Origin::All),
+        Stream::HashtagLocal(tag) => {
+            audience.on_tag(viewer, tag.trim_start_matches('#'), Origin::Local)
+        }
+        // A conversation is rendered for its few participants, and lists
+        // are per reader: both keep the one-by-one path.
+        Stream::Direct | Stream::List(_) => {
+            return Ok(render(data, viewer, stream, event).await?.map(frame));
+        }
+        Stream::UserNotification => false,
+    };
+    if !on {
+        return Ok(None);
+    }
+    let post = &audience.post;
+    let (item, name) = match event {
+        StreamEvent::Deleted { .. } => {
+            // Mastodon's `delete` payload is the bare id: one frame per
+            // stream for everyone.
+            let key = (stream.clone(), false);
+            let shared_frame = shared
+                .entry(key)
+                .or_insert_with(|| frame(("delete", post.id.clone())));
+            return Ok(Some(shared_frame.clone()));
+        }
+        StreamEvent::Edited { .. } => (Item::Post(post.clone()), "status.update"),
+        _ => (Item::Post(post.clone()), "update"),
+    };
+    let item = match stream {
+        Stream::User => home_entry(post.clone(), &audience.joined(viewer), viewer),
+        _ => item,
+    };
+    if !audience.renders_as_stranger(viewer) {
+        return Ok(status_payload(data, viewer, item, name).await?.map(frame));
+    }
+    let key = (stream.clone(), matches!(item, Item::Share { .. }));
+    if let Some(shared_frame) = shared.get(&key) {
+        return Ok(Some(shared_frame.clone()));
+    }
+    let rendered = status_payload(data, viewer, item, name).await?.map(frame);
+    if let Some(f) = &rendered {
+        shared.insert(key, f.clone());
+    }
+    Ok(rendered)
 }
 
 /// The timeline whose posts a stream carries, if it carries posts.
