@@ -523,30 +523,24 @@ impl MediaLinks {
     /// the media proxy. The `v` query names the remote URL, so a changed
     /// avatar is a new URL to browsers' caches.
     pub fn avatar_of(&self, actor: &Actor) -> Option<String> {
-        let url = actor
-            .icon_url
-            .as_deref()
-            .filter(|u| crate::text::is_http_url(u))?;
-        Some(if actor.local {
-            url.to_string()
-        } else {
-            let v = crate::service::media_proxy::url_digest(url);
-            self.proxied(&format!("avatar/{}?v={}", actor.id, &v[..12]))
-        })
+        self.actor_image(actor, "avatar", actor.icon_url.as_deref())
     }
 
     /// The header image clients should load for `actor`, as [`Self::avatar_of`].
     pub fn header_of(&self, actor: &Actor) -> Option<String> {
-        let url = actor
-            .image_url
-            .as_deref()
-            .filter(|u| crate::text::is_http_url(u))?;
-        Some(if actor.local {
-            url.to_string()
-        } else {
-            let v = crate::service::media_proxy::url_digest(url);
-            self.proxied(&format!("header/{}?v={}", actor.id, &v[..12]))
-        })
+        self.actor_image(actor, "header", actor.image_url.as_deref())
+    }
+
+    /// A local actor's image as stored; a remote one's through the proxy
+    /// at `/media/proxy/{which}/{actor id}`.
+    fn actor_image(&self, actor: &Actor, which: &str, url: Option<&str>) -> Option<String> {
+        let url = url.filter(|u| crate::text::is_http_url(u))?;
+        if actor.local {
+            return Some(url.to_string());
+        }
+        let v = crate::service::media_proxy::url_digest(url);
+        let v = v.get(..12).unwrap_or(&v);
+        Some(self.proxied(&format!("{which}/{}?v={v}", actor.id)))
     }
 }
 
