@@ -453,6 +453,9 @@ fn statuses_sync(
         .collect();
     let mentioned = facts::actors_by_ap_ids(conn, &hrefs)?;
     let media = media_of(conn, links, &posts)?;
+    // The viewer's filters in force, once for the page: one query when
+    // there are none.
+    let active = crate::service::filters::Active::of_viewer(conn, viewer)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let post = item.post();
@@ -462,7 +465,19 @@ fn statuses_sync(
             continue;
         };
         let attachments = media.get(&post.id).cloned().unwrap_or_default();
-        let status = status_of(urls, post, author.clone(), &facts, &mentioned, attachments);
+        let mut status = status_of(urls, post, author.clone(), &facts, &mentioned, attachments);
+        if !active.is_empty() {
+            let descriptions: Vec<&str> = status
+                .media_attachments
+                .iter()
+                .filter_map(|m| m.description.as_deref())
+                .collect();
+            status.filtered = active
+                .matches(post, &descriptions)
+                .iter()
+                .map(super::filters::result_value)
+                .collect();
+        }
         match item {
             Item::Post(_) => out.push(status),
             Item::Boost { reaction, .. } => {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod convert;
 pub mod domain_blocks;
 pub mod entities;
+pub mod filters;
 pub mod instance;
 pub mod media;
 pub mod notifications;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(domain_blocks::configure)
             .configure(streaming::configure)
+            .configure(filters::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod domain_policy;
 pub mod events;
 pub mod facts;
+pub mod filter;
 pub mod follow;
 pub mod host_software;
 pub mod instance_setting;

@@ -448,3 +448,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_posts,
     media_attachments,
 );
+
+// Filters (v2), their keywords and statuses (migration
+// 2026-12-04-000020_filters).
+diesel::table! {
+    filters (id) {
+        id -> Text,
+        account_id -> Text,
+        title -> Text,
+        context -> Text,
+        filter_action -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_keywords (id) {
+        id -> Text,
+        filter_id -> Text,
+        keyword -> Text,
+        whole_word -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_statuses (id) {
+        id -> Text,
+        filter_id -> Text,
+        post_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(filter_keywords -> filters (filter_id));
+diesel::joinable!(filter_statuses -> filters (filter_id));
+
+diesel::allow_tables_to_appear_in_same_query!(filters, filter_keywords, filter_statuses,);

@@ -8,6 +8,7 @@ pub mod communities;
 pub mod composer;
 pub mod deliveries;
 pub mod feeds;
+pub mod filters;
 pub mod follows;
 pub mod instance;
 pub mod invites;

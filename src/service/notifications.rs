@@ -90,7 +90,44 @@ async fn with_posts(
             group,
         });
     }
-    Ok(entries)
+    without_filtered(data, viewer, entries).await
+}
+
+/// The entries without those whose post a `hide` filter of the
+/// notifications context matches (`warn` ones stay: their status carries
+/// `filtered`). One query for a viewer without filters.
+async fn without_filtered(
+    data: &Data<Context>,
+    viewer: &Actor,
+    entries: Vec<Entry>,
+) -> Result<Vec<Entry>> {
+    use crate::service::filters::{descriptions_of, Active, FilterContext};
+    if entries.iter().all(|e| e.post.is_none()) {
+        return Ok(entries);
+    }
+    let viewer = viewer.clone();
+    data.db
+        .run(move |conn| {
+            let active = Active::of_viewer(conn, Some(&viewer))?;
+            if !active.hides_in(FilterContext::Notifications) {
+                return Ok(entries);
+            }
+            let posts: Vec<&Post> = entries.iter().filter_map(|e| e.post.as_ref()).collect();
+            let descriptions = descriptions_of(conn, &posts)?;
+            Ok(entries
+                .into_iter()
+                .filter(|e| {
+                    e.post.as_ref().is_none_or(|p| {
+                        let d: Vec<&str> = descriptions
+                            .get(&p.id)
+                            .map(|v| v.iter().map(String::as_str).collect())
+                            .unwrap_or_default();
+                        !active.hides(FilterContext::Notifications, p, &d)
+                    })
+                })
+                .collect())
+        })
+        .await
 }
 
 pub async fn list(

@@ -77,5 +77,16 @@ pub async fn context(
     descendants.sort_by(|a, b| a.id.cmp(&b.id));
     let ancestors = crate::service::blocks::without_hidden(data, viewer, ancestors).await?;
     let descendants = crate::service::blocks::without_hidden(data, viewer, descendants).await?;
-    Ok((ancestors, descendants))
+    // The viewer's `hide` filters of the thread context (not the post
+    // asked for itself).
+    let viewer = viewer.cloned();
+    data.db
+        .run(move |conn| {
+            use crate::service::filters::{drop_hidden_posts, FilterContext::Thread};
+            Ok((
+                drop_hidden_posts(conn, viewer.as_ref(), Thread, ancestors)?,
+                drop_hidden_posts(conn, viewer.as_ref(), Thread, descendants)?,
+            ))
+        })
+        .await
 }

@@ -14,6 +14,7 @@ use crate::{
         Page,
     },
     error::{Error, Result},
+    service::filters::{drop_hidden, FilterContext},
 };
 
 /// One entry of a timeline.
@@ -159,7 +160,13 @@ pub async fn home(data: &Data<Context>, viewer: &Actor, page: Page) -> Result<Ve
                 .map(|post| home_entry(post, &joined, &viewer))
                 .collect();
             let boosts = timeline::home_boosts(conn, &viewer, &page)?;
-            Ok(merge(items, boosts, &page))
+            let items = merge(items, boosts, &page);
+            Ok(drop_hidden(
+                conn,
+                Some(&viewer),
+                FilterContext::Home,
+                items,
+            )?)
         })
         .await
 }
@@ -190,7 +197,13 @@ pub async fn public(
     data.db
         .run(move |conn| {
             let posts = timeline::public_posts(conn, viewer.as_ref(), origin, &page)?;
-            Ok(posts.into_iter().map(Item::Post).collect())
+            let items = posts.into_iter().map(Item::Post).collect();
+            Ok(drop_hidden(
+                conn,
+                viewer.as_ref(),
+                FilterContext::Public,
+                items,
+            )?)
         })
         .await
 }
@@ -207,7 +220,13 @@ pub async fn tag(
     data.db
         .run(move |conn| {
             let posts = timeline::tag_posts(conn, viewer.as_ref(), &tag, origin, &page)?;
-            Ok(posts.into_iter().map(Item::Post).collect())
+            let items = posts.into_iter().map(Item::Post).collect();
+            Ok(drop_hidden(
+                conn,
+                viewer.as_ref(),
+                FilterContext::Public,
+                items,
+            )?)
         })
         .await
 }
@@ -256,6 +275,7 @@ pub async fn account(
         visible.extend(["local", "local_unlisted"]);
     }
     let account_id = account.id.clone();
+    let viewer = viewer.cloned();
     let with_boosts =
         !options.exclude_reblogs && !options.filter.pinned && options.filter.tagged.is_none();
     data.db
@@ -267,11 +287,17 @@ pub async fn account(
             } else {
                 Vec::new()
             };
-            Ok(merge(
-                posts.into_iter().map(Item::Post).collect(),
-                boosts,
-                &page,
-            ))
+            let items = merge(posts.into_iter().map(Item::Post).collect(), boosts, &page);
+            // A reader's own posts are never hidden from their profile.
+            if is_self {
+                return Ok(items);
+            }
+            Ok(drop_hidden(
+                conn,
+                viewer.as_ref(),
+                FilterContext::Account,
+                items,
+            )?)
         })
         .await
 }
@@ -299,19 +325,20 @@ async fn community(
     }
     let group_id = group.id.clone();
     let page = in_post_ids(page);
-    let posts = data
-        .db
+    let viewer = viewer.cloned();
+    data.db
         .run(move |conn| {
-            Ok(timeline::community_posts(
+            let posts =
+                timeline::community_posts(conn, &group_id, &visible, exclude_replies, &page)?;
+            let items = posts.into_iter().map(Item::shared).collect();
+            Ok(drop_hidden(
                 conn,
-                &group_id,
-                &visible,
-                exclude_replies,
-                &page,
+                viewer.as_ref(),
+                FilterContext::Account,
+                items,
             )?)
         })
-        .await?;
-    Ok(posts.into_iter().map(Item::shared).collect())
+        .await
 }
 
 /// Posts the viewer liked; the page's ids are those of the likes.

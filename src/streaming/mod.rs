@@ -271,9 +271,10 @@ impl Hub {
 }
 
 /// Tells an account's open streams that its filters changed
-/// (`filters_changed`, no payload). Filters do not exist yet; the change
-/// that adds them calls this after storing one, and it reaches every
-/// process like any other event.
+/// (`filters_changed`, no payload, on the `user` stream as Mastodon
+/// sends it). `service::filters` calls this after every stored change to
+/// a filter, its keywords or statuses; it reaches every process like any
+/// other event.
 pub async fn filters_changed(db: &Db, account_id: &str) -> crate::error::Result<()> {
     let event = StreamEvent::FiltersChanged {
         account: account_id.to_string(),

@@ -25,6 +25,7 @@ use crate::{
     error::Result,
     service::{
         self,
+        filters::FilterContext,
         streams::{self, Timeline},
         timelines::{home_entry, Conversation, Item},
     },
@@ -146,8 +147,13 @@ async fn for_post(
     let Some((readers, audience)) = streams::audience(data, post_id, ids, deleted).await? else {
         return Ok(());
     };
+    // Readers with filters get their frames rendered alone (with their
+    // `filtered`, or none for `hide`); the rest share frames as before.
+    let filtered =
+        service::filters::readers_with_filters(data, readers.keys().cloned().collect()).await?;
     let mut shared = HashMap::new();
     for (viewer_id, connections) in by_viewer {
+        let alone = filtered.contains(&viewer_id);
         // A reader whose account is gone sees nothing, as before.
         let Some(viewer) = readers.get(&viewer_id) else {
             continue;
@@ -158,17 +164,24 @@ async fn for_post(
                 let frame = match mine.get(&stream) {
                     Some(frame) => frame.clone(),
                     None => {
-                        let frame =
-                            match post_frame(data, &audience, viewer, &stream, event, &mut shared)
-                                .await
-                            {
-                                Ok(frame) => frame,
-                                Err(e) => {
-                                    tracing::warn!(error = ?e, viewer = %viewer_id,
+                        let frame = match post_frame(
+                            data,
+                            &audience,
+                            viewer,
+                            &stream,
+                            event,
+                            &mut shared,
+                            alone,
+                        )
+                        .await
+                        {
+                            Ok(frame) => frame,
+                            Err(e) => {
+                                tracing::warn!(error = ?e, viewer = %viewer_id,
                                         "could not render a stream event");
-                                    None
-                                }
-                            };
+                                None
+                            }
+                        };
                         mine.insert(stream.clone(), frame.clone());
                         frame
                     }
@@ -189,6 +202,7 @@ type Shared = HashMap<(Stream, bool), Arc<Frame>>;
 
 /// The frame of a post's event on one reader's stream, or `None` when the
 /// post is not (or, deleted, was not) on it.
+#[allow(clippy::too_many_arguments)]
 async fn post_frame(
     data: &Data<Context>,
     audience: &Audience,
@@ -196,6 +210,7 @@ async fn post_frame(
     stream: &Stream,
     event: &StreamEvent,
     shared: &mut Shared,
+    alone: bool,
 ) -> Result<Option<Arc<Frame>>> {
     let frame = |(event, payload): (&'static str, String)| {
         Arc::new(Frame {
@@ -241,14 +256,18 @@ async fn post_frame(
         Stream::User => home_entry(post.clone(), &audience.joined(viewer), viewer),
         _ => item,
     };
-    if !audience.renders_as_stranger(viewer) {
-        return Ok(status_payload(data, viewer, item, name).await?.map(frame));
+    if alone || !audience.renders_as_stranger(viewer) {
+        return Ok(status_payload(data, viewer, stream, item, name)
+            .await?
+            .map(frame));
     }
     let key = (stream.clone(), matches!(item, Item::Share { .. }));
     if let Some(shared_frame) = shared.get(&key) {
         return Ok(Some(shared_frame.clone()));
     }
-    let rendered = status_payload(data, viewer, item, name).await?.map(frame);
+    let rendered = status_payload(data, viewer, stream, item, name)
+        .await?
+        .map(frame);
     if let Some(f) = &rendered {
         shared.insert(key, f.clone());
     }
@@ -301,7 +320,7 @@ async fn render(
         }
         StreamEvent::Boosted { reaction } if *stream == Stream::User => {
             match streams::boost_on_home(data, viewer, reaction).await? {
-                Some(item) => status_payload(data, viewer, item, "update").await,
+                Some(item) => status_payload(data, viewer, stream, item, "update").await,
                 None => Ok(None),
             }
         }
@@ -339,7 +358,7 @@ async fn posted(
         return match stream {
             Stream::List(list) if streams::list_contains(data, viewer, list, post_id).await? => {
                 let item = service::timelines::item_by_id(data, Some(viewer), post_id).await?;
-                status_payload(data, viewer, item, event).await
+                status_payload(data, viewer, stream, item, event).await
             }
             _ => Ok(None),
         };
@@ -359,16 +378,43 @@ async fn posted(
         let entity = api_timelines::conversation_entity(data, viewer, conversation).await?;
         return Ok(Some(("conversation", serde_json::to_string(&entity)?)));
     }
-    status_payload(data, viewer, item, event).await
+    status_payload(data, viewer, stream, item, event).await
 }
 
-/// A timeline item as the REST API renders it for `viewer`.
+/// The filter context of a stream's statuses.
+fn filter_context(stream: &Stream) -> Option<FilterContext> {
+    match stream {
+        Stream::User | Stream::List(_) => Some(FilterContext::Home),
+        Stream::Public
+        | Stream::PublicLocal
+        | Stream::PublicRemote
+        | Stream::Hashtag(_)
+        | Stream::HashtagLocal(_) => Some(FilterContext::Public),
+        Stream::UserNotification => Some(FilterContext::Notifications),
+        Stream::Direct => None,
+    }
+}
+
+/// A timeline item as the REST API renders it for `viewer` (with the
+/// `filtered` of the reader's filters), or `None` when one of the
+/// reader's `hide` filters of the stream's context matches it.
 async fn status_payload(
     data: &Data<Context>,
     viewer: &Actor,
+    stream: &Stream,
     item: Item,
     event: &'static str,
 ) -> Result<Option<(&'static str, String)>> {
+    if let Some(context) = filter_context(stream) {
+        let (v, post) = (viewer.clone(), item.post().clone());
+        let hidden = data
+            .db
+            .run(move |conn| Ok(service::filters::hides_post(conn, &v, context, &post)?))
+            .await?;
+        if hidden {
+            return Ok(None);
+        }
+    }
     let status = convert::statuses(data, Some(viewer), vec![item]).await?;
     match status.first() {
         Some(status) => Ok(Some((event, serde_json::to_string(status)?))),
