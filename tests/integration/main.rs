@@ -17,6 +17,7 @@ mod builtin_app;
 mod cli;
 mod client_accounts;
 mod client_federation;
+mod client_filters;
 mod client_oauth;
 mod client_statuses;
 mod communities;
