@@ -244,8 +244,6 @@ pub fn keyword_matches(text: &str, keyword: &str, whole_word: bool) -> bool {
     })
 }
 
-/// A keyword as an edit names it (`keywords_attributes[]`).
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,7 @@ fn with_rules(conn: &mut DbConn, filters: Vec<Filter>) -> QueryResult<Vec<FullFi
         .collect())
 }
 
+/// A keyword as an edit names it (`keywords_attributes[]`).
 #[derive(Debug, Clone, Default)]
 pub struct KeywordEdit {
     /// An existing keyword of the filter (update or destroy it).
