@@ -318,10 +318,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/preferences", web::get().to(preferences))
         .route("/api/v1/markers", web::get().to(get_markers))
         .route("/api/v1/markers", web::post().to(save_markers))
-        // Lists, followed and featured tags are not kept yet: apps read
-        // empty lists (docs/api.md). Filters are in `api::filters`.
+        // Lists and featured tags are not kept yet: apps read empty
+        // lists (docs/api.md). Filters are in `api::filters`, followed
+        // tags in `api::tags`.
         .route("/api/v1/lists", web::get().to(empty_list_for_user))
-        .route("/api/v1/followed_tags", web::get().to(empty_list_for_user))
         .route("/api/v1/featured_tags", web::get().to(empty_list_for_user))
         .route(
             "/api/v1/scheduled_statuses",

@@ -19,6 +19,7 @@ pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 use crate::{apub::Data, context::Context, db::Page, ratelimit::Verdict};
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .configure(oauth::configure)
             .configure(instance::configure)
+            .configure(tags::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)
             .configure(media::configure)

@@ -16,6 +16,7 @@
 
 use super::{
     actor::Actor,
+    followed_tag::FollowedTag,
     post::Post,
     schema::{account_marks, actors, follows, post_tags, posts, reactions},
     timeline::Origin,
@@ -44,6 +45,8 @@ pub struct Audience {
     followers: HashSet<String>,
     /// Readers who follow the post's community (accepted).
     members: HashSet<String>,
+    /// Readers who follow one of the post's hashtags.
+    tag_followers: HashSet<String>,
     /// Readers with a reaction (like, boost) or a bookmark or pin on the
     /// post: the only ones whose rendering of it differs from a stranger's.
     involved: HashSet<String>,
@@ -99,6 +102,7 @@ impl Audience {
             hidden: HashSet::new(),
             followers: HashSet::new(),
             members: HashSet::new(),
+            tag_followers: HashSet::new(),
             involved: HashSet::new(),
         };
         for chunk in readers.chunks(CHUNK) {
@@ -144,6 +148,9 @@ impl Audience {
                 self.members.insert(follower);
             }
         }
+        let names: Vec<String> = self.hashtags.iter().cloned().collect();
+        self.tag_followers
+            .extend(FollowedTag::followers_of_any(conn, readers, &names)?);
         let reacted: Vec<String> = reactions::table
             .filter(reactions::post_id.eq(&post.id))
             .filter(reactions::actor_id.eq_any(readers))
@@ -166,15 +173,16 @@ impl Audience {
     }
 
     /// `timeline::home_contains`: not hidden, and the reader's own post, a
-    /// followed author's (not direct), shared in a community followed, or
-    /// mentioning the reader.
+    /// followed author's (not direct), shared in a community followed,
+    /// mentioning the reader, or public with a hashtag the reader follows.
     pub fn on_home(&self, reader: &Actor) -> bool {
         let post = &self.post;
         !self.hides(reader)
             && (post.author_id == reader.id
                 || (self.followers.contains(&reader.id) && post.visibility != "direct")
                 || (post.community_id.is_some() && self.members.contains(&reader.id))
-                || self.mentions.contains(&reader.ap_id.to_string()))
+                || self.mentions.contains(&reader.ap_id.to_string())
+                || (post.visibility == "public" && self.tag_followers.contains(&reader.id)))
     }
 
     /// Whether the reader follows the post's community: the `joined` of

@@ -487,3 +487,51 @@ diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(filter_statuses -> filters (filter_id));
 
 diesel::allow_tables_to_appear_in_same_query!(filters, filter_keywords, filter_statuses,);
+
+// Followed hashtags and lists with their members (migration
+// 2026-12-04-000050_lists_tags).
+diesel::table! {
+    followed_tags (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lists (id) {
+        id -> Text,
+        account_id -> Text,
+        title -> Text,
+        replies_policy -> Text,
+        exclusive -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    list_members (id) {
+        id -> Text,
+        list_id -> Text,
+        follow_id -> Nullable<Text>,
+        account_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(list_members -> lists (list_id));
+
+diesel::allow_tables_to_appear_in_same_query!(followed_tags, lists, list_members);
+diesel::allow_tables_to_appear_in_same_query!(followed_tags, posts);
+diesel::allow_tables_to_appear_in_same_query!(followed_tags, post_tags);
+diesel::allow_tables_to_appear_in_same_query!(followed_tags, actors);
+diesel::allow_tables_to_appear_in_same_query!(lists, posts);
+diesel::allow_tables_to_appear_in_same_query!(lists, actors);
+diesel::allow_tables_to_appear_in_same_query!(lists, follows);
+diesel::allow_tables_to_appear_in_same_query!(lists, reactions);
+diesel::allow_tables_to_appear_in_same_query!(list_members, posts);
+diesel::allow_tables_to_appear_in_same_query!(list_members, actors);
+diesel::allow_tables_to_appear_in_same_query!(list_members, follows);
+diesel::allow_tables_to_appear_in_same_query!(list_members, reactions);

@@ -6,7 +6,7 @@ use super::{
     actor::Actor,
     post::Post,
     reaction::Reaction,
-    schema::{account_marks, actors, follows, post_tags, posts, reactions},
+    schema::{account_marks, actors, followed_tags, follows, post_tags, posts, reactions},
     DbConn, Page,
 };
 use diesel::prelude::*;
@@ -138,6 +138,18 @@ fn home_rule(viewer: &Actor) -> BoxedPosts {
         .filter(post_tags::kind.eq("mention"))
         .filter(post_tags::href.eq(viewer.ap_id.to_string()))
         .select(post_tags::post_id);
+    // Posts with a hashtag the viewer follows (names are stored lowercase
+    // in both tables, for local and received posts alike).
+    let followed_tagged = post_tags::table
+        .filter(post_tags::kind.eq("hashtag"))
+        .filter(
+            post_tags::name.eq_any(
+                followed_tags::table
+                    .filter(followed_tags::account_id.eq(viewer.id.clone()))
+                    .select(followed_tags::name),
+            ),
+        )
+        .select(post_tags::post_id);
     posts::table
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(hidden_by!(viewer.id)),
@@ -161,7 +173,12 @@ fn home_rule(viewer: &Actor) -> BoxedPosts {
                     .assume_not_null()
                     .concat("")
                     .eq_any(followed_by!(viewer.id)))
-                .or(posts::id.concat("").eq_any(mentions)),
+                .or(posts::id.concat("").eq_any(mentions))
+                // Mastodon shows public posts only through a followed tag.
+                .or(posts::id
+                    .concat("")
+                    .eq_any(followed_tagged)
+                    .and(posts::visibility.eq("public"))),
         )
         .into_boxed()
 }

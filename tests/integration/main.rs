@@ -20,6 +20,7 @@ mod client_federation;
 mod client_filters;
 mod client_oauth;
 mod client_statuses;
+mod client_tags;
 mod communities;
 mod community_shares;
 mod delivery;
