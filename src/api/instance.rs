@@ -1,5 +1,5 @@
 //! Instance information and the small endpoints every app calls at start
-//! (emojis, announcements, preferences, markers, trends, lists):
+//! (emojis, announcements, preferences, markers, trends):
 //! those Outloud has no data for answer empty lists, never 404.
 
 use super::{
@@ -318,10 +318,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/preferences", web::get().to(preferences))
         .route("/api/v1/markers", web::get().to(get_markers))
         .route("/api/v1/markers", web::post().to(save_markers))
-        // Lists and featured tags are not kept yet: apps read empty
-        // lists (docs/api.md). Filters are in `api::filters`, followed
-        // tags in `api::tags`.
-        .route("/api/v1/lists", web::get().to(empty_list_for_user))
+        // Featured tags are not kept yet: apps read an empty list
+        // (docs/api.md). Filters are in `api::filters`, lists in
+        // `api::lists`, followed tags in `api::tags`.
         .route("/api/v1/featured_tags", web::get().to(empty_list_for_user))
         .route(
             "/api/v1/scheduled_statuses",

@@ -11,6 +11,7 @@ pub mod domain_blocks;
 pub mod entities;
 pub mod filters;
 pub mod instance;
+pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .configure(oauth::configure)
             .configure(instance::configure)
+            .configure(lists::configure)
             .configure(tags::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)

@@ -18,7 +18,7 @@ use super::{
     actor::Actor,
     followed_tag::FollowedTag,
     post::Post,
-    schema::{account_marks, actors, follows, post_tags, posts, reactions},
+    schema::{account_marks, actors, follows, list_members, lists, post_tags, posts, reactions},
     timeline::Origin,
     DbConn,
 };
@@ -47,6 +47,9 @@ pub struct Audience {
     members: HashSet<String>,
     /// Readers who follow one of the post's hashtags.
     tag_followers: HashSet<String>,
+    /// Readers with the author in one of their exclusive lists: the post
+    /// stays out of their home.
+    excluded: HashSet<String>,
     /// Readers with a reaction (like, boost) or a bookmark or pin on the
     /// post: the only ones whose rendering of it differs from a stranger's.
     involved: HashSet<String>,
@@ -103,6 +106,7 @@ impl Audience {
             followers: HashSet::new(),
             members: HashSet::new(),
             tag_followers: HashSet::new(),
+            excluded: HashSet::new(),
             involved: HashSet::new(),
         };
         for chunk in readers.chunks(CHUNK) {
@@ -151,6 +155,15 @@ impl Audience {
         let names: Vec<String> = self.hashtags.iter().cloned().collect();
         self.tag_followers
             .extend(FollowedTag::followers_of_any(conn, readers, &names)?);
+        let excluding: Vec<String> = list_members::table
+            .inner_join(lists::table)
+            .filter(lists::account_id.eq_any(readers))
+            .filter(lists::exclusive.eq(true))
+            .filter(list_members::account_id.eq(&post.author_id))
+            .filter(lists::account_id.ne(&post.author_id))
+            .select(lists::account_id)
+            .load(conn)?;
+        self.excluded.extend(excluding);
         let reacted: Vec<String> = reactions::table
             .filter(reactions::post_id.eq(&post.id))
             .filter(reactions::actor_id.eq_any(readers))
@@ -172,12 +185,14 @@ impl Audience {
         self.hidden.contains(&reader.id)
     }
 
-    /// `timeline::home_contains`: not hidden, and the reader's own post, a
-    /// followed author's (not direct), shared in a community followed,
-    /// mentioning the reader, or public with a hashtag the reader follows.
+    /// `timeline::home_contains`: not hidden (nor by an exclusive list),
+    /// and the reader's own post, a followed author's (not direct), shared
+    /// in a community followed, mentioning the reader, or public with a
+    /// hashtag the reader follows.
     pub fn on_home(&self, reader: &Actor) -> bool {
         let post = &self.post;
         !self.hides(reader)
+            && !self.excluded.contains(&reader.id)
             && (post.author_id == reader.id
                 || (self.followers.contains(&reader.id) && post.visibility != "direct")
                 || (post.community_id.is_some() && self.members.contains(&reader.id))

@@ -6,7 +6,10 @@ use super::{
     actor::Actor,
     post::Post,
     reaction::Reaction,
-    schema::{account_marks, actors, followed_tags, follows, post_tags, posts, reactions},
+    schema::{
+        account_marks, actors, followed_tags, follows, list_members, lists, post_tags, posts,
+        reactions,
+    },
     DbConn, Page,
 };
 use diesel::prelude::*;
@@ -132,6 +135,24 @@ fn contains(
     Ok(q.first::<Post>(conn).optional()?.is_some())
 }
 
+/// Members of the viewer's exclusive lists: Mastodon keeps their posts
+/// out of home (they are read in the list instead).
+macro_rules! exclusive_members_of {
+    ($viewer_id:expr) => {
+        list_members::table
+            .filter(
+                list_members::list_id.eq_any(
+                    lists::table
+                        .filter(lists::account_id.eq($viewer_id.to_string()))
+                        .filter(lists::exclusive.eq(true))
+                        .select(lists::id),
+                ),
+            )
+            .filter(list_members::account_id.ne($viewer_id.to_string()))
+            .select(list_members::account_id)
+    };
+}
+
 /// Home's rule, deleted posts included (see [`home_posts`]).
 fn home_rule(viewer: &Actor) -> BoxedPosts {
     let mentions = post_tags::table
@@ -156,6 +177,9 @@ fn home_rule(viewer: &Actor) -> BoxedPosts {
         ))
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
+        ))
+        .filter(diesel::dsl::not(
+            posts::author_id.eq_any(exclusive_members_of!(viewer.id)),
         ))
         // `|| ''` keeps the planner off the per-column indexes: with them
         // SQLite answers the OR by collecting every matching post (half the
@@ -206,6 +230,10 @@ pub fn home_boost(
         .first(conn)
         .optional()
 }
+
+// Lists' timelines, with their replies policy.
+mod list_timeline;
+pub use list_timeline::{list_boosts, list_contains, list_posts, RepliesPolicy};
 
 /// Which of `ids` the viewer follows (accepted): the communities joined
 /// among those a page's posts were shared in.

@@ -12,6 +12,7 @@ pub mod filters;
 pub mod follows;
 pub mod instance;
 pub mod invites;
+pub mod lists;
 pub mod media;
 pub mod media_proxy;
 pub mod moderation;

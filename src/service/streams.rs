@@ -11,10 +11,11 @@ use crate::{
         actor::Actor,
         audience::Audience,
         facts,
+        list::List,
         post::Post,
         timeline::{self, Origin},
     },
-    error::{Error, Result},
+    error::{Error, ErrorKind, Result},
     service::timelines::{home_entry, Item},
 };
 use std::collections::HashMap;
@@ -114,26 +115,40 @@ pub async fn boost_on_home(
         .await
 }
 
-/// Whether `viewer` may follow the list `list_id`. Lists do not exist yet
-/// (another change adds them): every list is unknown, answered as
-/// Mastodon answers an unknown or foreign list. When lists land, this
-/// checks that the list is the viewer's, and [`list_contains`] decides
-/// what its stream shows.
+/// Whether `viewer` may follow the list `list_id`: only their own.
 ///
-/// Errors: `NotFound`.
-pub async fn list_readable(_data: &Data<Context>, _viewer: &Actor, _list_id: &str) -> Result<()> {
-    Err(Error::not_found("List not found"))
+/// Errors: `NotFound` for an unknown list or another person's, as
+/// Mastodon answers both.
+pub async fn list_readable(data: &Data<Context>, viewer: &Actor, list_id: &str) -> Result<()> {
+    match crate::service::lists::get(data, viewer, list_id).await {
+        Ok(_) => Ok(()),
+        // The streaming server's own wording, as before lists existed.
+        Err(e) if e.kind == ErrorKind::NotFound => Err(Error::not_found("List not found")),
+        Err(e) => Err(e),
+    }
 }
 
-/// Whether the post is on the list's timeline (for the `list` stream).
-/// Without lists, nothing is.
+/// Whether the post is on the list's timeline (for the `list` stream),
+/// by the timeline's own rule; `false` for a list that is gone or not the
+/// viewer's. A deleted post counts when it was on it (its `delete`).
 pub async fn list_contains(
-    _data: &Data<Context>,
-    _viewer: &Actor,
-    _list_id: &str,
-    _post_id: &str,
+    data: &Data<Context>,
+    viewer: &Actor,
+    list_id: &str,
+    post_id: &str,
 ) -> Result<bool> {
-    Ok(false)
+    let (viewer, list_id, post_id) = (viewer.clone(), list_id.to_string(), post_id.to_string());
+    data.db
+        .run(move |conn| {
+            let Some(list) = List::owned(conn, &viewer.id, &list_id)? else {
+                return Ok(false);
+            };
+            let policy = crate::service::lists::policy_of(&list);
+            Ok(timeline::list_contains(
+                conn, &viewer, &list.id, policy, &post_id, true,
+            )?)
+        })
+        .await
 }
 
 /// One post's audience among `reader_ids` (see [`Audience`]), with the

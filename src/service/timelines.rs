@@ -186,6 +186,35 @@ pub(crate) fn home_entry(post: Post, joined: &[String], viewer: &Actor) -> Item 
     }
 }
 
+/// A list's timeline (see `db::timeline::list_rule`): its members' posts
+/// and boosts, with home's filters (Mastodon's `home` filter context
+/// covers lists).
+///
+/// Errors: `NotFound` for an unknown list or another person's.
+pub async fn list(
+    data: &Data<Context>,
+    viewer: &Actor,
+    list_id: &str,
+    page: Page,
+) -> Result<Vec<Item>> {
+    let list = crate::service::lists::get(data, viewer, list_id).await?;
+    let policy = crate::service::lists::policy_of(&list);
+    let viewer = viewer.clone();
+    data.db
+        .run(move |conn| {
+            let posts = timeline::list_posts(conn, &viewer, &list.id, policy, &page)?;
+            let boosts = timeline::list_boosts(conn, &viewer, &list.id, &page)?;
+            let items = merge(posts.into_iter().map(Item::Post).collect(), boosts, &page);
+            Ok(drop_hidden(
+                conn,
+                Some(&viewer),
+                FilterContext::Home,
+                items,
+            )?)
+        })
+        .await
+}
+
 /// The public timeline.
 pub async fn public(
     data: &Data<Context>,

@@ -18,6 +18,7 @@ mod cli;
 mod client_accounts;
 mod client_federation;
 mod client_filters;
+mod client_lists;
 mod client_oauth;
 mod client_statuses;
 mod client_tags;

@@ -244,7 +244,7 @@ async fn streaming_errors_are_json(backend: Backend) {
     let unknown = check("/api/v1/streaming/nonsense", Some(token.clone()), 400).await;
     assert_eq!(unknown["error"], "Unknown stream type");
     check("/api/v1/streaming/hashtag", Some(token.clone()), 400).await;
-    // Lists do not exist yet: every list is unknown.
+    // An unknown list (and another person's, see client_lists).
     let list = check("/api/v1/streaming/list?list=1", Some(token.clone()), 404).await;
     assert_eq!(list["error"], "List not found");
     check("/api/v1/streaming/list", Some(token.clone()), 400).await;
