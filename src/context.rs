@@ -27,6 +27,8 @@ pub struct Context {
     pub streams: Arc<crate::streaming::Hub>,
     /// Where uploaded media files are kept (`[media] store`).
     pub media: Arc<dyn crate::media::MediaStore>,
+    /// Web Push: the VAPID key every process on the database shares.
+    pub push: Arc<crate::push::Push>,
 }
 
 impl std::fmt::Debug for Context {

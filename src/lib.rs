@@ -20,6 +20,7 @@ pub mod delivery;
 pub mod error;
 pub mod housekeeping;
 pub mod media;
+pub mod push;
 pub mod ratelimit;
 pub mod service;
 pub mod startup;

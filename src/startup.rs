@@ -112,7 +112,9 @@ pub async fn build_context(config: Config, db: Db) -> Result<FederationConfig<Co
         Error::new(ErrorKind::BadRequest, format!("media store: {e:#}"))
             .with_kind(ErrorKind::Unavailable)
     })?;
+    let push = Arc::new(crate::push::Push::load(&db).await?);
     let context = Context {
+        push,
         streams,
         limits,
         media,
@@ -203,6 +205,7 @@ pub async fn build_with_listener(
         vec![
             delivery::spawn_workers(context.clone()),
             crate::housekeeping::spawn(context.clone()),
+            crate::push::spawn(context.clone()),
         ]
     } else {
         Vec::new()

@@ -72,6 +72,13 @@ fn configuration(v2: bool, streaming: &str, media: &crate::config::MediaConfig) 
     config
 }
 
+/// `configuration.vapid.public_key`: the key apps give push services
+/// (Web Push, `api::push`).
+fn with_vapid(mut config: Value, public_key: String) -> Value {
+    config["vapid"] = json!({ "public_key": public_key });
+    config
+}
+
 async fn counts(data: &Data<Context>) -> Result<(service::instance::Usage, i64), Error> {
     let usage = service::instance::usage(&data.db).await?;
     let domains = data
@@ -98,7 +105,10 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
         "thumbnail": { "url": format!("{base}/static/header.svg") },
         "icon": [],
         "languages": ["en"],
-        "configuration": configuration(true, &data.urls.streaming(), &data.config.media),
+        "configuration": with_vapid(
+            configuration(true, &data.urls.streaming(), &data.config.media),
+            data.push.vapid.public_key()
+        ),
         "registrations": {
             "enabled": config.registrations == Registrations::Open,
             "approval_required": config.approve_registrations,

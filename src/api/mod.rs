@@ -16,6 +16,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
+pub mod push;
 pub mod reports;
 pub mod search;
 pub mod statuses;
@@ -73,6 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(domain_blocks::configure)
             .configure(streaming::configure)
             .configure(filters::configure)
+            .configure(push::configure)
             .default_service(web::to(not_found)),
     );
 }

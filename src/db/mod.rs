@@ -28,6 +28,7 @@ pub mod migrations;
 pub mod notification;
 pub mod oauth;
 pub mod post;
+pub mod push;
 pub mod reaction;
 pub mod received_activity;
 pub mod report;

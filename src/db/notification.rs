@@ -118,6 +118,8 @@ impl Notification {
                 group_id: group_id.map(String::from),
             })
             .execute(conn)?;
+        // In this transaction: the push is as durable as the notification.
+        super::push::enqueue(conn, &id, recipient_id, kind, actor_id)?;
         super::events::emit(
             conn,
             super::events::StreamEvent::Notified {

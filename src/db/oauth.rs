@@ -179,19 +179,23 @@ impl OauthToken {
 
     /// Revokes every token issued for an authorization code.
     pub fn revoke_for_code(conn: &mut DbConn, code_hash: &str) -> QueryResult<usize> {
-        diesel::update(
+        let n = diesel::update(
             oauth_tokens::table
                 .filter(oauth_tokens::code_hash.eq(code_hash))
                 .filter(oauth_tokens::revoked_at.is_null()),
         )
         .set(oauth_tokens::revoked_at.eq(Some(super::now())))
-        .execute(conn)
+        .execute(conn)?;
+        super::push::PushSubscription::delete_of_revoked_tokens(conn)?;
+        Ok(n)
     }
 
     pub fn revoke(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
-        diesel::update(oauth_tokens::table.find(id))
+        let n = diesel::update(oauth_tokens::table.find(id))
             .set(oauth_tokens::revoked_at.eq(Some(super::now())))
-            .execute(conn)
+            .execute(conn)?;
+        super::push::PushSubscription::delete_of_token(conn, id)?;
+        Ok(n)
     }
 
     /// A person's live tokens, newest first (settings: authorised apps).
@@ -214,13 +218,15 @@ impl OauthToken {
             .filter(oauth_tokens::actor_id.eq(actor_id))
             .filter(oauth_tokens::revoked_at.is_null());
         let now = Some(super::now());
-        match app_id {
+        let n = match app_id {
             Some(app) => diesel::update(live.filter(oauth_tokens::app_id.eq(app)))
                 .set(oauth_tokens::revoked_at.eq(now))
-                .execute(conn),
+                .execute(conn)?,
             None => diesel::update(live)
                 .set(oauth_tokens::revoked_at.eq(now))
-                .execute(conn),
-        }
+                .execute(conn)?,
+        };
+        super::push::PushSubscription::delete_of_revoked_tokens(conn)?;
+        Ok(n)
     }
 }

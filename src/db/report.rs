@@ -159,6 +159,7 @@ impl Report {
                 group_id: None,
             })
             .execute(conn)?;
+        super::push::enqueue(conn, &id, recipient, "admin.report", &report.reporter_id)?;
         super::events::emit(
             conn,
             super::events::StreamEvent::Notified {

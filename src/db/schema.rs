@@ -535,3 +535,41 @@ diesel::allow_tables_to_appear_in_same_query!(list_members, posts);
 diesel::allow_tables_to_appear_in_same_query!(list_members, actors);
 diesel::allow_tables_to_appear_in_same_query!(list_members, follows);
 diesel::allow_tables_to_appear_in_same_query!(list_members, reactions);
+
+// Web Push subscriptions and their durable delivery queue (migration
+// 2026-12-04-000030_push).
+diesel::table! {
+    push_subscriptions (id) {
+        id -> Text,
+        token_id -> Text,
+        account_id -> Text,
+        endpoint -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        standard -> Bool,
+        alerts -> Text,
+        policy -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    push_deliveries (subscription_id, notification_id) {
+        subscription_id -> Text,
+        notification_id -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        claim_token -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(push_deliveries -> push_subscriptions (subscription_id));
+
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, push_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(push_deliveries, notifications);
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, oauth_tokens);
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, follows);

@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod policy;
 pub mod posts;
+pub mod push;
 pub mod reactions;
 pub mod registrations;
 pub mod relations;

@@ -219,7 +219,7 @@ impl Processes {
     }
 
     /// SIGKILLs the most recent process: no shutdown, no cleanup.
-    fn kill_last(&mut self) {
+    pub(crate) fn kill_last(&mut self) {
         if let Some((_, child)) = self.children.last_mut() {
             child.kill().unwrap();
             child.wait().unwrap();

@@ -36,6 +36,7 @@ mod media_federation;
 mod media_s3;
 mod media_support;
 mod narrations;
+mod push;
 mod remote_content;
 mod reports;
 mod signatures;

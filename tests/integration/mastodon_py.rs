@@ -473,3 +473,92 @@ async fn mastodon_py_lists_tags(backend: Backend) {
 }
 
 both_backends!(mastodon_py_lists_tags);
+
+// ---- push --------------------------------------------------------------------
+
+/// The Python of the push test's virtualenv: Mastodon.py with its webpush
+/// extras (`tests/client/requirements-push.txt`: cryptography, http_ece).
+fn push_venv_python() -> Result<&'static Path, &'static str> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| install_venv("requirements-push.txt", "mastodon-py-push-venv")) {
+        Ok(python) => Ok(python),
+        Err(e) => Err(e),
+    }
+}
+
+/// `tests/client/mastodon_py_push.py` against one instance: alice
+/// subscribes with Mastodon.py's keys, bob mentions her, the script's own
+/// push service receives the push and Mastodon.py decrypts it. The
+/// harness's instance has no background workers, so this steps the push
+/// queue every 100 ms while the script runs.
+async fn mastodon_py_push(backend: Backend) {
+    let python = tokio::task::spawn_blocking(push_venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let alice = alpha.create_user("alice").await;
+    let bob = alpha.create_user("bob").await;
+    let token = |who: outloud::db::actor::Actor, scopes: &'static str| {
+        let db = alpha.context.db.clone();
+        async move {
+            outloud::service::oauth::token_for_user(&db, &who, scopes)
+                .await
+                .unwrap()
+                .access_token
+        }
+    };
+    let (alice_token, bob_token) = (
+        token(alice, "read write push").await,
+        token(bob, "read write").await,
+    );
+    let child = Command::new(python)
+        .args(["-I", "-u"])
+        .arg(client_dir().join("mastodon_py_push.py"))
+        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
+        .env("OUTLOUD_TOKEN", &alice_token)
+        .env("OUTLOUD_BOB_TOKEN", &bob_token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let mut script = Script(child);
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
+    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
+    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = script.0.try_wait().unwrap() {
+            break Some(status);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break None;
+        }
+        outloud::push::deliver_due(&alpha.context).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(script);
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) if status.success() => println!("{stdout}"),
+        Some(status) => panic!(
+            "tests/client/mastodon_py_push.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+        None => panic!(
+            "tests/client/mastodon_py_push.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
+
+both_backends!(mastodon_py_push);
