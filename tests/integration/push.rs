@@ -9,6 +9,7 @@ use crate::{
     api_client::Api,
     delivery_scale::Processes,
     harness::{both_backends, database, TestInstance},
+    schema::assert_valid,
 };
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -284,6 +285,7 @@ async fn push_subscription_crud(backend: Backend) {
         )
         .await
         .expect(200);
+    assert_valid("WebPushSubscription", &created);
     assert_eq!(created["endpoint"], endpoint);
     assert_eq!(created["standard"], false);
     assert_eq!(created["policy"], "followed");
@@ -339,6 +341,7 @@ async fn push_subscription_crud(backend: Backend) {
         )
         .await
         .expect(200);
+    assert_valid("WebPushSubscription", &replaced);
     assert_ne!(replaced["id"], created["id"]);
     assert_eq!(replaced["standard"], true);
     assert_eq!(replaced["policy"], "follower");
