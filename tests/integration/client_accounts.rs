@@ -379,7 +379,7 @@ async fn instance_and_app_start(backend: Backend) {
     assert_valid("Instance", &v2);
     assert_eq!(v2["configuration"]["statuses"]["max_characters"], 5000);
     // Unknown endpoints answer a JSON error.
-    let missing = anon.get("/api/v1/push/subscription").await.expect(404);
+    let missing = anon.get("/api/v1/no_such_endpoint").await.expect(404);
     assert_eq!(missing["error"], "Record not found");
     // Some clients add a trailing slash.
     anon.get("/api/v2/instance/").await.ok();

@@ -433,8 +433,9 @@ async fn list_stream(backend: Backend) {
     let bob = Api::for_user(&alpha, "bob", "read write follow").await;
     let carol = Api::for_user(&alpha, "carol", "read write follow").await;
     let bob_id = account_id(&alice, "bob").await;
+    // Exclusive: Bob's posts come on the list's stream, not on `user`.
     let lid = id(&alice
-        .post("/api/v1/lists", json!({"title": "Bob"}))
+        .post("/api/v1/lists", json!({"title": "Bob", "exclusive": true}))
         .await
         .ok());
     alice
@@ -445,6 +446,7 @@ async fn list_stream(backend: Backend) {
         .await
         .ok();
     let token = alice.token.clone().unwrap();
+    let mut user = Sse::open(&alpha.url("/api/v1/streaming/user"), Some(&token)).await;
     // Someone else's list is no stream of theirs.
     let carols_token = carol.token.clone().unwrap();
     let refused = Sse::request(
@@ -472,6 +474,18 @@ async fn list_stream(backend: Backend) {
     assert!(!updates.contains(&not_member));
     let status = events[0].json();
     assert_valid("Status", &status);
+    let carol_marker = id(&carol.status(json!({"status": "carol's marker"})).await);
+    let events = collect_until(Client::Sse(&mut user), &carol_marker).await;
+    let on_user: Vec<String> = events
+        .iter()
+        .filter(|e| e.event == "update")
+        .filter_map(|e| e.status_id())
+        .collect();
+    assert_eq!(
+        on_user,
+        vec![not_member.clone(), carol_marker],
+        "{events:#?}"
+    );
     // A member's deleted post is deleted from the stream too.
     bob.delete(&format!("/api/v1/statuses/{first}")).await.ok();
     let marker2 = id(&bob.status(json!({"status": "marker two"})).await);

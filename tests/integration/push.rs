@@ -9,6 +9,7 @@ use crate::{
     api_client::Api,
     delivery_scale::Processes,
     harness::{both_backends, database, TestInstance},
+    schema::assert_valid,
 };
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -37,6 +38,7 @@ use std::{
 both_backends!(
     push_subscription_crud,
     push_delivered_and_decrypted,
+    push_for_reports,
     push_survives_kill
 );
 
@@ -284,6 +286,7 @@ async fn push_subscription_crud(backend: Backend) {
         )
         .await
         .expect(200);
+    assert_valid("WebPushSubscription", &created);
     assert_eq!(created["endpoint"], endpoint);
     assert_eq!(created["standard"], false);
     assert_eq!(created["policy"], "followed");
@@ -339,6 +342,7 @@ async fn push_subscription_crud(backend: Backend) {
         )
         .await
         .expect(200);
+    assert_valid("WebPushSubscription", &replaced);
     assert_ne!(replaced["id"], created["id"]);
     assert_eq!(replaced["standard"], true);
     assert_eq!(replaced["policy"], "follower");
@@ -582,6 +586,47 @@ async fn push_delivered_and_decrypted(backend: Backend) {
     _legacy_app.get(SUB).await.expect(404);
     // The others are untouched.
     _followed.get(SUB).await.ok();
+}
+
+/// An admin subscribed to `admin.report` gets a push when someone files
+/// a report (the report's own notification path).
+async fn push_for_reports(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    crate::reports::create_admin(&alpha, "ana").await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let receiver = Receiver::start(0);
+    let ana = Api::for_user(&alpha, "ana", "read admin:read push").await;
+    let key = server_key(&ana).await;
+    let subscriber = Subscriber::new();
+    ana.post(
+        SUB,
+        subscriber.body(
+            &receiver.url("/ana"),
+            true,
+            json!({"admin.report": true}),
+            "all",
+        ),
+    )
+    .await
+    .ok();
+    let bob = Api::for_user(&alpha, "bob", "read write").await;
+    bob.post(
+        "/api/v1/reports",
+        json!({"account_id": alice.id, "comment": "spam"}),
+    )
+    .await
+    .ok();
+    let outcomes = outloud::push::deliver_due(&alpha.context).await.unwrap();
+    assert_eq!(outcomes, vec![Outcome::Delivered]);
+    let hits = receiver.hits();
+    let payload = subscriber.open(&hits[0], &key);
+    assert_eq!(payload["notification_type"], "admin.report");
+    let listed = ana
+        .get("/api/v1/notifications?types[]=admin.report")
+        .await
+        .ok();
+    assert_eq!(payload["notification_id"], listed[0]["id"]);
 }
 
 /// One instance served by `outloud serve` processes: alice subscribes,
