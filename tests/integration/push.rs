@@ -39,6 +39,7 @@ both_backends!(
     push_subscription_crud,
     push_delivered_and_decrypted,
     push_for_reports,
+    push_sent_once_by_concurrent_workers,
     push_survives_kill
 );
 
@@ -627,6 +628,56 @@ async fn push_for_reports(backend: Backend) {
         .await
         .ok();
     assert_eq!(payload["notification_id"], listed[0]["id"]);
+}
+
+/// Three workers stepping one queue at once (as three processes would)
+/// send each push exactly once.
+async fn push_sent_once_by_concurrent_workers(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let receiver = Receiver::start(0);
+    let alice = Api::for_user(&alpha, "alice", "read push").await;
+    let key = server_key(&alice).await;
+    let subscriber = Subscriber::new();
+    alice
+        .post(
+            SUB,
+            subscriber.body(
+                &receiver.url("/alice"),
+                true,
+                json!({"mention": true}),
+                "all",
+            ),
+        )
+        .await
+        .ok();
+    let bob = Api::for_user(&alpha, "bob", "read write").await;
+    for n in 0..12 {
+        bob.status(json!({"status": format!("@alice number {n}")}))
+            .await;
+    }
+    let (a, b, c) = tokio::join!(
+        outloud::push::deliver_due(&alpha.context),
+        outloud::push::deliver_due(&alpha.context),
+        outloud::push::deliver_due(&alpha.context),
+    );
+    let sent = a.unwrap().len() + b.unwrap().len() + c.unwrap().len();
+    assert_eq!(sent, 12);
+    let mut ids: Vec<String> = receiver
+        .hits()
+        .iter()
+        .map(|hit| {
+            subscriber.open(hit, &key)["notification_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 12);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "a push was sent twice");
 }
 
 /// One instance served by `outloud serve` processes: alice subscribes,
