@@ -73,6 +73,24 @@ macro_rules! reactions_with_posts {
     };
 }
 
+/// Members of the viewer's exclusive lists: Mastodon keeps their posts
+/// and boosts out of home (they are read in the list instead).
+macro_rules! exclusive_members_of {
+    ($viewer_id:expr) => {
+        list_members::table
+            .filter(
+                list_members::list_id.eq_any(
+                    lists::table
+                        .filter(lists::account_id.eq($viewer_id.to_string()))
+                        .filter(lists::exclusive.eq(true))
+                        .select(lists::id),
+                ),
+            )
+            .filter(list_members::account_id.ne($viewer_id.to_string()))
+            .select(list_members::account_id)
+    };
+}
+
 /// The boosts home shows (see [`home_boosts`]).
 macro_rules! home_boosts_rule {
     ($viewer:expr) => {{
@@ -88,6 +106,9 @@ macro_rules! home_boosts_rule {
                     .or(reactions::actor_id.eq_any(followed_by!(viewer.id))),
             )
             .filter(diesel::dsl::not(reactions::actor_id.eq_any(groups)))
+            .filter(diesel::dsl::not(
+                reactions::actor_id.eq_any(exclusive_members_of!(viewer.id)),
+            ))
             .filter(diesel::dsl::not(
                 posts::author_id.eq_any(hidden_by!(viewer.id)),
             ))
@@ -133,24 +154,6 @@ fn contains(
         q = q.filter(posts::deleted_at.is_null());
     }
     Ok(q.first::<Post>(conn).optional()?.is_some())
-}
-
-/// Members of the viewer's exclusive lists: Mastodon keeps their posts
-/// out of home (they are read in the list instead).
-macro_rules! exclusive_members_of {
-    ($viewer_id:expr) => {
-        list_members::table
-            .filter(
-                list_members::list_id.eq_any(
-                    lists::table
-                        .filter(lists::account_id.eq($viewer_id.to_string()))
-                        .filter(lists::exclusive.eq(true))
-                        .select(lists::id),
-                ),
-            )
-            .filter(list_members::account_id.ne($viewer_id.to_string()))
-            .select(list_members::account_id)
-    };
 }
 
 /// Home's rule, deleted posts included (see [`home_posts`]).

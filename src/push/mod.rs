@@ -20,15 +20,16 @@ use crate::{
     db::{
         self,
         actor::Actor,
+        events::StreamEvent,
         post::Post,
         push::{self as rows, ClaimedPush},
         Db, DbConn,
     },
-    error::{Error, Result},
+    error::Result,
 };
 use chrono::TimeDelta;
 use diesel::QueryResult;
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 use tracing::Instrument;
 
 pub use crypto::VapidKey;
@@ -106,13 +107,24 @@ pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
             if let Err(e) = deliver_due(&ctx).await {
                 tracing::error!(error = ?e, "sending pushes failed");
             }
-            tokio::select! {
-                _ = tokio::time::sleep(POLL_INTERVAL) => {}
-                event = events.recv() => {
-                    if let Err(tokio::sync::broadcast::error::RecvError::Closed) = event {
-                        tokio::time::sleep(POLL_INTERVAL).await;
+            // Only notifications can queue pushes; other change events
+            // (posts, reactions…) are skipped without a query.
+            let notified = async {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match events.recv().await {
+                        Ok(StreamEvent::Notified { .. }) | Err(RecvError::Lagged(_)) => return,
+                        Ok(_) => continue,
+                        Err(RecvError::Closed) => {
+                            tokio::time::sleep(POLL_INTERVAL).await;
+                            return;
+                        }
                     }
                 }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = notified => {}
             }
         }
     })
@@ -355,15 +367,4 @@ fn payload(
         "body": body,
     });
     Ok(json.to_string().into_bytes())
-}
-
-/// The shared handle in `Context`.
-pub type Shared = Arc<Push>;
-
-/// Turns a database or task error into this module's error.
-impl From<crypto::EncryptError> for Error {
-    #[track_caller]
-    fn from(e: crypto::EncryptError) -> Self {
-        Error::internal(e)
-    }
 }

@@ -408,12 +408,15 @@ async fn list_timeline(backend: Backend) {
     // Exclusive: the members' posts leave home (the list keeps them).
     let home = timeline(&alice, "/api/v1/timelines/home").await;
     assert!(home.contains(&by_bob) && home.contains(&by_carol));
+    assert!(home.contains(&boost), "{home:?}");
     alice
         .put(&format!("/api/v1/lists/{lid}"), json!({"exclusive": true}))
         .await
         .ok();
     let home = timeline(&alice, "/api/v1/timelines/home").await;
     assert!(!home.contains(&by_bob), "{home:?}");
+    // Their boosts too, as in Mastodon.
+    assert!(!home.contains(&boost), "{home:?}");
     assert!(home.contains(&by_carol));
     assert!(timeline(&alice, &path).await.contains(&by_bob));
     // Bob's own home is his.

@@ -5,256 +5,25 @@
 //! alerts, 410 removing the subscription, and a push surviving a
 //! `kill -9` of the server between the notification and its delivery.
 
+mod kill;
+pub mod support;
+
 use crate::{
     api_client::Api,
-    delivery_scale::Processes,
-    harness::{both_backends, database, TestInstance},
+    harness::{both_backends, TestInstance},
     schema::assert_valid,
 };
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use ece::{legacy::AesGcmEncryptedBlock, EcKeyComponents};
-use outloud::{
-    config::{Backend, Config},
-    db::local_user::Role,
-    push::{crypto::verify_jwt, Outcome},
-    service::{
-        self,
-        accounts::{self, NewUser},
-    },
-    startup,
-    urls::Urls,
-};
+use outloud::{config::Backend, push::Outcome};
 use serde_json::{json, Value};
-use std::{
-    collections::HashMap,
-    sync::{
-        atomic::{AtomicU16, Ordering},
-        Arc, Mutex,
-    },
-    time::Duration,
-};
+use support::{server_key, Hit, Receiver, Subscriber, SUB};
 
 both_backends!(
     push_subscription_crud,
     push_delivered_and_decrypted,
     push_for_reports,
-    push_survives_kill
+    push_sent_once_by_concurrent_workers,
 );
-
-// ---- a loopback push service ---------------------------------------------
-
-/// One request the push service received.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub path: String,
-    pub headers: HashMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-#[derive(Default)]
-struct ReceiverState {
-    hits: Mutex<Vec<Hit>>,
-    status: AtomicU16,
-}
-
-/// A push service on 127.0.0.1 that records every POST and answers with
-/// a chosen status (201 by default, as push services do).
-pub struct Receiver {
-    pub port: u16,
-    state: Arc<ReceiverState>,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-async fn receive(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<ReceiverState>,
-) -> HttpResponse {
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                v.to_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    state.hits.lock().unwrap().push(Hit {
-        path: req.path().to_string(),
-        headers,
-        body: body.to_vec(),
-    });
-    let status = state.status.load(Ordering::SeqCst);
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
-}
-
-impl Receiver {
-    /// Listens on `port` (0: any free one).
-    pub fn start(port: u16) -> Receiver {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(ReceiverState {
-            hits: Mutex::new(Vec::new()),
-            status: AtomicU16::new(201),
-        });
-        let shared = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::from(shared.clone()))
-                .default_service(web::to(receive))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Receiver {
-            port,
-            state,
-            handle,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    pub fn answer(&self, status: u16) {
-        self.state.status.store(status, Ordering::SeqCst);
-    }
-
-    pub fn hits(&self) -> Vec<Hit> {
-        self.state.hits.lock().unwrap().clone()
-    }
-}
-
-// ---- a subscriber ------------------------------------------------------------
-
-/// An app's side of a subscription: its P-256 key pair and auth secret.
-pub struct Subscriber {
-    keys: EcKeyComponents,
-    auth: [u8; 16],
-    pub p256dh: String,
-    pub auth_b64: String,
-}
-
-impl Subscriber {
-    pub fn new() -> Subscriber {
-        let (pair, auth) = ece::generate_keypair_and_auth_secret().unwrap();
-        let keys = pair.raw_components().unwrap();
-        Subscriber {
-            p256dh: URL_SAFE_NO_PAD.encode(keys.public_key()),
-            auth_b64: URL_SAFE_NO_PAD.encode(auth),
-            keys,
-            auth,
-        }
-    }
-
-    /// `POST /api/v1/push/subscription` as JSON.
-    pub fn body(&self, endpoint: &str, standard: bool, alerts: Value, policy: &str) -> Value {
-        json!({
-            "subscription": {
-                "endpoint": endpoint,
-                "keys": { "p256dh": self.p256dh, "auth": self.auth_b64 },
-                "standard": standard,
-            },
-            "data": { "alerts": alerts, "policy": policy },
-        })
-    }
-
-    /// Decrypts a received push (either encoding) into its JSON, after
-    /// checking its VAPID signature against `server_key`.
-    pub fn open(&self, hit: &Hit, server_key: &str) -> Value {
-        let header = |name: &str| {
-            hit.headers
-                .get(name)
-                .unwrap_or_else(|| panic!("no {name} header in {:?}", hit.headers))
-                .clone()
-        };
-        assert_eq!(header("ttl"), "172800");
-        assert_eq!(header("urgency"), "normal");
-        let server_raw = URL_SAFE_NO_PAD.decode(server_key).unwrap();
-        let plain = match header("content-encoding").as_str() {
-            "aes128gcm" => {
-                let auth = header("authorization");
-                let rest = auth.strip_prefix("vapid ").unwrap();
-                let mut t = None;
-                let mut k = None;
-                for part in rest.split(',') {
-                    let (name, value) = part.trim().split_once('=').unwrap();
-                    match name {
-                        "t" => t = Some(value.to_string()),
-                        "k" => k = Some(value.to_string()),
-                        _ => {}
-                    }
-                }
-                assert_eq!(k.as_deref(), Some(server_key));
-                self.check_jwt(&t.unwrap(), &server_raw);
-                ece::decrypt(&self.keys, &self.auth, &hit.body).unwrap()
-            }
-            "aesgcm" => {
-                let auth = header("authorization");
-                self.check_jwt(auth.strip_prefix("WebPush ").unwrap(), &server_raw);
-                let crypto_key = header("crypto-key");
-                let field = |text: &str, name: &str| -> Vec<u8> {
-                    let value = text
-                        .split(';')
-                        .find_map(|p| p.trim().strip_prefix(&format!("{name}=")).map(String::from))
-                        .unwrap_or_else(|| panic!("no {name} in {text}"));
-                    URL_SAFE_NO_PAD.decode(value).unwrap()
-                };
-                assert_eq!(field(&crypto_key, "p256ecdsa"), server_raw);
-                let encryption = header("encryption");
-                let block = AesGcmEncryptedBlock::new(
-                    &field(&crypto_key, "dh"),
-                    &field(&encryption, "salt"),
-                    4096,
-                    hit.body.clone(),
-                )
-                .unwrap();
-                ece::legacy::decrypt_aesgcm(&self.keys, &self.auth, &block).unwrap()
-            }
-            other => panic!("unexpected Content-Encoding {other}"),
-        };
-        serde_json::from_slice(&plain).unwrap()
-    }
-
-    fn check_jwt(&self, jwt: &str, server_raw: &[u8]) {
-        let claims = verify_jwt(jwt, server_raw).expect("the VAPID JWT verifies");
-        let aud = claims["aud"].as_str().unwrap();
-        assert!(aud.starts_with("http://127.0.0.1:"), "aud {aud}");
-        let exp = claims["exp"].as_i64().unwrap();
-        let now = chrono::Utc::now().timestamp();
-        assert!(exp > now && exp <= now + 24 * 3600, "exp {exp}");
-        let sub = claims["sub"].as_str().unwrap();
-        assert!(
-            sub.starts_with("mailto:") || sub.starts_with("http"),
-            "sub {sub}"
-        );
-    }
-}
-
-async fn server_key(api: &Api) -> String {
-    let instance = api.get("/api/v2/instance").await.ok();
-    let key = instance["configuration"]["vapid"]["public_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(URL_SAFE_NO_PAD.decode(&key).unwrap().len(), 65);
-    key
-}
-
-const SUB: &str = "/api/v1/push/subscription";
 
 // ---- scenarios ---------------------------------------------------------------
 
@@ -629,162 +398,52 @@ async fn push_for_reports(backend: Backend) {
     assert_eq!(payload["notification_id"], listed[0]["id"]);
 }
 
-/// One instance served by `outloud serve` processes: alice subscribes,
-/// bob mentions her, the server is SIGKILLed while its push is in flight
-/// (the push service accepted the connection and never answered), and
-/// the next process on the same database delivers the push.
-async fn push_survives_kill(backend: Backend) {
-    const DOMAIN: &str = "alpha.localhost";
-    let database = database(backend, "push_survives_kill");
-    let config = Config::for_test(DOMAIN, &database.url);
-    let db = startup::open_database(&config).await.unwrap();
-    let urls = Urls::new("http", DOMAIN).unwrap();
-    service::instance::ensure_instance_actor(&db, &urls)
-        .await
-        .unwrap();
-    let mut tokens = HashMap::new();
-    for (name, scopes) in [("alice", "read write push"), ("bob", "read write")] {
-        let actor = accounts::create_user(
-            &db,
-            &urls,
-            NewUser {
-                name,
-                password: "password for tests",
-                role: Role::User,
-            },
+/// Three workers stepping one queue at once (as three processes would)
+/// send each push exactly once.
+async fn push_sent_once_by_concurrent_workers(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let receiver = Receiver::start(0);
+    let alice = Api::for_user(&alpha, "alice", "read push").await;
+    let key = server_key(&alice).await;
+    let subscriber = Subscriber::new();
+    alice
+        .post(
+            SUB,
+            subscriber.body(
+                &receiver.url("/alice"),
+                true,
+                json!({"mention": true}),
+                "all",
+            ),
         )
         .await
-        .unwrap();
-        let token = service::oauth::token_for_user(&db, &actor, scopes)
-            .await
-            .unwrap()
-            .access_token;
-        tokens.insert(name, token);
+        .ok();
+    let bob = Api::for_user(&alpha, "bob", "read write").await;
+    for n in 0..12 {
+        bob.status(json!({"status": format!("@alice number {n}")}))
+            .await;
     }
-
-    // A push service that accepts connections and never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let push_port = silent.local_addr().unwrap().port();
-    let mut processes = Processes::new();
-    let port = processes.start(DOMAIN, &database.url).await;
-    let client = crate::harness::http_client();
-    let call = |port: u16, token: &str, method: reqwest::Method, path: &str, body: Value| {
-        let request = client
-            .request(method, format!("http://127.0.0.1:{port}{path}"))
-            .bearer_auth(token)
-            .json(&body);
-        let path = path.to_string();
-        async move {
-            let response = request.send().await.unwrap();
-            let status = response.status();
-            let text = response.text().await.unwrap();
-            assert!(status.is_success(), "{path}: {status} {text}");
-            serde_json::from_str::<Value>(&text).unwrap()
-        }
-    };
-    let instance = call(
-        port,
-        &tokens["alice"],
-        reqwest::Method::GET,
-        "/api/v2/instance",
-        json!({}),
-    )
-    .await;
-    let key = instance["configuration"]["vapid"]["public_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let subscriber = Subscriber::new();
-    let endpoint = format!("http://127.0.0.1:{push_port}/push/alice");
-    call(
-        port,
-        &tokens["alice"],
-        reqwest::Method::POST,
-        SUB,
-        subscriber.body(&endpoint, true, json!({"mention": true}), "all"),
-    )
-    .await;
-    call(
-        port,
-        &tokens["bob"],
-        reqwest::Method::POST,
-        "/api/v1/statuses",
-        json!({"status": "@alice survive this"}),
-    )
-    .await;
-
-    // The push is on its way: the server connected and sent its request.
-    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(60), silent.accept())
-        .await
-        .expect("the server never tried to push")
-        .unwrap();
-    let mut head = Vec::new();
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let mut buf = [0u8; 1024];
-        let n = tokio::io::AsyncReadExt::read(&mut socket, &mut buf)
-            .await
-            .unwrap();
-        assert!(n > 0, "the connection closed before the request");
-        head.extend_from_slice(&buf[..n]);
-    }
-    assert!(
-        head.starts_with(b"POST /push/alice "),
-        "{}",
-        String::from_utf8_lossy(&head)
+    let (a, b, c) = tokio::join!(
+        outloud::push::deliver_due(&alpha.context),
+        outloud::push::deliver_due(&alpha.context),
+        outloud::push::deliver_due(&alpha.context),
     );
-    processes.kill_last();
-    drop(socket);
-    drop(silent);
-
-    let queued = db
-        .run(|conn| Ok(outloud::db::push::queued(conn)?))
-        .await
-        .unwrap();
-    assert_eq!(queued, 1, "the push was lost with the process");
-
-    // The push service is back; so is the server.
-    let receiver = Receiver::start(push_port);
-    processes.start(DOMAIN, &database.url).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    let hit = loop {
-        if let Some(hit) = receiver.hits().into_iter().next() {
-            break hit;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the push never arrived after the restart"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert_eq!(hit.path, "/push/alice");
-    let payload = subscriber.open(&hit, &key);
-    assert_eq!(payload["notification_type"], "mention");
-    let notification_id: String = db
-        .run(|conn| {
-            use diesel::prelude::*;
-            use outloud::db::schema::notifications;
-            Ok(notifications::table
-                .filter(notifications::kind.eq("mention"))
-                .select(notifications::id)
-                .first(conn)?)
+    let sent = a.unwrap().len() + b.unwrap().len() + c.unwrap().len();
+    assert_eq!(sent, 12);
+    let mut ids: Vec<String> = receiver
+        .hits()
+        .iter()
+        .map(|hit| {
+            subscriber.open(hit, &key)["notification_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
         })
-        .await
-        .unwrap();
-    assert_eq!(payload["notification_id"], notification_id.as_str());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let queued = db
-            .run(|conn| Ok(outloud::db::push::queued(conn)?))
-            .await
-            .unwrap();
-        if queued == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the delivered push stayed queued"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    drop(processes);
+        .collect();
+    assert_eq!(ids.len(), 12);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "a push was sent twice");
 }
