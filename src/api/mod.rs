@@ -19,6 +19,7 @@ pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod timelines;
 
 use crate::{apub::Data, context::Context, db::Page, ratelimit::Verdict};
@@ -69,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(domain_blocks::configure)
             .configure(streaming::configure)
             .configure(filters::configure)
+            .configure(suggestions::configure)
             .default_service(web::to(not_found)),
     );
 }

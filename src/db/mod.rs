@@ -32,6 +32,7 @@ pub mod report;
 pub mod schema;
 pub mod search;
 pub mod stats;
+pub mod suggestion;
 pub mod timeline;
 mod url;
 pub mod web_session;

@@ -28,5 +28,6 @@ pub mod search;
 pub mod sessions;
 pub mod software;
 pub mod streams;
+pub mod suggestions;
 pub mod threads;
 pub mod timelines;
