@@ -7,6 +7,7 @@
 //! This module is a leaf: it imports nothing from the rest of the crate but
 //! the error and config types.
 
+pub mod activity;
 pub mod actor;
 pub mod audience;
 pub mod community;

@@ -9,9 +9,10 @@
 use crate::{
     api_client::Api,
     harness::{both_backends, TestInstance},
-    schema::assert_all_valid,
+    schema::{assert_all_valid, assert_valid},
+    web_account::WebClient,
 };
-use outloud::config::Backend;
+use outloud::{config::Backend, db::local_user::Role, service::accounts};
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> String {
@@ -116,4 +117,109 @@ async fn suggestions_rank_friends_of_friends(backend: Backend) {
         .expect(401);
 }
 
-both_backends!(suggestions_rank_friends_of_friends);
+async fn make_admin(instance: &TestInstance, name: &str) {
+    accounts::create_user(
+        &instance.context.db,
+        &instance.context.urls,
+        accounts::NewUser {
+            name,
+            password: "password for tests",
+            role: Role::Admin,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn extended_description_and_activity(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let anonymous = Api::anonymous(&alpha);
+    let empty = anonymous
+        .get("/api/v1/instance/extended_description")
+        .await
+        .ok();
+    assert_valid("ExtendedDescription", &empty);
+    assert_eq!(empty["content"], "");
+
+    // The admin writes it on the admin page, in Markdown.
+    make_admin(&alpha, "root").await;
+    alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let mut boss = WebClient::new(&alpha);
+    let signed = boss.sign_in("root", "password for tests").await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let page = boss.get("/admin/instance").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("name=\"about\""), "{}", page.body);
+    let saved = boss
+        .post(
+            "/admin/instance/about",
+            &[(
+                "about",
+                "## Who we are\n\nA **guild** of builders. <script>alert(1)</script>\n\n[Write](mailto:hi@example.org) to us.",
+            )],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.location, "/admin/instance?done=about");
+    let about = anonymous
+        .get("/api/v1/instance/extended_description")
+        .await
+        .ok();
+    assert_valid("ExtendedDescription", &about);
+    let html = about["content"].as_str().unwrap();
+    assert!(html.contains("<h2>Who we are</h2>"), "{html}");
+    assert!(html.contains("<strong>guild</strong>"), "{html}");
+    assert!(html.contains("href=\"mailto:hi@example.org\""), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    // The page shows the Markdown back; someone else cannot save.
+    assert!(boss
+        .get("/admin/instance")
+        .await
+        .body
+        .contains("## Who we are"));
+    let too_long = "x".repeat(outloud::service::instance::MAX_EXTENDED_DESCRIPTION + 1);
+    let refused = boss
+        .post("/admin/instance/about", &[("about", too_long.as_str())])
+        .await;
+    assert_eq!(refused.status, 422);
+    let alice_actor = alpha.local("alice").await;
+    let err =
+        outloud::service::instance::set_extended_description(&alpha.context.db, &alice_actor, "x")
+            .await
+            .unwrap_err();
+    assert_eq!(err.kind, outloud::error::ErrorKind::Forbidden);
+
+    // Activity: this week's posts, registrations and sign-ins (Alice's
+    // token and Root's web session).
+    let alice = Api::for_user(&alpha, "alice", "read write").await;
+    alice.status(json!({"status": "one"})).await;
+    alice
+        .status(json!({"status": "two", "visibility": "private"}))
+        .await;
+    let weeks = anonymous.get("/api/v1/instance/activity").await.ok();
+    let weeks = weeks.as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    let this = &weeks[0];
+    assert_eq!(this["statuses"], "2");
+    assert_eq!(this["registrations"], "3");
+    assert_eq!(this["logins"], "2");
+    let start: i64 = this["week"].as_str().unwrap().parse().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!(start <= now && now - start < 7 * 86_400);
+    // Monday 00:00 UTC (1970-01-01 was a Thursday).
+    assert_eq!((start / 86_400 + 3) % 7, 0);
+    for (i, week) in weeks.iter().enumerate().skip(1) {
+        let w: i64 = week["week"].as_str().unwrap().parse().unwrap();
+        assert_eq!(w, start - i as i64 * 7 * 86_400);
+        assert_eq!(week["statuses"], "0");
+        assert_eq!(week["logins"], "0");
+        assert_eq!(week["registrations"], "0");
+    }
+}
+
+both_backends!(
+    suggestions_rank_friends_of_friends,
+    extended_description_and_activity
+);
