@@ -12,6 +12,7 @@ pub mod entities;
 pub mod filters;
 pub mod instance;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod params;
@@ -63,6 +64,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(statuses::configure)
             .configure(media::configure)
             .configure(timelines::configure)
+            // Before `notifications`: its `{id}` routes would take
+            // `policy` and `requests`.
+            .configure(notification_requests::configure)
             .configure(notifications::configure)
             .configure(search::configure)
             .configure(reports::configure)

@@ -25,6 +25,7 @@ pub mod marks;
 pub mod media;
 pub mod migrations;
 pub mod notification;
+pub mod notification_policy;
 pub mod oauth;
 pub mod post;
 pub mod reaction;

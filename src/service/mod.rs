@@ -15,6 +15,7 @@ pub mod invites;
 pub mod media;
 pub mod media_proxy;
 pub mod moderation;
+pub mod notification_policy;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;
