@@ -15,6 +15,7 @@ pub mod media;
 pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
+pub mod oembed;
 pub mod params;
 pub mod reports;
 pub mod search;
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(streaming::configure)
             .configure(filters::configure)
             .configure(suggestions::configure)
+            .configure(oembed::configure)
             .default_service(web::to(not_found)),
     );
 }

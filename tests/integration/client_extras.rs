@@ -8,6 +8,7 @@
 
 use crate::{
     api_client::Api,
+    browser::Browser,
     harness::{both_backends, TestInstance},
     schema::{assert_all_valid, assert_valid},
     web_account::WebClient,
@@ -515,9 +516,147 @@ async fn policy_drops_and_filters_into_requests(backend: Backend) {
         .expect(404);
 }
 
+async fn oembed_and_the_embed_page(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    let alice = Api::for_user(&alpha, "alice", "read write").await;
+    let public = alice
+        .status(json!({"status": "Bridges **hold**", "visibility": "public"}))
+        .await;
+    let unlisted = alice
+        .status(json!({"status": "quiet", "visibility": "unlisted"}))
+        .await;
+    let private = alice
+        .status(json!({"status": "for friends", "visibility": "private"}))
+        .await;
+    let anonymous = Api::anonymous(&alpha);
+    let oembed = |url: &str| {
+        let q: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+        format!("/api/oembed?url={q}")
+    };
+
+    let page_url = public["url"].as_str().unwrap();
+    let answer = anonymous.get(&oembed(page_url)).await.ok();
+    assert_valid("OEmbedResponse", &answer);
+    assert_eq!(answer["type"], "rich");
+    assert_eq!(answer["version"], "1.0");
+    assert_eq!(answer["author_name"], "alice");
+    assert_eq!(answer["author_url"], alpha.url("/@alice"));
+    assert_eq!(answer["provider_name"], alpha.domain.as_str());
+    assert_eq!(answer["provider_url"], alpha.url("/"));
+    assert_eq!(answer["cache_age"], 86_400);
+    assert_eq!(answer["width"], 400);
+    assert_eq!(answer["height"], Value::Null);
+    let embed = format!("{page_url}/embed");
+    let html = answer["html"].as_str().unwrap();
+    assert!(
+        html.starts_with(&format!("<iframe src=\"{embed}\"")),
+        "{html}"
+    );
+    // The object id names it too; maxwidth and maxheight size the frame.
+    let sized = anonymous
+        .get(&format!(
+            "{}&maxwidth=300&maxheight=200",
+            oembed(public["uri"].as_str().unwrap())
+        ))
+        .await
+        .ok();
+    assert_eq!(sized["width"], 300);
+    assert_eq!(sized["height"], 200);
+    assert!(sized["html"].as_str().unwrap().contains("height=\"200\""));
+    anonymous
+        .get(&oembed(unlisted["url"].as_str().unwrap()))
+        .await
+        .ok();
+
+    // Private, unknown, another host's: 404. No or no usable url: 400.
+    anonymous
+        .get(&oembed(private["url"].as_str().unwrap()))
+        .await
+        .expect(404);
+    anonymous
+        .get(&oembed(
+            &alpha.url("/@alice/0190aaaa-0000-7000-8000-000000000000"),
+        ))
+        .await
+        .expect(404);
+    anonymous
+        .get(&oembed(&format!(
+            "http://elsewhere.example/@alice/{}",
+            id(&public)
+        )))
+        .await
+        .expect(404);
+    anonymous
+        .get(&oembed(&alpha.url("/@alice")))
+        .await
+        .expect(404);
+    anonymous.get("/api/oembed").await.expect(400);
+    anonymous.get(&oembed("not a url")).await.expect(400);
+
+    // The embed page: framable by anyone, the card, no forms.
+    let res = alpha
+        .get_html(&format!("/@alice/{}/embed", id(&public)))
+        .await;
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(!csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(res.headers().get("x-frame-options").is_none());
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Bridges <strong>hold</strong>"), "{body}");
+    assert!(body.contains("/static/outloud.css"));
+    assert!(!body.contains("<form"), "{body}");
+    assert!(body.contains(&format!("href=\"{page_url}\"")));
+    let res = alpha
+        .get_html(&format!("/@alice/{}/embed", id(&private)))
+        .await;
+    assert_eq!(res.status(), 404);
+
+    // The narration page names its oEmbed, and is not framable itself.
+    let res = alpha.get_html(&format!("/@alice/{}", id(&public))).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    let body = res.text().await.unwrap();
+    let discovery = format!(
+        "<link rel=\"alternate\" type=\"application/json+oembed\" href=\"{}\">",
+        alpha.url(&oembed(page_url)).replace('&', "&amp;")
+    );
+    assert!(body.contains(&discovery), "{discovery} not in {body}");
+}
+
+async fn embed_page_in_the_browser(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    let alice = Api::for_user(&alpha, "alice", "read write").await;
+    let public = alice
+        .status(json!({"status": "Seen from *elsewhere*", "spoiler_text": ""}))
+        .await;
+    let label = format!("extras-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+    b.visit(
+        &alpha.url(&format!("/@alice/{}/embed", id(&public))),
+        "embed",
+    )
+    .await;
+    assert!(b
+        .text(".card .content")
+        .await
+        .contains("Seen from elsewhere"));
+    assert!(b.exists("footer.actions a[target=_blank]").await);
+    b.close().await;
+}
+
 both_backends!(
     suggestions_rank_friends_of_friends,
     extended_description_and_activity,
     policy_read_and_change,
-    policy_drops_and_filters_into_requests
+    policy_drops_and_filters_into_requests,
+    oembed_and_the_embed_page,
+    embed_page_in_the_browser
 );
