@@ -129,35 +129,41 @@ pub fn friends_of_friends(
 
 /// Local people most followed (by anyone), most first (ties: newest first),
 /// without the ones never to suggest: whom a newcomer who follows nobody
-/// yet is shown.
+/// yet is shown. When fewer than `limit` local people have followers, the
+/// newest others fill the list (with 0). Both queries are bounded by
+/// `limit`, whatever the instance's size.
 pub fn most_followed_local(
     conn: &mut DbConn,
     viewer: &str,
     limit: i64,
 ) -> QueryResult<Vec<(Actor, i64)>> {
     let excluded = excluded(conn, viewer)?;
-    let local: Vec<String> = actors::table
+    let mut ranked: Vec<(String, i64)> = follows::table
+        .inner_join(actors::table.on(actors::id.eq(follows::followee_id)))
+        .filter(follows::state.eq("accepted"))
         .filter(actors::local.eq(true))
         .filter(actors::kind.eq("Person"))
         .filter(actors::discoverable.eq(true))
         .filter(actors::id.ne_all(&excluded))
-        .select(actors::id)
-        .load(conn)?;
-    let counts: Vec<(String, i64)> = follows::table
-        .filter(follows::followee_id.eq_any(&local))
-        .filter(follows::state.eq("accepted"))
         .group_by(follows::followee_id)
         .select((follows::followee_id, count_star()))
+        .order((count_star().desc(), follows::followee_id.desc()))
+        .limit(limit)
         .load(conn)?;
-    let mut ranked: Vec<(String, i64)> = local
-        .into_iter()
-        .map(|id| {
-            let n = counts.iter().find(|(c, _)| *c == id).map_or(0, |(_, n)| *n);
-            (id, n)
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
-    ranked.truncate(limit as usize);
+    if (ranked.len() as i64) < limit {
+        let known: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
+        let newest: Vec<String> = actors::table
+            .filter(actors::local.eq(true))
+            .filter(actors::kind.eq("Person"))
+            .filter(actors::discoverable.eq(true))
+            .filter(actors::id.ne_all(&excluded))
+            .filter(actors::id.ne_all(known))
+            .order(actors::id.desc())
+            .limit(limit - ranked.len() as i64)
+            .select(actors::id)
+            .load(conn)?;
+        ranked.extend(newest.into_iter().map(|id| (id, 0)));
+    }
     let actors = suggestible(
         conn,
         viewer,
