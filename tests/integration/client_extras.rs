@@ -516,6 +516,111 @@ async fn policy_drops_and_filters_into_requests(backend: Backend) {
         .expect(404);
 }
 
+/// Each condition of the policy on its own: private mentions (replies to
+/// one's own post excepted), non-followers, new accounts, and staff, who
+/// are never filtered.
+async fn policy_conditions(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    for name in ["alice", "bob", "carol"] {
+        alpha.create_user(name).await;
+    }
+    make_admin(&alpha, "root").await;
+    let api = |n: &'static str| Api::for_user(&alpha, n, "read write follow");
+    let (alice, bob, carol, root) = (
+        api("alice").await,
+        api("bob").await,
+        api("carol").await,
+        api("root").await,
+    );
+    alpha.follow("bob", &alpha.handle_of("alice")).await;
+    let set = |pairs: &'static [(&'static str, &'static str)]| {
+        let alice = alice.clone();
+        async move {
+            alice
+                .patch_form("/api/v2/notifications/policy", pairs)
+                .await
+                .ok();
+        }
+    };
+    let visible = || async { notified(&alice, "").await };
+    let filtered = || async {
+        alice.get("/api/v2/notifications/policy").await.ok()["summary"]
+            ["pending_notifications_count"]
+            .as_i64()
+            .unwrap()
+    };
+
+    // Private mentions from strangers are filtered; public ones and a
+    // direct reply to Alice's own post are not.
+    set(&[("for_private_mentions", "filter")]).await;
+    carol
+        .status(json!({"status": "@alice psst", "visibility": "direct"}))
+        .await;
+    assert_eq!(filtered().await, 1);
+    carol.status(json!({"status": "@alice in the open"})).await;
+    let own = id(&alice
+        .status(json!({"status": "@carol a question", "visibility": "direct"}))
+        .await);
+    carol
+        .status(
+            json!({"status": "@alice an answer", "visibility": "direct", "in_reply_to_id": own}),
+        )
+        .await;
+    assert_eq!(filtered().await, 1);
+    let mentions = visible()
+        .await
+        .into_iter()
+        .filter(|(who, kind)| who == "carol" && kind == "mention")
+        .count();
+    assert_eq!(mentions, 2);
+
+    // Not followers: Bob follows Alice, Carol does not.
+    set(&[
+        ("for_private_mentions", "accept"),
+        ("for_not_followers", "drop"),
+    ])
+    .await;
+    let post = id(&alice.status(json!({"status": "like me"})).await);
+    bob.post(&format!("/api/v1/statuses/{post}/favourite"), json!({}))
+        .await
+        .ok();
+    carol
+        .post(&format!("/api/v1/statuses/{post}/favourite"), json!({}))
+        .await
+        .ok();
+    let favourites: Vec<String> = visible()
+        .await
+        .into_iter()
+        .filter(|(_, kind)| kind == "favourite")
+        .map(|(who, _)| who)
+        .collect();
+    assert_eq!(favourites, vec!["bob".to_string()]);
+
+    // New accounts (all of these are): filtered unless followed, never an
+    // admin.
+    set(&[
+        ("for_not_followers", "accept"),
+        ("for_new_accounts", "filter"),
+    ])
+    .await;
+    bob.status(json!({"status": "@alice from a new account"}))
+        .await;
+    assert_eq!(filtered().await, 2);
+    alpha.follow("alice", &alpha.handle_of("bob")).await;
+    bob.status(json!({"status": "@alice followed now"})).await;
+    assert_eq!(filtered().await, 2);
+    set(&[
+        ("for_new_accounts", "accept"),
+        ("for_not_following", "drop"),
+    ])
+    .await;
+    root.status(json!({"status": "@alice from the admin"}))
+        .await;
+    assert!(visible()
+        .await
+        .contains(&("root".to_string(), "mention".to_string())));
+}
+
 async fn oembed_and_the_embed_page(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     alpha.create_user("alice").await;
@@ -657,6 +762,7 @@ both_backends!(
     extended_description_and_activity,
     policy_read_and_change,
     policy_drops_and_filters_into_requests,
+    policy_conditions,
     oembed_and_the_embed_page,
     embed_page_in_the_browser
 );
