@@ -4,7 +4,7 @@
 
 use super::{
     actor::Actor,
-    schema::{account_marks, actors, follows, suggestion_dismissals},
+    schema::{account_marks, actors, follows, local_users, suggestion_dismissals},
     DbConn,
 };
 use diesel::dsl::count_star;
@@ -74,12 +74,16 @@ fn blocked_domains(conn: &mut DbConn, viewer: &str) -> QueryResult<Vec<String>> 
 }
 
 /// The discoverable people and communities among `ids` that `viewer` may
-/// be suggested, in no particular order.
+/// be suggested, in no particular order; suspended local accounts never.
 fn suggestible(conn: &mut DbConn, viewer: &str, ids: Vec<String>) -> QueryResult<Vec<Actor>> {
     let excluded = excluded(conn, viewer)?;
     let domains = blocked_domains(conn, viewer)?;
+    let suspended = local_users::table
+        .filter(local_users::suspended_at.is_not_null())
+        .select(local_users::actor_id);
     actors::table
         .filter(actors::id.eq_any(ids))
+        .filter(actors::id.ne_all(suspended))
         .filter(actors::id.ne_all(excluded))
         .filter(actors::domain.ne_all(domains))
         .filter(actors::discoverable.eq(true))

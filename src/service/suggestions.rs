@@ -4,7 +4,7 @@
 //! then the instance's most followed local people, so that a newcomer who
 //! follows nobody yet still gets someone. Never the person itself, anyone
 //! it follows or asked to follow, blocked, muted, blocked by, on a blocked
-//! domain, not discoverable, or dismissed.
+//! domain, not discoverable, suspended, or dismissed.
 
 use crate::{
     db::{actor::Actor, suggestion, Db},

@@ -96,6 +96,23 @@ async fn suggestions_rank_friends_of_friends(backend: Backend) {
     let order = suggested(&alice.get("/api/v2/suggestions").await.ok());
     assert_eq!(order, vec![ids["dave"].clone()]);
 
+    // Suspended: out too.
+    make_admin(&alpha, "root").await;
+    let root = alpha.local("root").await;
+    assert!(suggested(&alice.get("/api/v2/suggestions").await.ok()).contains(&root.id));
+    accounts::set_suspended(&alpha.context.db, &root, &ids["dave"], true)
+        .await
+        .unwrap();
+    let order = suggested(&alice.get("/api/v2/suggestions").await.ok());
+    assert_eq!(order, vec![root.id.clone()]);
+    accounts::set_suspended(&alpha.context.db, &root, &ids["dave"], false)
+        .await
+        .unwrap();
+    alice
+        .delete(&format!("/api/v1/suggestions/{}", root.id))
+        .await
+        .ok();
+
     // Dismissed: gone for good, from both versions.
     let v1 = alice.get("/api/v1/suggestions").await.ok();
     assert_all_valid("Account", &v1);
