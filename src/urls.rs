@@ -122,6 +122,30 @@ impl Urls {
     pub fn post_page(&self, name: &str, id: &str) -> Url {
         self.at(&format!("/@{name}/{id}"))
     }
+    /// A local post's embeddable card (oEmbed's iframe): `/@{name}/{id}/embed`.
+    pub fn post_embed(&self, name: &str, id: &str) -> Url {
+        self.at(&format!("/@{name}/{id}/embed"))
+    }
+    /// The oEmbed answer for the page `page`: `/api/oembed?url=…`.
+    pub fn oembed(&self, page: &Url) -> Url {
+        let mut url = self.at("/api/oembed");
+        url.query_pairs_mut().append_pair("url", page.as_str());
+        url
+    }
+    /// If `url` is one of our post pages (`/@name/{id}`), the name and id.
+    pub fn parse_post_page(&self, url: &Url) -> Option<(String, String)> {
+        if url.origin() != self.base.origin() {
+            return None;
+        }
+        let mut segments = url.path_segments()?;
+        match (segments.next(), segments.next(), segments.next()) {
+            (Some(name), Some(id), None) if name.len() > 1 && !id.is_empty() => {
+                let name = name.strip_prefix('@')?;
+                Some((name.to_string(), id.to_string()))
+            }
+            _ => None,
+        }
+    }
     /// An activity: `/activities/{id}`.
     pub fn activity(&self, id: &str) -> Url {
         self.at(&format!("/activities/{id}"))
@@ -215,6 +239,28 @@ mod tests {
             urls.webfinger_template(),
             "http://alpha.localhost:4000/.well-known/webfinger?resource={uri}"
         );
+    }
+
+    #[test]
+    fn builds_and_parses_post_pages() {
+        let urls = Urls::new("http", "alpha.localhost:4000").unwrap();
+        let page = urls.post_page("alice", "0190-ab");
+        assert_eq!(
+            urls.parse_post_page(&page),
+            Some(("alice".to_string(), "0190-ab".to_string()))
+        );
+        assert_eq!(
+            urls.post_embed("alice", "0190-ab").as_str(),
+            "http://alpha.localhost:4000/@alice/0190-ab/embed"
+        );
+        assert_eq!(
+            urls.oembed(&page).as_str(),
+            "http://alpha.localhost:4000/api/oembed?url=http%3A%2F%2Falpha.localhost%3A4000%2F%40alice%2F0190-ab"
+        );
+        assert_eq!(urls.parse_post_page(&urls.profile_page("alice")), None);
+        assert_eq!(urls.parse_post_page(&urls.person("alice")), None);
+        let other = Urls::new("http", "beta.localhost:4000").unwrap();
+        assert_eq!(urls.parse_post_page(&other.post_page("alice", "x")), None);
     }
 
     #[test]

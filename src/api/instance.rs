@@ -157,6 +157,34 @@ pub async fn peers(data: Data<Context>) -> Result<HttpResponse, Error> {
     Ok(HttpResponse::Ok().json(domains))
 }
 
+/// `GET /api/v1/instance/extended_description`: the admin's "about"
+/// text as sanitized HTML.
+pub async fn extended_description(data: Data<Context>) -> Result<HttpResponse, Error> {
+    let about = service::instance::extended_description(&data.db, &data.urls).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "updated_at": convert::timestamp(about.updated_at),
+        "content": about.html
+    })))
+}
+
+/// `GET /api/v1/instance/activity`: the last twelve weeks, newest first,
+/// with every number a string, as Mastodon answers.
+pub async fn activity(data: Data<Context>) -> Result<HttpResponse, Error> {
+    let weeks = service::instance::weekly_activity(&data.db).await?;
+    let out: Vec<Value> = weeks
+        .iter()
+        .map(|w| {
+            json!({
+                "week": w.week_start.and_utc().timestamp().to_string(),
+                "statuses": w.statuses.to_string(),
+                "logins": w.logins.to_string(),
+                "registrations": w.registrations.to_string()
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
 async fn empty_list() -> HttpResponse {
     HttpResponse::Ok().json(Vec::<Value>::new())
 }
@@ -322,6 +350,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/instance/peers", web::get().to(peers))
         .route("/api/v1/instance/rules", web::get().to(empty_list))
         .route("/api/v1/instance/domain_blocks", web::get().to(empty_list))
+        .route(
+            "/api/v1/instance/extended_description",
+            web::get().to(extended_description),
+        )
+        .route("/api/v1/instance/activity", web::get().to(activity))
         .route("/api/v1/directory", web::get().to(directory))
         .route("/api/v1/custom_emojis", web::get().to(empty_list))
         .route("/api/v1/announcements", web::get().to(empty_list_for_user))

@@ -13,14 +13,17 @@ pub mod filters;
 pub mod instance;
 pub mod lists;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
+pub mod oembed;
 pub mod params;
 pub mod push;
 pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 
@@ -67,6 +70,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(statuses::configure)
             .configure(media::configure)
             .configure(timelines::configure)
+            // Before `notifications`: its `{id}` routes would take
+            // `policy` and `requests`.
+            .configure(notification_requests::configure)
             .configure(notifications::configure)
             .configure(search::configure)
             .configure(reports::configure)
@@ -75,6 +81,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(streaming::configure)
             .configure(filters::configure)
             .configure(push::configure)
+            .configure(suggestions::configure)
+            .configure(oembed::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -25,6 +25,9 @@ struct ListQuery {
     #[serde(default, deserialize_with = "one_or_many")]
     exclude_types: Vec<String>,
     account_id: Option<String>,
+    /// Mastodon 4.3: list what the notification policy filtered too.
+    #[serde(default, deserialize_with = "super::params::flexible_bool")]
+    include_filtered: Option<bool>,
 }
 
 /// The Report of an `admin.report` notification (`Some(None)` for other
@@ -85,6 +88,7 @@ async fn list(
         from_account: q.account_id.filter(|a| !a.is_empty()),
         within: notifications::client_kinds(),
         page: q.page.page(40, 80),
+        include_filtered: q.include_filtered.unwrap_or(false),
     };
     let entries = notifications::list(&data, me, query).await?;
     let bounds = super::bounds_of(&entries, |e| &e.notification.id);
@@ -219,6 +223,7 @@ async fn list_grouped(
         from_account: q.list.account_id.filter(|a| !a.is_empty()),
         within: notifications::client_kinds(),
         page: q.list.page.page(40, 80),
+        include_filtered: q.list.include_filtered.unwrap_or(false),
     };
     let (groups, bounds) = notifications::grouped(&data, me, query, grouped_types).await?;
     let results = grouped_results(&data, me, groups).await?;

@@ -7,6 +7,7 @@
 //! This module is a leaf: it imports nothing from the rest of the crate but
 //! the error and config types.
 
+pub mod activity;
 pub mod actor;
 pub mod audience;
 pub mod community;
@@ -26,6 +27,7 @@ pub mod marks;
 pub mod media;
 pub mod migrations;
 pub mod notification;
+pub mod notification_policy;
 pub mod oauth;
 pub mod post;
 pub mod push;
@@ -35,6 +37,7 @@ pub mod report;
 pub mod schema;
 pub mod search;
 pub mod stats;
+pub mod suggestion;
 pub mod timeline;
 mod url;
 pub mod web_session;

@@ -29,6 +29,9 @@ pub struct Notification {
     pub report_id: Option<String>,
     /// The community a `join_request` is about.
     pub group_id: Option<String>,
+    /// Filtered by the recipient's notification policy: listed only as a
+    /// notification request until accepted.
+    pub filtered: bool,
 }
 
 /// The kind of the notification a community's local moderators get when
@@ -45,6 +48,8 @@ pub struct NotificationQuery {
     /// lists Mastodon's kinds only), whatever `types` asks.
     pub within: Vec<String>,
     pub page: super::Page,
+    /// List the notifications the recipient's policy filtered too.
+    pub include_filtered: bool,
 }
 
 impl Notification {
@@ -105,6 +110,13 @@ impl Notification {
                 return Ok(());
             }
         }
+        // The recipient's notification policy (accept, filter or drop).
+        let decision =
+            super::notification_policy::decide(conn, recipient_id, kind, actor_id, post_id)?;
+        if decision == super::notification_policy::Decision::Drop {
+            return Ok(());
+        }
+        let filtered = decision == super::notification_policy::Decision::Filter;
         let id = super::new_id();
         diesel::insert_into(notifications::table)
             .values(&Notification {
@@ -116,8 +128,13 @@ impl Notification {
                 created_at: super::now(),
                 report_id: None,
                 group_id: group_id.map(String::from),
+                filtered,
             })
             .execute(conn)?;
+        // A filtered notification waits in its request, unannounced.
+        if filtered {
+            return Ok(());
+        }
         // In this transaction: the push is as durable as the notification.
         super::push::enqueue(conn, &id, recipient_id, kind, actor_id)?;
         super::events::emit(
@@ -200,6 +217,9 @@ impl Notification {
             .filter(notifications::recipient_id.eq(recipient_id))
             .select((Notification::as_select(), Actor::as_select()))
             .into_boxed();
+        if !query.include_filtered {
+            q = q.filter(notifications::filtered.eq(false));
+        }
         if !query.types.is_empty() {
             q = q.filter(notifications::kind.eq_any(query.types.clone()));
         }
@@ -273,6 +293,7 @@ impl Notification {
     ) -> QueryResult<i64> {
         let mut mine = notifications::table
             .filter(notifications::recipient_id.eq(recipient_id))
+            .filter(notifications::filtered.eq(false))
             .into_boxed();
         if let Some(after) = after {
             mine = mine.filter(notifications::id.gt(after.to_string()));

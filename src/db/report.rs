@@ -157,6 +157,7 @@ impl Report {
                 created_at: super::now(),
                 report_id: Some(report.id.clone()),
                 group_id: None,
+                filtered: false,
             })
             .execute(conn)?;
         super::push::enqueue(conn, &id, recipient, "admin.report", &report.reporter_id)?;

@@ -265,6 +265,8 @@ diesel::table! {
         created_at -> Timestamp,
         report_id -> Nullable<Text>,
         group_id -> Nullable<Text>,
+        // Added by 2026-12-04-000040_small_extras.
+        filtered -> Bool,
     }
 }
 
@@ -573,3 +575,36 @@ diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, push_deliverie
 diesel::allow_tables_to_appear_in_same_query!(push_deliveries, notifications);
 diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, oauth_tokens);
 diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, follows);
+
+// Follow suggestions dismissed, notification policies and the senders
+// accepted past them (migration 2026-12-04-000040_small_extras, which also
+// adds `notifications.filtered`).
+diesel::table! {
+    suggestion_dismissals (account_id, target_id) {
+        account_id -> Text,
+        target_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_policies (account_id) {
+        account_id -> Text,
+        for_not_following -> Text,
+        for_not_followers -> Text,
+        for_new_accounts -> Text,
+        for_private_mentions -> Text,
+        for_limited_accounts -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_permissions (account_id, from_account_id) {
+        account_id -> Text,
+        from_account_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(suggestion_dismissals, actors);

@@ -458,6 +458,7 @@ fn group_members(
     let end = start + chrono::TimeDelta::seconds(GROUP_SPAN_SECONDS);
     let mut q = notifications::table
         .filter(notifications::recipient_id.eq(recipient.to_string()))
+        .filter(notifications::filtered.eq(false))
         .filter(notifications::kind.eq(key.kind.clone()))
         .filter(notifications::created_at.ge(start))
         .filter(notifications::created_at.lt(end))
@@ -530,6 +531,7 @@ mod tests {
                 .naive_utc(),
             report_id: None,
             group_id: None,
+            filtered: false,
         };
         let grouped: Vec<String> = GROUPED_TYPES.iter().map(|t| t.to_string()).collect();
         let key = group_key(&n, &grouped);

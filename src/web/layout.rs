@@ -202,6 +202,34 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
     Ok(html_response(status, page, true))
 }
 
+/// The embed page of a narration (`/@name/{id}/embed`): like [`render`],
+/// but any site may frame it (`frame-ancestors *`, no `X-Frame-Options`),
+/// since that is its point; and it may be cached for a while. It has no
+/// forms and no session, so framing it cannot be used for clickjacking.
+pub fn render_embeddable(page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                CSP_BASE.replace(
+                    "frame-ancestors 'none'",
+                    "frame-ancestors *; form-action 'none'",
+                ),
+            ))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::REFERRER_POLICY, "same-origin"))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("internal server error")
+        }
+    }
+}
+
 /// The OAuth authorization page: like [`render`], but its form may
 /// redirect to the app's `redirect_uri`, which `form-action 'self'` would
 /// block in browsers that check redirects.

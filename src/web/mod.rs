@@ -24,6 +24,7 @@ pub mod admin;
 pub mod cards;
 pub mod communities;
 pub mod compose;
+pub mod embed;
 pub mod feeds;
 pub mod interaction;
 pub mod layout;
@@ -68,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(|| asset(web::Path::from("icon.svg".to_string()))),
         )
         .configure(compose::configure)
+        .configure(embed::configure)
         .configure(narrations::configure)
         .configure(notifications::configure)
         .configure(search::configure)

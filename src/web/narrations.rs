@@ -92,6 +92,8 @@ struct NarrationPage {
     stays_here: bool,
     /// "Reply from your own server", for visitors on a public narration.
     remote: Option<super::profiles::RemoteForm>,
+    /// oEmbed discovery, for the narrations that may be embedded.
+    oembed: Option<String>,
 }
 
 /// The page of a narration the viewer may see, with its thread.
@@ -108,6 +110,16 @@ async fn thread_page(
         .map(delivery_rows);
     let stays_here = post.visibility().is_local_only();
     let visibility = post.visibility();
+    let oembed = (post.local
+        && !post.is_deleted()
+        && matches!(
+            visibility,
+            crate::db::post::Visibility::Public | crate::db::post::Visibility::Unlisted
+        ))
+    .then(|| {
+        let page = data.urls.post_page(&author.username, &post.id);
+        data.urls.oembed(&page).to_string()
+    });
     let before: HashSet<String> = ancestors.iter().map(|p| p.id.clone()).collect();
     let id = post.id.clone();
     let title = post
@@ -155,6 +167,7 @@ async fn thread_page(
         deliveries,
         stays_here,
         remote,
+        oembed,
     };
     Ok(viewer.finish(super::profiles::render_with_remote(
         StatusCode::OK,

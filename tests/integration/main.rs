@@ -16,6 +16,7 @@ mod blocks;
 mod builtin_app;
 mod cli;
 mod client_accounts;
+mod client_extras;
 mod client_federation;
 mod client_filters;
 mod client_lists;

@@ -562,3 +562,84 @@ async fn mastodon_py_push(backend: Backend) {
 }
 
 both_backends!(mastodon_py_push);
+
+// ---- suggestions, instance texts, notification policy ------------------------
+
+/// `tests/client/mastodon_py_extras.py` against one instance, as alice
+/// (following bob, who follows carol), with carol's and dave's tokens for
+/// their mentions: suggestions, extended description, activity, and the
+/// notification policy with its requests.
+async fn mastodon_py_extras(backend: Backend) {
+    let python = tokio::task::spawn_blocking(venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let carol = alpha.create_user("carol").await;
+    let dave = alpha.create_user("dave").await;
+    alpha.follow("alice", &alpha.handle_of("bob")).await;
+    alpha.follow("bob", &alpha.handle_of("carol")).await;
+    let token = |who: outloud::db::actor::Actor, scopes: &'static str| {
+        let db = alpha.context.db.clone();
+        async move {
+            outloud::service::oauth::token_for_user(&db, &who, scopes)
+                .await
+                .unwrap()
+                .access_token
+        }
+    };
+    let alice_token = token(alice, "read write follow").await;
+    let carol_token = token(carol, "read write").await;
+    let dave_token = token(dave, "read write").await;
+    let child = Command::new(python)
+        .args(["-I", "-u"])
+        .arg(client_dir().join("mastodon_py_extras.py"))
+        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
+        .env("OUTLOUD_TOKEN", &alice_token)
+        .env("OUTLOUD_CAROL_TOKEN", &carol_token)
+        .env("OUTLOUD_DAVE_TOKEN", &dave_token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let mut script = Script(child);
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
+    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
+    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = script.0.try_wait().unwrap() {
+            break Some(status);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(script);
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) if status.success() => println!("{stdout}"),
+        Some(status) => panic!(
+            "tests/client/mastodon_py_extras.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+        None => panic!(
+            "tests/client/mastodon_py_extras.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
+
+both_backends!(mastodon_py_extras);

@@ -1,5 +1,5 @@
 //! `/admin/instance`: the instance's name and description, over the
-//! configuration file's.
+//! configuration file's, and the extended description (`/admin/instance/about`).
 
 use super::{admin, fixable, notice, NoticeQuery, Outcome};
 use crate::web::{
@@ -26,6 +26,9 @@ struct InstancePage {
     description: String,
     max_name: usize,
     max_description: usize,
+    /// The extended description's Markdown.
+    about: String,
+    max_about: usize,
 }
 
 pub(super) fn instance_tab(
@@ -34,6 +37,7 @@ pub(super) fn instance_tab(
     outcome: Outcome,
     name: String,
     description: String,
+    about: String,
 ) -> Result<HttpResponse, WebError> {
     let page = InstancePage {
         layout,
@@ -43,6 +47,8 @@ pub(super) fn instance_tab(
         description,
         max_name: service::instance::MAX_NAME,
         max_description: service::instance::MAX_DESCRIPTION,
+        about,
+        max_about: service::instance::MAX_EXTENDED_DESCRIPTION,
     };
     render(status, &page)
 }
@@ -58,6 +64,7 @@ pub async fn instance_page(
     }
     admin(&data, &viewer).await?;
     let identity = service::instance::identity(&data.db, &data.config.instance).await?;
+    let about = service::instance::extended_description(&data.db, &data.urls).await?;
     let layout = Layout::new(&data, &viewer, "Administration: instance")
         .await?
         .nav("admin");
@@ -67,6 +74,7 @@ pub async fn instance_page(
         notice(&query),
         identity.name,
         identity.description,
+        about.source,
     )?;
     Ok(viewer.finish(page))
 }
@@ -94,12 +102,47 @@ pub async fn save_instance(
                 .await?
                 .nav("admin");
             let outcome = Outcome::error(&e, "");
+            let about = service::instance::extended_description(&data.db, &data.urls).await?;
             instance_tab(
                 layout,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 outcome,
                 form.name,
                 form.description,
+                about.source,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AboutForm {
+    #[serde(default)]
+    about: String,
+}
+
+/// `POST /admin/instance/about`: the extended description.
+pub async fn save_about(
+    data: Data<Context>,
+    viewer: Viewer,
+    Form(form): Form<AboutForm>,
+) -> Result<HttpResponse, WebError> {
+    let me = admin(&data, &viewer).await?;
+    match service::instance::set_extended_description(&data.db, &me.actor, &form.about).await {
+        Ok(()) => see_other("/admin/instance?done=about"),
+        Err(e) if fixable(&e) => {
+            let layout = Layout::new(&data, &viewer, "Administration: instance")
+                .await?
+                .nav("admin");
+            let identity = service::instance::identity(&data.db, &data.config.instance).await?;
+            instance_tab(
+                layout,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Outcome::error(&e, ""),
+                identity.name,
+                identity.description,
+                form.about,
             )
         }
         Err(e) => Err(e.into()),

@@ -10,7 +10,7 @@
 //! - `/admin/deliveries`: the delivery queue per host (revive), as
 //!   `outloud admin deliveries`;
 //! - `/admin/instance`: the instance's name and description, over the
-//!   configuration file's.
+//!   configuration file's, and its extended description (Markdown).
 //!
 //! One file per tab; this one holds what the tabs share.
 
@@ -78,7 +78,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(deliveries::revive_host),
         )
         .route("/admin/instance", web::get().to(instance::instance_page))
-        .route("/admin/instance", web::post().to(instance::save_instance));
+        .route("/admin/instance", web::post().to(instance::save_instance))
+        .route(
+            "/admin/instance/about",
+            web::post().to(instance::save_about),
+        );
 }
 
 /// The signed-in admin, or 401 / 403.
@@ -154,6 +158,7 @@ fn notice(query: &NoticeQuery) -> Outcome {
         Some("revived") => "The host is revived: its queued deliveries are due now.",
         Some("healthy") => "That host was not failing: nothing to revive.",
         Some("instance") => "The instance's name and description are saved.",
+        Some("about") => "The extended description is saved.",
         _ => return Outcome::default(),
     };
     Outcome {
