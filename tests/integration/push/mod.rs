@@ -23,6 +23,7 @@ both_backends!(
     push_delivered_and_decrypted,
     push_for_reports,
     push_sent_once_by_concurrent_workers,
+    no_push_for_filtered_notifications,
 );
 
 // ---- scenarios ---------------------------------------------------------------
@@ -446,4 +447,54 @@ async fn push_sent_once_by_concurrent_workers(backend: Backend) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 12, "a push was sent twice");
+}
+
+/// A notification the recipient's notification policy filters into a
+/// request (or drops) is not pushed: the push would announce what the
+/// policy keeps quiet. Once the sender is accepted, their next one is.
+async fn no_push_for_filtered_notifications(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let receiver = Receiver::start(0);
+    let alice = Api::for_user(&alpha, "alice", "read write push").await;
+    let bob = Api::for_user(&alpha, "bob", "read write").await;
+    let subscriber = Subscriber::new();
+    let body = subscriber.body(
+        &receiver.url("/alice"),
+        true,
+        json!({"mention": true}),
+        "all",
+    );
+    alice.post(SUB, body).await.ok();
+    alice
+        .patch_form(
+            "/api/v2/notifications/policy",
+            &[("for_not_following", "filter")],
+        )
+        .await
+        .ok();
+
+    // Alice does not follow bob: his mention waits in a request, unpushed.
+    bob.status(json!({"status": "@alice a question for you"}))
+        .await;
+    let outcomes = outloud::push::deliver_due(&alpha.context).await.unwrap();
+    assert!(outcomes.is_empty(), "{outcomes:?}");
+    assert!(receiver.hits().is_empty());
+    let requests = alice.get("/api/v1/notifications/requests").await.ok();
+    assert_eq!(requests.as_array().unwrap().len(), 1, "{requests}");
+
+    // Accepted, bob's next mention is pushed.
+    let id = requests[0]["id"].as_str().unwrap().to_string();
+    alice
+        .post(
+            &format!("/api/v1/notifications/requests/{id}/accept"),
+            json!({}),
+        )
+        .await
+        .ok();
+    bob.status(json!({"status": "@alice thanks!"})).await;
+    let outcomes = outloud::push::deliver_due(&alpha.context).await.unwrap();
+    assert_eq!(outcomes, vec![Outcome::Delivered]);
+    assert_eq!(receiver.hits().len(), 1);
 }
