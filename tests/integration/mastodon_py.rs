@@ -4,8 +4,9 @@
 //! through the OAuth authorization-code flow over HTTP, posts, reads
 //! timelines, follows across instances, joins a community, favourites,
 //! reblogs, reads notifications, edits and deletes, checking each answer;
-//! and `tests/client/mastodon_py_media.py`, which uploads media, posts it
-//! and sets an avatar and header.
+//! and one script per feature against one instance (`mastodon_py_media`,
+//! `_filters`, `_lists_tags`, `_push`, `_extras`), all run by
+//! [`run_client_script`].
 //!
 //! The Python side is installed once into a virtualenv under
 //! `target/mastodon-py-venv` (under a file lock, skipped while the
@@ -17,11 +18,14 @@ use crate::{
     communities::create_community,
     harness::{both_backends, settle, TestInstance},
 };
-use outloud::{config::Backend, db::community::Posting};
+use outloud::{
+    config::Backend,
+    db::{actor::Actor, community::Posting},
+};
 use std::{
     io::Read,
     path::{Path, PathBuf},
-    process::{Child, Command, ExitStatus, Stdio},
+    process::{Child, Command, Stdio},
     sync::OnceLock,
     time::Duration,
 };
@@ -169,27 +173,30 @@ impl Drop for Script {
     }
 }
 
-/// Runs the flow script against `alpha` and `beta`, calling `settle` every
-/// 100 ms while it runs (the harness's instances have no delivery workers).
-/// Its exit status (`None` on timeout), stdout and stderr.
-async fn run_script(
+/// Runs `tests/client/<script>` with `envs`, calling `step` every 100 ms
+/// while it runs (the harness's instances have no background workers, so
+/// the caller settles deliveries or steps the push queue there; the
+/// instances run on this runtime, so waiting must not block it). Panics with
+/// the script's output unless it exits successfully within
+/// [`SCRIPT_TIMEOUT`].
+async fn run_client_script(
     python: &Path,
-    alpha: &TestInstance,
-    beta: &TestInstance,
-    community: &str,
-) -> (Option<ExitStatus>, String, String) {
-    let mut child = Command::new(python)
-        .args(["-I", "-u"])
-        .arg(client_dir().join("mastodon_py_flow.py"))
-        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
-        .env("OUTLOUD_BETA_URL", beta.url(""))
-        .env("OUTLOUD_PASSWORD", PASSWORD)
-        .env("OUTLOUD_COMMUNITY", community)
+    script: &str,
+    envs: &[(&str, &str)],
+    mut step: impl AsyncFnMut(),
+) {
+    let mut command = Command::new(python);
+    command.args(["-I", "-u"]).arg(client_dir().join(script));
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let mut script_process = Script(child);
     let reader = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -197,27 +204,59 @@ async fn run_script(
             text
         })
     };
-    let stdout = reader(Box::new(child.stdout.take().unwrap()));
-    let stderr = reader(Box::new(child.stderr.take().unwrap()));
-    let mut script = Script(child);
-
+    let stdout = reader(Box::new(script_process.0.stdout.take().unwrap()));
+    let stderr = reader(Box::new(script_process.0.stderr.take().unwrap()));
     let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
     let status = loop {
-        if let Some(status) = script.0.try_wait().unwrap() {
+        if let Some(status) = script_process.0.try_wait().unwrap() {
             break Some(status);
         }
         if tokio::time::Instant::now() > deadline {
             break None;
         }
-        settle(&[alpha, beta]).await;
+        step().await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    drop(script);
-    (
-        status,
+    drop(script_process);
+    let (stdout, stderr) = (
         stdout.join().unwrap_or_default(),
         stderr.join().unwrap_or_default(),
-    )
+    );
+    match status {
+        Some(status) if status.success() => {
+            // Shown with --nocapture (Mastodon.py's warnings go to stderr).
+            println!("{stdout}");
+            if !stderr.trim().is_empty() {
+                eprintln!("stderr of tests/client/{script}:\n{stderr}");
+            }
+        }
+        Some(status) => {
+            panic!("tests/client/{script} failed ({status}):\n{stdout}\nstderr:\n{stderr}")
+        }
+        None => panic!(
+            "tests/client/{script} did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
+
+/// Nothing to step while a one-instance script runs.
+async fn nothing() {}
+
+/// The Python of the shared virtualenv, installed on first use.
+async fn python() -> &'static Path {
+    tokio::task::spawn_blocking(venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An access token of `who`'s with `scopes` (issued by the built-in app).
+async fn token(instance: &TestInstance, who: &Actor, scopes: &str) -> String {
+    outloud::service::oauth::token_for_user(&instance.context.db, who, scopes)
+        .await
+        .unwrap()
+        .access_token
 }
 
 // ---- the scenario ----------------------------------------------------------
@@ -225,10 +264,7 @@ async fn run_script(
 /// alice on alpha; bob and carol on beta, with bob's community `rust` that
 /// anyone may post into. Everything else happens through the client API.
 async fn mastodon_py_session(backend: Backend) {
-    let python = tokio::task::spawn_blocking(venv_python)
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let python = python().await;
     let (alpha, beta) = tokio::join!(
         TestInstance::spawn("alpha", backend),
         TestInstance::spawn("beta", backend)
@@ -237,24 +273,17 @@ async fn mastodon_py_session(backend: Backend) {
     let bob = beta.create_user("bob").await;
     beta.create_user("carol").await;
     create_community(&beta, "rust", &bob, false, false, Posting::Anyone).await;
-
-    let (status, stdout, stderr) = run_script(python, &alpha, &beta, "rust").await;
-    match status {
-        Some(status) if status.success() => {
-            // Shown with --nocapture (Mastodon.py's warnings go to stderr).
-            println!("{stdout}");
-            if !stderr.trim().is_empty() {
-                eprintln!("stderr of tests/client/mastodon_py_flow.py:\n{stderr}");
-            }
-        }
-        Some(status) => panic!(
-            "tests/client/mastodon_py_flow.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-        None => panic!(
-            "tests/client/mastodon_py_flow.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
-             {stdout}\nstderr:\n{stderr}"
-        ),
-    }
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", alpha.url("")),
+        ("OUTLOUD_BETA_URL", beta.url("")),
+        ("OUTLOUD_PASSWORD", PASSWORD.to_string()),
+        ("OUTLOUD_COMMUNITY", "rust".to_string()),
+    ];
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run_client_script(python, "mastodon_py_flow.py", &envs, async || {
+        settle(&[&alpha, &beta]).await
+    })
+    .await;
 }
 
 // ---- media -------------------------------------------------------------------
@@ -263,63 +292,18 @@ async fn mastodon_py_session(backend: Backend) {
 /// a `read write` token: uploads, `media_update`, statuses with media,
 /// reading them back, the files, avatar and header.
 async fn mastodon_py_media(backend: Backend) {
-    let python = tokio::task::spawn_blocking(venv_python)
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let python = python().await;
     let media = tempfile::tempdir().unwrap();
     let media_path = media.path().to_string_lossy().into_owned();
     let alpha = TestInstance::spawn_with("alpha", backend, |c| c.media.path = media_path).await;
     let alice = alpha.create_user("alice").await;
-    let token = outloud::service::oauth::token_for_user(&alpha.context.db, &alice, "read write")
-        .await
-        .unwrap();
-    let child = Command::new(python)
-        .args(["-I", "-u"])
-        .arg(client_dir().join("mastodon_py_media.py"))
-        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
-        .env("OUTLOUD_TOKEN", &token.access_token)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
-    let mut script = Script(child);
-    let reader = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
-    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
-    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = script.0.try_wait().unwrap() {
-            break Some(status);
-        }
-        if tokio::time::Instant::now() > deadline {
-            break None;
-        }
-        // The instance runs on this runtime: wait without blocking it.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    drop(script);
-    let (stdout, stderr) = (
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default(),
-    );
-    match status {
-        Some(status) if status.success() => println!("{stdout}"),
-        Some(status) => panic!(
-            "tests/client/mastodon_py_media.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-        None => panic!(
-            "tests/client/mastodon_py_media.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
-             {stdout}\nstderr:\n{stderr}"
-        ),
-    }
+    let alice_token = token(&alpha, &alice, "read write").await;
+    let url = alpha.url("");
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+    ];
+    run_client_script(python, "mastodon_py_media.py", &envs, nothing).await;
 }
 
 // ---- filters -----------------------------------------------------------------
@@ -328,70 +312,20 @@ async fn mastodon_py_media(backend: Backend) {
 /// (following bob) with bob's token for his posts: filters v2 round trip
 /// and `filtered` in `timeline_home`.
 async fn mastodon_py_filters(backend: Backend) {
-    let python = tokio::task::spawn_blocking(venv_python)
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let python = python().await;
     let alpha = TestInstance::spawn("alpha", backend).await;
     let alice = alpha.create_user("alice").await;
     let bob = alpha.create_user("bob").await;
     alpha.follow("alice", &alpha.handle_of("bob")).await;
-    let token = |who: outloud::db::actor::Actor| {
-        let db = alpha.context.db.clone();
-        async move {
-            outloud::service::oauth::token_for_user(&db, &who, "read write")
-                .await
-                .unwrap()
-                .access_token
-        }
-    };
-    let (alice_token, bob_token) = (token(alice).await, token(bob).await);
-    let child = Command::new(python)
-        .args(["-I", "-u"])
-        .arg(client_dir().join("mastodon_py_filters.py"))
-        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
-        .env("OUTLOUD_TOKEN", &alice_token)
-        .env("OUTLOUD_BOB_TOKEN", &bob_token)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
-    let mut script = Script(child);
-    let reader = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
-    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
-    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = script.0.try_wait().unwrap() {
-            break Some(status);
-        }
-        if tokio::time::Instant::now() > deadline {
-            break None;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    drop(script);
-    let (stdout, stderr) = (
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default(),
-    );
-    match status {
-        Some(status) if status.success() => println!("{stdout}"),
-        Some(status) => panic!(
-            "tests/client/mastodon_py_filters.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-        None => panic!(
-            "tests/client/mastodon_py_filters.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
-             {stdout}\nstderr:\n{stderr}"
-        ),
-    }
+    let alice_token = token(&alpha, &alice, "read write").await;
+    let bob_token = token(&alpha, &bob, "read write").await;
+    let url = alpha.url("");
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+        ("OUTLOUD_BOB_TOKEN", &bob_token),
+    ];
+    run_client_script(python, "mastodon_py_filters.py", &envs, nothing).await;
 }
 
 both_backends!(mastodon_py_filters);
@@ -403,73 +337,23 @@ both_backends!(mastodon_py_filters);
 /// and followed hashtags round trip, a followed tag's status in
 /// `timeline_home`.
 async fn mastodon_py_lists_tags(backend: Backend) {
-    let python = tokio::task::spawn_blocking(venv_python)
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let python = python().await;
     let alpha = TestInstance::spawn("alpha", backend).await;
     let alice = alpha.create_user("alice").await;
     let bob = alpha.create_user("bob").await;
     let carol = alpha.create_user("carol").await;
     alpha.follow("alice", &alpha.handle_of("bob")).await;
-    let token = |who: outloud::db::actor::Actor| {
-        let db = alpha.context.db.clone();
-        async move {
-            outloud::service::oauth::token_for_user(&db, &who, "read write")
-                .await
-                .unwrap()
-                .access_token
-        }
-    };
-    let (alice_token, bob_token, carol_token) =
-        (token(alice).await, token(bob).await, token(carol).await);
-    let child = Command::new(python)
-        .args(["-I", "-u"])
-        .arg(client_dir().join("mastodon_py_lists_tags.py"))
-        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
-        .env("OUTLOUD_TOKEN", &alice_token)
-        .env("OUTLOUD_BOB_TOKEN", &bob_token)
-        .env("OUTLOUD_CAROL_TOKEN", &carol_token)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
-    let mut script = Script(child);
-    let reader = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
-    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
-    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = script.0.try_wait().unwrap() {
-            break Some(status);
-        }
-        if tokio::time::Instant::now() > deadline {
-            break None;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    drop(script);
-    let (stdout, stderr) = (
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default(),
-    );
-    match status {
-        Some(status) if status.success() => println!("{stdout}"),
-        Some(status) => panic!(
-            "tests/client/mastodon_py_lists_tags.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-        None => panic!(
-            "tests/client/mastodon_py_lists_tags.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
-             {stdout}\nstderr:\n{stderr}"
-        ),
-    }
+    let alice_token = token(&alpha, &alice, "read write").await;
+    let bob_token = token(&alpha, &bob, "read write").await;
+    let carol_token = token(&alpha, &carol, "read write").await;
+    let url = alpha.url("");
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+        ("OUTLOUD_BOB_TOKEN", &bob_token),
+        ("OUTLOUD_CAROL_TOKEN", &carol_token),
+    ];
+    run_client_script(python, "mastodon_py_lists_tags.py", &envs, nothing).await;
 }
 
 both_backends!(mastodon_py_lists_tags);
@@ -499,66 +383,18 @@ async fn mastodon_py_push(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     let alice = alpha.create_user("alice").await;
     let bob = alpha.create_user("bob").await;
-    let token = |who: outloud::db::actor::Actor, scopes: &'static str| {
-        let db = alpha.context.db.clone();
-        async move {
-            outloud::service::oauth::token_for_user(&db, &who, scopes)
-                .await
-                .unwrap()
-                .access_token
-        }
-    };
-    let (alice_token, bob_token) = (
-        token(alice, "read write push").await,
-        token(bob, "read write").await,
-    );
-    let child = Command::new(python)
-        .args(["-I", "-u"])
-        .arg(client_dir().join("mastodon_py_push.py"))
-        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
-        .env("OUTLOUD_TOKEN", &alice_token)
-        .env("OUTLOUD_BOB_TOKEN", &bob_token)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
-    let mut script = Script(child);
-    let reader = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
-    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
-    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = script.0.try_wait().unwrap() {
-            break Some(status);
-        }
-        if tokio::time::Instant::now() > deadline {
-            break None;
-        }
+    let alice_token = token(&alpha, &alice, "read write push").await;
+    let bob_token = token(&alpha, &bob, "read write").await;
+    let url = alpha.url("");
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+        ("OUTLOUD_BOB_TOKEN", &bob_token),
+    ];
+    run_client_script(python, "mastodon_py_push.py", &envs, async || {
         outloud::push::deliver_due(&alpha.context).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    drop(script);
-    let (stdout, stderr) = (
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default(),
-    );
-    match status {
-        Some(status) if status.success() => println!("{stdout}"),
-        Some(status) => panic!(
-            "tests/client/mastodon_py_push.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-        None => panic!(
-            "tests/client/mastodon_py_push.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
-             {stdout}\nstderr:\n{stderr}"
-        ),
-    }
+    })
+    .await;
 }
 
 both_backends!(mastodon_py_push);
@@ -570,10 +406,7 @@ both_backends!(mastodon_py_push);
 /// their mentions: suggestions, extended description, activity, and the
 /// notification policy with its requests.
 async fn mastodon_py_extras(backend: Backend) {
-    let python = tokio::task::spawn_blocking(venv_python)
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let python = python().await;
     let alpha = TestInstance::spawn("alpha", backend).await;
     let alice = alpha.create_user("alice").await;
     alpha.create_user("bob").await;
@@ -581,65 +414,17 @@ async fn mastodon_py_extras(backend: Backend) {
     let dave = alpha.create_user("dave").await;
     alpha.follow("alice", &alpha.handle_of("bob")).await;
     alpha.follow("bob", &alpha.handle_of("carol")).await;
-    let token = |who: outloud::db::actor::Actor, scopes: &'static str| {
-        let db = alpha.context.db.clone();
-        async move {
-            outloud::service::oauth::token_for_user(&db, &who, scopes)
-                .await
-                .unwrap()
-                .access_token
-        }
-    };
-    let alice_token = token(alice, "read write follow").await;
-    let carol_token = token(carol, "read write").await;
-    let dave_token = token(dave, "read write").await;
-    let child = Command::new(python)
-        .args(["-I", "-u"])
-        .arg(client_dir().join("mastodon_py_extras.py"))
-        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
-        .env("OUTLOUD_TOKEN", &alice_token)
-        .env("OUTLOUD_CAROL_TOKEN", &carol_token)
-        .env("OUTLOUD_DAVE_TOKEN", &dave_token)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
-    let mut script = Script(child);
-    let reader = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
-    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
-    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = script.0.try_wait().unwrap() {
-            break Some(status);
-        }
-        if tokio::time::Instant::now() > deadline {
-            break None;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    drop(script);
-    let (stdout, stderr) = (
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default(),
-    );
-    match status {
-        Some(status) if status.success() => println!("{stdout}"),
-        Some(status) => panic!(
-            "tests/client/mastodon_py_extras.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-        None => panic!(
-            "tests/client/mastodon_py_extras.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
-             {stdout}\nstderr:\n{stderr}"
-        ),
-    }
+    let alice_token = token(&alpha, &alice, "read write follow").await;
+    let carol_token = token(&alpha, &carol, "read write").await;
+    let dave_token = token(&alpha, &dave, "read write").await;
+    let url = alpha.url("");
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+        ("OUTLOUD_CAROL_TOKEN", &carol_token),
+        ("OUTLOUD_DAVE_TOKEN", &dave_token),
+    ];
+    run_client_script(python, "mastodon_py_extras.py", &envs, nothing).await;
 }
 
 both_backends!(mastodon_py_extras);
