@@ -18,43 +18,18 @@ Each step is printed; the first failed check prints what failed and exits 1.
 """
 
 import os
-import socket
 import sys
-import traceback
 
 import requests
 from mastodon import Mastodon
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from outloud_client import check, run, step  # noqa: E402
 
 ALPHA = os.environ["OUTLOUD_ALPHA_URL"].rstrip("/")
 TOKEN = os.environ["OUTLOUD_TOKEN"]
 CAROL_TOKEN = os.environ["OUTLOUD_CAROL_TOKEN"]
 DAVE_TOKEN = os.environ["OUTLOUD_DAVE_TOKEN"]
-
-_getaddrinfo = socket.getaddrinfo
-
-
-def _loopback_getaddrinfo(host, port, *args, **kwargs):
-    name = host.decode() if isinstance(host, bytes) else host
-    if name in ("localhost", "127.0.0.1") or (name or "").endswith(".localhost"):
-        return _getaddrinfo("127.0.0.1", port, *args, **kwargs)
-    raise OSError(f"the client test only talks to *.localhost, not {name!r}")
-
-
-# glibc may not resolve `alpha.localhost`.
-socket.getaddrinfo = _loopback_getaddrinfo
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def step(name):
-    print(f"== {name}", flush=True)
 
 
 def main():
@@ -122,9 +97,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # noqa: BLE001 - the report is the point
-        print(f"FAILED: {e}", flush=True)
-        traceback.print_exc()
-        sys.exit(1)
+    run(main)
