@@ -37,6 +37,7 @@ mod media_federation;
 mod media_s3;
 mod media_support;
 mod narrations;
+mod notification_policy;
 mod push;
 mod remote_content;
 mod reports;
