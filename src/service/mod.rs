@@ -16,6 +16,7 @@ pub mod lists;
 pub mod media;
 pub mod media_proxy;
 pub mod moderation;
+pub mod narrations;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;

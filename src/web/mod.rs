@@ -26,6 +26,7 @@ pub mod communities;
 pub mod compose;
 pub mod feeds;
 pub mod interaction;
+pub mod kinds;
 pub mod layout;
 pub mod live;
 pub mod media_files;

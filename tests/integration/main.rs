@@ -35,6 +35,7 @@ mod media_api;
 mod media_federation;
 mod media_s3;
 mod media_support;
+mod narration_kinds;
 mod narrations;
 mod push;
 mod remote_content;
