@@ -56,6 +56,11 @@ async fn kind_from_hashtag_and_timeline_filters(backend: Backend) {
     let learned = post("Found why the build was slow #rust #Learned").await;
     let stuck = post("The linker fails on #rust nightly #stuck #ask").await;
     let plain = post("Lunch, then more #rust").await;
+    // The status says its kind in Outloud's extension, and stays valid
+    // as Mastodon's entity.
+    assert_eq!(learned["outloud"], json!({"kind": "learned"}));
+    assert!(plain.get("outloud").is_none());
+    crate::schema::assert_valid("Status", &learned);
     // The first kind hashtag written sets it; none, no kind.
     assert_eq!(
         kind_of(&alpha, learned["uri"].as_str().unwrap())
