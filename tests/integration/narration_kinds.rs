@@ -8,12 +8,13 @@
 use crate::{
     api_client::Api,
     browser::Browser,
+    communities::create_community,
     fake_server::FakeServer,
     harness::{both_backends, settled, TestInstance},
 };
 use outloud::{
     config::Backend,
-    db::{follow::FollowState, post::NarrationKind},
+    db::{community::Posting, follow::FollowState, post::NarrationKind},
     service::posts::NewPost,
 };
 use serde_json::{json, Value};
@@ -22,6 +23,7 @@ both_backends!(
     kind_from_hashtag_and_timeline_filters,
     kinds_federate_between_outloud_instances,
     foreign_notes_get_their_kind,
+    communities_lists_and_boosts_filter_by_kind,
     in_the_browser_compose_with_a_kind_and_filter,
 );
 
@@ -346,6 +348,109 @@ async fn foreign_notes_get_their_kind(backend: Backend) {
     assert_eq!(
         send(7, json!({"tag": [hashtag("#learnedsomething")]})).await,
         None
+    );
+}
+
+/// A community's statuses, a list's timeline and boosts in home, by kind.
+async fn communities_lists_and_boosts_filter_by_kind(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let ann = alpha.create_user("ann").await;
+    let bob = alpha.create_user("bob").await;
+    alpha.create_user("cara").await;
+    create_community(&alpha, "rust", &ann, false, false, Posting::Anyone).await;
+    let group = alpha.local("rust").await;
+    alpha.follow("cara", &alpha.handle_of("bob")).await;
+    let in_rust = |text: &str| NewPost {
+        community: Some(group.ap_id.0.clone()),
+        ..NewPost::note(text)
+    };
+    let learned = alpha
+        .publish("ann", in_rust("Boxed queries compose #learned"))
+        .await;
+    let plain = alpha
+        .publish("ann", in_rust("Reading the diesel book"))
+        .await;
+    let cara = Api::for_user(&alpha, "cara", "read write").await;
+    let bob_api = Api::for_user(&alpha, "bob", "read write").await;
+
+    let shared = cara
+        .get(&format!("/api/v1/accounts/{}/statuses", group.id))
+        .await
+        .ok();
+    assert_eq!(shared.as_array().unwrap().len(), 2);
+    let shared = cara
+        .get(&format!(
+            "/api/v1/accounts/{}/statuses?kind=learned",
+            group.id
+        ))
+        .await
+        .ok();
+    let uris: Vec<&Value> = shared
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["reblog"]["uri"])
+        .collect();
+    assert_eq!(uris, [&json!(learned.ap_id.to_string())]);
+    assert_eq!(
+        cara.get(&format!("/api/v1/accounts/{}/statuses?kind=zzz", group.id))
+            .await
+            .status
+            .as_u16(),
+        422
+    );
+
+    // Bob boosts both; cara, who follows bob, sees only the typed boost.
+    for post in [&learned, &plain] {
+        bob_api
+            .post(&format!("/api/v1/statuses/{}/reblog", post.id), json!({}))
+            .await
+            .ok();
+    }
+    let home = cara.get("/api/v1/timelines/home").await.ok();
+    assert_eq!(home.as_array().unwrap().len(), 2, "{home}");
+    let home = cara.get("/api/v1/timelines/home?kind=learned").await.ok();
+    let boosted: Vec<&Value> = home
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["reblog"]["uri"])
+        .collect();
+    assert_eq!(boosted, [&json!(learned.ap_id.to_string())]);
+    assert_eq!(home[0]["account"]["id"], bob.id);
+
+    // A list of bob: his typed posts only.
+    let stuck = alpha
+        .publish("bob", NewPost::note("CI is red #stuck"))
+        .await;
+    alpha.publish("bob", NewPost::note("Coffee")).await;
+    let list = cara
+        .post("/api/v1/lists", json!({"title": "Bob"}))
+        .await
+        .ok();
+    let list_id = list["id"].as_str().unwrap();
+    cara.post(
+        &format!("/api/v1/lists/{list_id}/accounts"),
+        json!({"account_ids": [bob.id]}),
+    )
+    .await
+    .ok();
+    let all = cara
+        .get(&format!("/api/v1/timelines/list/{list_id}"))
+        .await
+        .ok();
+    assert!(all.as_array().unwrap().len() >= 3, "{all}");
+    let typed = cara
+        .get(&format!("/api/v1/timelines/list/{list_id}?kind=stuck"))
+        .await
+        .ok();
+    assert_eq!(ids(&typed), [stuck.id]);
+    assert_eq!(
+        cara.get(&format!("/api/v1/timelines/list/{list_id}?kind=nope"))
+            .await
+            .status
+            .as_u16(),
+        422
     );
 }
 
