@@ -365,10 +365,10 @@ async fn communities_lists_and_boosts_filter_by_kind(backend: Backend) {
         ..NewPost::note(text)
     };
     let learned = alpha
-        .publish("ann", in_rust("Boxed queries compose #learned"))
+        .publish("ann", in_rust("Boxed queries compose #rust #learned"))
         .await;
     let plain = alpha
-        .publish("ann", in_rust("Reading the diesel book"))
+        .publish("ann", in_rust("Reading the diesel book #rust"))
         .await;
     let cara = Api::for_user(&alpha, "cara", "read write").await;
     let bob_api = Api::for_user(&alpha, "bob", "read write").await;
@@ -399,6 +399,35 @@ async fn communities_lists_and_boosts_filter_by_kind(backend: Backend) {
             .as_u16(),
         422
     );
+
+    // The web pages of the tag and the community filter the same way.
+    let cards_of = |path: &'static str| {
+        let alpha = &alpha;
+        async move {
+            let res = alpha.get_html(path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    for (path, count) in [
+        ("/tags/rust", 2),
+        ("/tags/rust?kind=learned", 1),
+        ("/tags/rust?kind=stuck", 0),
+        ("/c/rust", 2),
+        ("/c/rust?kind=learned", 1),
+    ] {
+        let html = cards_of(path).await;
+        assert_eq!(
+            html.matches("<article class=\"card").count(),
+            count,
+            "{path}"
+        );
+        assert!(html.contains("aria-label=\"Filter by kind\""), "{path}");
+    }
+    let html = cards_of("/c/rust?kind=learned").await;
+    assert!(html.contains("<a href=\"/c/rust?kind=learned\" aria-current=\"page\">learned</a>"));
+    assert!(html.contains("Boxed queries compose"));
+    assert!(!html.contains("Reading the diesel book"));
 
     // Bob boosts both; cara, who follows bob, sees only the typed boost.
     for post in [&learned, &plain] {
