@@ -562,3 +562,78 @@ async fn mastodon_py_push(backend: Backend) {
 }
 
 both_backends!(mastodon_py_push);
+
+// ---- narration kinds ---------------------------------------------------------
+
+/// `tests/client/mastodon_py_kinds.py` against one instance, as alice
+/// (following bob) with bob's token for his posts: a kind hashtag sets the
+/// kind (issue 13 §1), the status carries `outloud.kind`, edits change it,
+/// and `kind=` filters home (422 when unknown).
+async fn mastodon_py_kinds(backend: Backend) {
+    let python = tokio::task::spawn_blocking(venv_python)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let alice = alpha.create_user("alice").await;
+    let bob = alpha.create_user("bob").await;
+    alpha.follow("alice", &alpha.handle_of("bob")).await;
+    let token = |who: outloud::db::actor::Actor| {
+        let db = alpha.context.db.clone();
+        async move {
+            outloud::service::oauth::token_for_user(&db, &who, "read write")
+                .await
+                .unwrap()
+                .access_token
+        }
+    };
+    let (alice_token, bob_token) = (token(alice).await, token(bob).await);
+    let child = Command::new(python)
+        .args(["-I", "-u"])
+        .arg(client_dir().join("mastodon_py_kinds.py"))
+        .env("OUTLOUD_ALPHA_URL", alpha.url(""))
+        .env("OUTLOUD_TOKEN", &alice_token)
+        .env("OUTLOUD_BOB_TOKEN", &bob_token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {python:?}: {e}"));
+    let mut script = Script(child);
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = reader(Box::new(script.0.stdout.take().unwrap()));
+    let stderr = reader(Box::new(script.0.stderr.take().unwrap()));
+    let deadline = tokio::time::Instant::now() + SCRIPT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = script.0.try_wait().unwrap() {
+            break Some(status);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(script);
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    match status {
+        Some(status) if status.success() => println!("{stdout}"),
+        Some(status) => panic!(
+            "tests/client/mastodon_py_kinds.py failed ({status}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+        None => panic!(
+            "tests/client/mastodon_py_kinds.py did not finish in {SCRIPT_TIMEOUT:?}:\n\
+             {stdout}\nstderr:\n{stderr}"
+        ),
+    }
+}
+
+both_backends!(mastodon_py_kinds);
