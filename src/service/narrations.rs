@@ -40,10 +40,12 @@ pub fn with_kind_hashtag(source: &str, kind: Option<Kind>) -> String {
     let tagged = crate::text::find_hashtags(source)
         .iter()
         .any(|t| t == kind.as_str());
-    if tagged {
-        source.to_string()
-    } else {
-        format!("{} #{}", source.trim_end(), kind.as_str())
+    let text = source.trim_end();
+    match (tagged, text.is_empty()) {
+        (true, _) => source.to_string(),
+        // Media with no text: the hashtag alone.
+        (false, true) => format!("#{}", kind.as_str()),
+        (false, false) => format!("{text} #{}", kind.as_str()),
     }
 }
 
@@ -111,6 +113,8 @@ mod tests {
             "I #Learned a thing"
         );
         assert_eq!(with_kind_hashtag("Hi", None), "Hi");
+        assert_eq!(with_kind_hashtag("  ", Some(Kind::Ask)), "#ask");
+        assert_eq!(with_kind_hashtag("Hi\n\n", Some(Kind::Ask)), "Hi #ask");
     }
 
     #[test]
