@@ -289,6 +289,8 @@ async fn edit(
             summary: p.spoiler_text,
             sensitive: p.sensitive.unwrap_or(post.sensitive),
             language: p.language.filter(|l| !l.is_empty()),
+            // From a Mastodon app the text's kind hashtag decides.
+            narration: None,
         },
         Some(p.media_ids),
     )

@@ -497,6 +497,9 @@ pub struct PostEdit {
     pub summary: Option<String>,
     pub sensitive: bool,
     pub language: Option<String>,
+    /// A kind chosen explicitly (the web edit form): as [`NewPost`]'s.
+    /// `None`: the new text decides (see `narrations::kind_after_edit`).
+    pub narration: Option<NarrationKind>,
 }
 
 /// Edits a local post and sends `Update` to everyone it reached (and anyone
@@ -550,6 +553,8 @@ pub async fn edit_with_media(
         }
     };
     let has_media = !media_rows.is_empty();
+    let mut edit = edit;
+    edit.source = narrations::with_kind_hashtag(&edit.source, edit.narration);
     validate(
         &NewPost {
             kind: post.kind(),
@@ -572,7 +577,10 @@ pub async fn edit_with_media(
             mentioned.push(actor);
         }
     }
-    let narration_kind = narrations::kind_after_edit(post.narration_kind(), &hashtags_of(&tags));
+    let narration_kind = match edit.narration {
+        Some(chosen) => Some(chosen),
+        None => narrations::kind_after_edit(post.narration_kind(), &hashtags_of(&tags)),
+    };
     let updated = Post {
         narration_kind: narration_kind.map(|k| k.as_str().to_string()),
         title: edit.title.map(|t| t.trim().to_string()),

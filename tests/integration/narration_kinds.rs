@@ -512,6 +512,35 @@ async fn in_the_browser_compose_with_a_kind_and_filter(backend: Backend) {
     // The hashtag was appended, so Mastodon readers see the kind.
     assert!(b.text("main .card .content").await.contains("#learned"));
 
+    // The edit form shows the kind and may change it.
+    b.click("main .card a[href$='/edit']").await;
+    assert_eq!(
+        b.driver()
+            .find(thirtyfour::By::Css("#edit-kind option[selected]"))
+            .await
+            .unwrap()
+            .value()
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("learned")
+    );
+    b.screenshot("kinds-edit").await;
+    b.assert_console_clean().await;
+    b.assert_accessible().await;
+    b.select("#edit-kind", "ask").await;
+    b.click("main form[action$='/edit'] button[type=submit]:not([name])")
+        .await;
+    assert!(b.current_url().await.contains("/@ann/"));
+    assert!(b.text("main .card .kind").await.ends_with("ask"));
+    assert!(b.text("main .card .content").await.contains("#ask"));
+    // Back to learned for what follows.
+    b.click("main .card a[href$='/edit']").await;
+    b.select("#edit-kind", "learned").await;
+    b.click("main form[action$='/edit'] button[type=submit]:not([name])")
+        .await;
+    assert!(b.text("main .card .kind").await.ends_with("learned"));
+
     b.goto(&alpha.url("/compose")).await;
     b.fill(
         "#compose-text",
