@@ -179,6 +179,7 @@ async fn run(backend: &str, database: &TestDatabase) {
                         deleted_at: None,
                         community_id: None,
                         search_text: None,
+                        narration_kind: None,
                     };
                     Post::insert(conn, &post, &[])?;
                     if n % 100 == 0 {

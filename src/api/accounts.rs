@@ -245,7 +245,7 @@ async fn statuses(
             exclude_reblogs: q.exclude_reblogs.unwrap_or(false),
             only_media: q.only_media.unwrap_or(false),
         },
-        q.page.page(20, 40),
+        q.page.timeline_page(20, 40)?,
     )
     .await?;
     super::timelines::respond(&req, &data, viewer, items).await

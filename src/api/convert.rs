@@ -312,6 +312,9 @@ fn status_of(
         bookmarked: facts.bookmarked.contains(&post.id),
         pinned: facts.pinned.contains(&post.id),
         filtered: Vec::new(),
+        outloud: post
+            .narration_kind()
+            .map(|k| super::entities::OutloudStatus { kind: k.as_str() }),
     }
 }
 
@@ -381,6 +384,7 @@ fn reblog_of(
         bookmarked: inner.bookmarked,
         pinned: false,
         filtered: Vec::new(),
+        outloud: None,
         reblog: Some(Box::new(inner)),
     }
 }

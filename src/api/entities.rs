@@ -129,6 +129,18 @@ pub struct Status {
     pub bookmarked: bool,
     pub pinned: bool,
     pub filtered: Vec<Value>,
+    /// Outloud's extension: `{"kind": "learned"}` for a typed narration
+    /// (issue 13 §1); left out otherwise. Mastodon's schema allows extra
+    /// properties and apps ignore them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outloud: Option<OutloudStatus>,
+}
+
+/// Outloud's own fields of a status.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutloudStatus {
+    /// `doing`, `learned`, `stuck` or `ask`.
+    pub kind: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

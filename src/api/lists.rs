@@ -170,7 +170,7 @@ async fn timeline(
     Query(q): Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("read:lists")?;
-    let items = timelines::list(&data, me, &id, q.page(20, timelines::MAX_LIMIT)).await?;
+    let items = timelines::list(&data, me, &id, q.timeline_page(20, timelines::MAX_LIMIT)?).await?;
     respond(&req, &data, Some(me), items).await
 }
 

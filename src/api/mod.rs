@@ -165,9 +165,25 @@ pub struct PageParams {
     pub min_id: Option<String>,
     #[serde(default, deserialize_with = "params::flexible_i64")]
     pub limit: Option<i64>,
+    /// Outloud: `?kind=doing|learned|stuck|ask` on the timelines (read by
+    /// [`PageParams::timeline_page`] only; other lists ignore it).
+    pub kind: Option<String>,
 }
 
 impl PageParams {
+    /// [`PageParams::page`] of a timeline: with the narration kind asked
+    /// for, if any.
+    ///
+    /// Errors: `Unprocessable` for an unknown kind.
+    pub fn timeline_page(&self, default: i64, max: i64) -> Result<Page, crate::error::Error> {
+        let kind = crate::service::narrations::parse_filter(self.kind.as_deref())
+            .map_err(crate::error::Error::unprocessable)?;
+        Ok(Page {
+            narration_kind: kind,
+            ..self.page(default, max)
+        })
+    }
+
     /// The page asked for: `limit` defaults to `default` and is capped at
     /// `max`, as Mastodon does.
     pub fn page(&self, default: i64, max: i64) -> Page {
@@ -177,6 +193,7 @@ impl PageParams {
             since_id: clean(&self.since_id),
             min_id: clean(&self.min_id),
             limit: self.limit.unwrap_or(default).clamp(1, max),
+            narration_kind: None,
         }
     }
 }

@@ -141,6 +141,8 @@ async fn create(
         sensitive: p.sensitive.unwrap_or(false),
         language: p.language.filter(|l| !l.is_empty()),
         community: None,
+        // From a Mastodon app the kind hashtag in the text sets it.
+        narration: None,
     };
     let published =
         service::posts::publish_with_media(&data, &me, new, key.clone(), p.media_ids).await;
@@ -287,6 +289,8 @@ async fn edit(
             summary: p.spoiler_text,
             sensitive: p.sensitive.unwrap_or(post.sensitive),
             language: p.language.filter(|l| !l.is_empty()),
+            // From a Mastodon app the text's kind hashtag decides.
+            narration: None,
         },
         Some(p.media_ids),
     )

@@ -58,7 +58,7 @@ async fn home(
     Query(q): Query<TimelineQuery>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("read:statuses")?;
-    let items = timelines::home(&data, me, q.page.page(20, timelines::MAX_LIMIT)).await?;
+    let items = timelines::home(&data, me, q.page.timeline_page(20, timelines::MAX_LIMIT)?).await?;
     respond(&req, &data, Some(me), items).await
 }
 
@@ -77,7 +77,7 @@ async fn public(
         &data,
         viewer,
         q.origin(),
-        q.page.page(20, timelines::MAX_LIMIT),
+        q.page.timeline_page(20, timelines::MAX_LIMIT)?,
     )
     .await?;
     respond(&req, &data, viewer, items).await
@@ -100,7 +100,7 @@ async fn tag(
         viewer,
         &hashtag,
         q.origin(),
-        q.page.page(20, timelines::MAX_LIMIT),
+        q.page.timeline_page(20, timelines::MAX_LIMIT)?,
     )
     .await?;
     respond(&req, &data, viewer, items).await

@@ -372,6 +372,10 @@ pub struct Page {
     pub since_id: Option<String>,
     pub min_id: Option<String>,
     pub limit: i64,
+    /// Timelines of posts only: those of this narration kind (issue 13
+    /// §1). Carried with the page so that every timeline, and its boosts,
+    /// filters in the one place that loads a page (`db::timeline`).
+    pub narration_kind: Option<post::NarrationKind>,
 }
 
 impl Default for Page {
@@ -381,6 +385,7 @@ impl Default for Page {
             since_id: None,
             min_id: None,
             limit: 20,
+            narration_kind: None,
         }
     }
 }

@@ -90,6 +90,45 @@ impl PostKind {
     }
 }
 
+/// The kind of a narration (issue 13 §1): what a reader filters by, and
+/// what the kind hashtag (`#learned`) or Outloud's `narrationKind` term
+/// says on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NarrationKind {
+    Doing,
+    Learned,
+    Stuck,
+    Ask,
+}
+
+impl NarrationKind {
+    /// Every kind, in the order the composer and the filters offer them.
+    pub const ALL: [NarrationKind; 4] = [
+        NarrationKind::Doing,
+        NarrationKind::Learned,
+        NarrationKind::Stuck,
+        NarrationKind::Ask,
+    ];
+
+    /// The stored value, which is also the hashtag's name and the wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NarrationKind::Doing => "doing",
+            NarrationKind::Learned => "learned",
+            NarrationKind::Stuck => "stuck",
+            NarrationKind::Ask => "ask",
+        }
+    }
+
+    /// Reads a kind case-insensitively (hashtags are written any way);
+    /// anything else is `None`.
+    pub fn parse(s: &str) -> Option<NarrationKind> {
+        NarrationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
 /// One row of `posts`. Edits write a [`PostChanges`], never the whole row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = posts)]
@@ -126,6 +165,9 @@ pub struct Post {
     /// Title and content as plain text, for full-text search; `insert` and
     /// `update` derive it, whatever the caller set.
     pub search_text: Option<String>,
+    /// What kind of narration it is ([`NarrationKind`]), if any. Not
+    /// `kind`: that column holds the ActivityStreams type.
+    pub narration_kind: Option<String>,
 }
 
 /// The columns an edit may change. Which community a post is shared in,
@@ -152,6 +194,7 @@ struct PostChanges<'a> {
     cc_json: &'a str,
     updated: Option<chrono::NaiveDateTime>,
     search_text: Option<&'a str>,
+    narration_kind: Option<&'a str>,
 }
 
 impl<'a> PostChanges<'a> {
@@ -172,6 +215,7 @@ impl<'a> PostChanges<'a> {
             cc_json: &post.cc_json,
             updated: post.updated,
             search_text: post.search_text.as_deref(),
+            narration_kind: post.narration_kind.as_deref(),
         }
     }
 }
@@ -196,6 +240,13 @@ impl Post {
 
     pub fn kind(&self) -> PostKind {
         PostKind::parse(&self.kind).unwrap_or(PostKind::Note)
+    }
+
+    /// The narration's kind, if it has one.
+    pub fn narration_kind(&self) -> Option<NarrationKind> {
+        self.narration_kind
+            .as_deref()
+            .and_then(NarrationKind::parse)
     }
 
     pub fn is_deleted(&self) -> bool {
@@ -556,6 +607,7 @@ mod tests {
                 deleted_at: None,
                 community_id: None,
                 search_text: None,
+                narration_kind: None,
             };
             Post::insert(&mut conn, &post, &[]).unwrap();
             let stale = Post::by_id(&mut conn, &post.id).unwrap().unwrap();

@@ -129,6 +129,8 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         community_id -> Nullable<Text>,
         search_text -> Nullable<Text>,
+        /// doing, learned, stuck or ask (migration 2026-12-04-000060_narration_kinds).
+        narration_kind -> Nullable<Text>,
     }
 }
 

@@ -17,8 +17,24 @@ use diesel::prelude::*;
 type Backend = <DbConn as diesel::Connection>::Backend;
 type BoxedPosts = posts::BoxedQuery<'static, Backend>;
 
-/// Runs a posts query as one page (see [`crate::load_page`]).
+/// Keeps a boxed query over `posts` (alone or joined) to the posts of the
+/// page's narration kind, when it names one: the one filter every
+/// timeline and its boosts share.
+macro_rules! of_kind {
+    ($query:expr, $page:expr) => {{
+        let page: &Page = $page;
+        let mut q = $query;
+        if let Some(kind) = page.narration_kind {
+            q = q.filter(posts::narration_kind.eq(kind.as_str()));
+        }
+        q
+    }};
+}
+
+/// Runs a posts query as one page (see [`crate::load_page`]), of the
+/// page's narration kind only when it names one.
 fn page_of_posts(conn: &mut DbConn, q: BoxedPosts, page: &Page) -> QueryResult<Vec<Post>> {
+    let q = of_kind!(q, page);
     crate::load_page!(conn, q, posts::id, page)
 }
 
@@ -218,7 +234,7 @@ pub fn home_boosts(
     viewer: &Actor,
     page: &Page,
 ) -> QueryResult<Vec<(Reaction, Post)>> {
-    let q = home_boosts_rule!(viewer);
+    let q = of_kind!(home_boosts_rule!(viewer), page);
     crate::load_page!(conn, q, reactions::id, page)
 }
 
@@ -447,6 +463,7 @@ pub fn account_boosts(
     let q = reactions_with_posts!("announce")
         .filter(reactions::actor_id.eq(actor_id.to_string()))
         .filter(posts::visibility.eq_any(BOOSTABLE));
+    let q = of_kind!(q, page);
     crate::load_page!(conn, q, reactions::id, page)
 }
 

@@ -42,6 +42,8 @@ pub struct Draft {
     pub community: Option<String>,
     /// Files to upload and attach, in order.
     pub files: Vec<DraftFile>,
+    /// The kind chosen in the composer, if any (see `service::narrations`).
+    pub narration: Option<crate::db::post::NarrationKind>,
 }
 
 /// A file sent with the composer, and its alt text.
@@ -173,6 +175,7 @@ pub async fn publish_draft(data: &Data<Context>, author: &Actor, draft: Draft) -
         sensitive: false,
         language: None,
         community,
+        narration: draft.narration,
     };
     let uploads = upload_all(data, author, draft.files).await?;
     let ids = uploads.iter().map(|m| m.id.clone()).collect();

@@ -36,6 +36,7 @@ pub struct Entries {
 fn newest() -> Page {
     Page {
         limit: FEED_LENGTH,
+        narration_kind: None,
         ..Page::default()
     }
 }

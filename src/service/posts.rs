@@ -14,7 +14,7 @@ use crate::{
         actor::{Actor, ActorKind},
         follow::Follow,
         marks, new_id, now,
-        post::{Post, PostKind, PostTag, Visibility},
+        post::{NarrationKind, Post, PostKind, PostTag, Visibility},
         DbConn, DbUrl,
     },
     error::{Error, ErrorKind, Result},
@@ -27,7 +27,7 @@ use activitypub_federation::{
 };
 use url::Url;
 
-use super::media::MediaLinks;
+use super::{media::MediaLinks, narrations};
 
 pub use super::composer::{preview, publish_draft, Draft};
 pub use super::reactions::{react, reaction_counts, unreact};
@@ -56,6 +56,10 @@ pub struct NewPost {
     /// The community to post into (its actor URL): it becomes the post's
     /// `audience` and is addressed in `to`.
     pub community: Option<Url>,
+    /// The kind chosen explicitly (the web composer); it wins over a kind
+    /// hashtag in the text, and its hashtag is appended when the text
+    /// lacks it (see `service::narrations`).
+    pub narration: Option<NarrationKind>,
 }
 
 impl NewPost {
@@ -71,6 +75,7 @@ impl NewPost {
             sensitive: false,
             language: None,
             community: None,
+            narration: None,
         }
     }
 }
@@ -155,6 +160,14 @@ async fn render(
     (html, tags, mentions.into_iter().map(|(_, a)| a).collect())
 }
 
+/// The hashtag names among a post's tags, in the order written.
+fn hashtags_of(tags: &[PostTag]) -> Vec<String> {
+    tags.iter()
+        .filter(|t| t.kind == "hashtag")
+        .map(|t| t.name.clone())
+        .collect()
+}
+
 /// Mastodon users post into a community by mentioning it (FEP-1b12): the
 /// first mentioned community of this instance that takes posts from
 /// `author` is the post's community, with the same rules as one chosen in
@@ -224,6 +237,8 @@ pub async fn publish_with_media(
     idempotency_key: Option<String>,
     media_ids: Vec<String>,
 ) -> Result<Post> {
+    let mut new = new;
+    new.source = narrations::with_kind_hashtag(&new.source, new.narration);
     let attachments = {
         let owner = author.id.clone();
         data.db
@@ -239,6 +254,7 @@ pub async fn publish_with_media(
         None => None,
     };
     let (content, tags, mut mentioned) = render(data, &id, &new.source).await;
+    let narration_kind = narrations::kind_of(new.narration, &hashtags_of(&tags));
     // A reply reaches the author of what it answers.
     if let Some(parent) = &parent {
         let parent_author = parent.author_id.clone();
@@ -343,6 +359,7 @@ pub async fn publish_with_media(
         deleted_at: None,
         community_id: community.as_ref().map(|g| g.id.clone()),
         search_text: None,
+        narration_kind: narration_kind.map(|k| k.as_str().to_string()),
     };
     // The post and its Create commit together: nothing is stored that is
     // not also queued for delivery, and the reverse.
@@ -480,6 +497,9 @@ pub struct PostEdit {
     pub summary: Option<String>,
     pub sensitive: bool,
     pub language: Option<String>,
+    /// A kind chosen explicitly (the web edit form): as [`NewPost`]'s.
+    /// `None`: the new text decides (see `narrations::kind_after_edit`).
+    pub narration: Option<NarrationKind>,
 }
 
 /// Edits a local post and sends `Update` to everyone it reached (and anyone
@@ -533,6 +553,8 @@ pub async fn edit_with_media(
         }
     };
     let has_media = !media_rows.is_empty();
+    let mut edit = edit;
+    edit.source = narrations::with_kind_hashtag(&edit.source, edit.narration);
     validate(
         &NewPost {
             kind: post.kind(),
@@ -544,6 +566,7 @@ pub async fn edit_with_media(
             sensitive: false,
             language: None,
             community: None,
+            narration: None,
         },
         has_media,
     )?;
@@ -554,7 +577,12 @@ pub async fn edit_with_media(
             mentioned.push(actor);
         }
     }
+    let narration_kind = match edit.narration {
+        Some(chosen) => Some(chosen),
+        None => narrations::kind_after_edit(post.narration_kind(), &hashtags_of(&tags)),
+    };
     let updated = Post {
+        narration_kind: narration_kind.map(|k| k.as_str().to_string()),
         title: edit.title.map(|t| t.trim().to_string()),
         content,
         source: Some(edit.source),

@@ -115,6 +115,7 @@ fn in_post_ids(page: Page) -> Page {
         since_id: map(page.since_id),
         min_id: map(page.min_id),
         limit: page.limit,
+        narration_kind: page.narration_kind,
     }
 }
 
@@ -531,6 +532,7 @@ mod tests {
             since_id: Some(share),
             min_id: Some("other".into()),
             limit: 5,
+            narration_kind: None,
         });
         assert_eq!(page.max_id.as_deref(), Some(post.as_str()));
         assert_eq!(page.since_id.as_deref(), Some(post.as_str()));

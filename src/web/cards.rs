@@ -62,6 +62,9 @@ pub struct Card {
     pub boostable: bool,
     /// Attachments, in order.
     pub media: Vec<MediaView>,
+    /// The narration's kind (`doing`, `learned`, `stuck`, `ask`), shown
+    /// as a badge.
+    pub narration_kind: Option<&'static str>,
 }
 
 /// One attachment on a card: the preview shown (with its size, so the
@@ -292,6 +295,7 @@ pub async fn cards(
                     own: viewer_id.as_deref() == Some(post.author_id.as_str()),
                     boostable: matches!(visibility, "public" | "unlisted"),
                     media: media.get(&post.id).cloned().unwrap_or_default(),
+                    narration_kind: post.narration_kind().map(|k| k.as_str()),
                 });
             }
             Ok(out)

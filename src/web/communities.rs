@@ -126,6 +126,7 @@ struct CommunityPage {
     older: Option<String>,
     moderators: Vec<ModeratorRow>,
     desk: Option<DeskView>,
+    kinds: super::kinds::KindNav,
 }
 
 impl CommunityPage {
@@ -227,6 +228,7 @@ pub async fn community(
             })
             .collect(),
         desk: None,
+        kinds: super::kinds::KindNav::new(&path, None),
     };
     match tab {
         "posts" => {
@@ -245,9 +247,16 @@ pub async fn community(
                 paging.clone(),
             )
             .await?;
-            (page.newer, page.older) = pager(&path, &items, &paging);
+            let (newer, older) = pager(&path, &items, &paging);
+            page.newer = super::kinds::keep_kind(newer, paging.narration_kind);
+            page.older = super::kinds::keep_kind(older, paging.narration_kind);
+            page.kinds = super::kinds::KindNav::new(&path, paging.narration_kind);
             page.cards = cards(&data, me, items).await?;
-            if group.local && paging.max_id.is_none() && paging.min_id.is_none() {
+            if group.local
+                && paging.max_id.is_none()
+                && paging.min_id.is_none()
+                && paging.narration_kind.is_none()
+            {
                 let pinned = service::moderation::pinned(&data, me, &group).await?;
                 page.pinned_ids = pinned.iter().map(|p| p.id.clone()).collect();
                 let items = pinned

@@ -16,7 +16,10 @@ use super::{
 use crate::{
     apub::Data,
     context::Context,
-    db::{actor::Actor, post::Visibility},
+    db::{
+        actor::Actor,
+        post::{NarrationKind, Visibility},
+    },
     error::ErrorKind,
     service::{
         self,
@@ -134,6 +137,10 @@ pub struct ComposeBox {
     pub images: Vec<ImageSlot>,
     /// Files were sent with a form that came back: say to choose them again.
     pub files_dropped: bool,
+    /// The chosen narration kind (a form value), or empty for none.
+    pub narration: String,
+    /// The kinds offered (`doing`, `learned`, `stuck`, `ask`).
+    pub kinds: Vec<&'static str>,
 }
 
 /// One image input of the composer and its alt text field.
@@ -210,6 +217,8 @@ impl ComposeBox {
             preview: None,
             images: image_slots(),
             files_dropped: false,
+            narration: String::new(),
+            kinds: NarrationKind::ALL.iter().map(|k| k.as_str()).collect(),
         })
     }
 
@@ -230,6 +239,7 @@ impl ComposeBox {
         self.visibility = input.visibility.clone();
         self.community = input.community.clone();
         self.in_reply_to = input.in_reply_to.clone();
+        self.narration = input.kind.clone();
         if !self.in_reply_to.is_empty() {
             self.text_label = "Your reply";
         }
@@ -350,6 +360,9 @@ pub struct ComposeInput {
     community: String,
     #[serde(default)]
     in_reply_to: String,
+    /// The narration kind chosen, or empty.
+    #[serde(default)]
+    kind: String,
     /// Set by the "Preview" button.
     preview: Option<String>,
 }
@@ -382,6 +395,16 @@ pub async fn submit(
         );
         return again(&data, &viewer, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
+    let narration = match service::narrations::parse_filter(Some(&input.kind)) {
+        Ok(kind) => kind,
+        Err(_) => {
+            compose.narration = String::new();
+            compose.error = Some(
+                "Choose what kind of narration it is: doing, learned, stuck, ask or none.".into(),
+            );
+            return again(&data, &viewer, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
     let files = match draft_files(&form) {
         Ok(files) => files,
         Err(message) => {
@@ -398,6 +421,7 @@ pub async fn submit(
         in_reply_to: Some(input.in_reply_to),
         community: Some(input.community),
         files,
+        narration,
     };
     match service::composer::publish_draft(&data, &me.actor, draft).await {
         Ok(post) => see_other(&post_path(&post, &me.actor)),

@@ -27,6 +27,7 @@ pub mod compose;
 pub mod embed;
 pub mod feeds;
 pub mod interaction;
+pub mod kinds;
 pub mod layout;
 pub mod live;
 pub mod media_files;

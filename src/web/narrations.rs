@@ -283,6 +283,10 @@ struct EditPage {
     images: Vec<ImageSlot>,
     /// Files were sent with a form that came back.
     files_dropped: bool,
+    /// The narration's kind (a form value), or empty.
+    narration: String,
+    /// The kinds offered.
+    kinds: Vec<&'static str>,
 }
 
 /// An image the narration has, in the edit form.
@@ -401,6 +405,11 @@ pub async fn edit_page(
         kept,
         images,
         files_dropped: false,
+        narration: post
+            .narration_kind()
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default(),
+        kinds: kind_choices(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
@@ -422,7 +431,18 @@ pub struct EditInput {
     title: String,
     #[serde(default)]
     warning: String,
+    /// The kind chosen, or empty: the text's kind hashtag decides.
+    #[serde(default)]
+    kind: String,
     preview: Option<String>,
+}
+
+/// The kinds the edit form offers.
+fn kind_choices() -> Vec<&'static str> {
+    crate::db::post::NarrationKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
 }
 
 /// `POST /narrations/{id}/edit`
@@ -454,17 +474,26 @@ pub async fn edit(
         kept,
         images,
         files_dropped: !form.files.is_empty(),
+        narration: input.kind.clone(),
+        kinds: kind_choices(),
     };
     if input.preview.is_some() {
         page.preview = Some(service::posts::preview(&data, &input.text));
         return Ok(viewer.finish(render(StatusCode::OK, &page)?));
     }
+    let Ok(narration) = service::narrations::parse_filter(Some(&input.kind)) else {
+        page.narration = String::new();
+        page.error =
+            Some("Choose what kind of narration it is: doing, learned, stuck, ask or none.".into());
+        return Ok(viewer.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &page)?));
+    };
     let change = PostEdit {
         title: is_article.then_some(input.title),
         source: input.text,
         summary: Some(input.warning),
         sensitive: post.sensitive,
         language: None,
+        narration,
     };
     let result = match media {
         None => service::posts::edit(&data, me, &post.id, change).await,

@@ -45,6 +45,8 @@ pub struct PageQuery {
     pub max_id: Option<String>,
     pub min_id: Option<String>,
     pub tab: Option<String>,
+    /// `?kind=`: narrations of one kind only (see `web::kinds`).
+    pub kind: Option<String>,
 }
 
 impl PageQuery {
@@ -55,6 +57,7 @@ impl PageQuery {
             min_id: keep(&self.min_id),
             since_id: None,
             limit: PER_PAGE,
+            narration_kind: super::kinds::asked(self.kind.as_deref()),
         }
     }
 }
@@ -182,6 +185,7 @@ struct ProfilePage {
     cards: Vec<Card>,
     newer: Option<String>,
     older: Option<String>,
+    kinds: super::kinds::KindNav,
 }
 
 /// The person of a profile path segment: `name` here, `name@host`
@@ -227,6 +231,11 @@ pub async fn profile(
     )
     .await?;
     let (newer, older) = pager(&path, &items, &page);
+    let (newer, older) = (
+        super::kinds::keep_kind(newer, page.narration_kind),
+        super::kinds::keep_kind(older, page.narration_kind),
+    );
+    let kinds = super::kinds::KindNav::new(&path, page.narration_kind);
     let cards = cards(&data, viewer.actor(), items).await?;
     let me = viewer.actor();
     let is_self = me.is_some_and(|m| m.id == actor.id);
@@ -268,6 +277,7 @@ pub async fn profile(
         cards,
         newer,
         older,
+        kinds,
     };
     Ok(viewer.finish(render_with_remote(StatusCode::OK, &page, remote.is_some())?))
 }

@@ -20,6 +20,8 @@ pub const PER_PAGE: i64 = 20;
 pub struct PageQuery {
     pub max_id: Option<String>,
     pub min_id: Option<String>,
+    /// `?kind=`: narrations of one kind only (see `web::kinds`).
+    pub kind: Option<String>,
 }
 
 impl PageQuery {
@@ -31,6 +33,7 @@ impl PageQuery {
             since_id: None,
             min_id: id(&self.min_id),
             limit: PER_PAGE,
+            narration_kind: super::kinds::asked(self.kind.as_deref()),
         }
     }
 }
@@ -89,6 +92,7 @@ struct TagPage {
     cards: Vec<Card>,
     newer: Option<String>,
     older: Option<String>,
+    kinds: super::kinds::KindNav,
 }
 
 /// `GET /tags/{tag}`
@@ -113,6 +117,11 @@ pub async fn show(
         bounds.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
         items.len(),
     );
+    let (newer, older) = (
+        super::kinds::keep_kind(newer, page.narration_kind),
+        super::kinds::keep_kind(older, page.narration_kind),
+    );
+    let kinds = super::kinds::KindNav::new(&format!("/tags/{tag}"), page.narration_kind);
     let cards = cards(&data, viewer.actor(), items).await?;
     let layout = Layout::new(&data, &viewer, format!("#{tag}"))
         .await?
@@ -124,6 +133,7 @@ pub async fn show(
         cards,
         newer,
         older,
+        kinds,
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }

@@ -5,6 +5,7 @@
 use super::{
     cards::{cards, Card},
     compose::ComposeBox,
+    kinds::{keep_kind, KindNav},
     layout::{render, sign_in_first, Layout, WebError},
     session::Viewer,
 };
@@ -21,6 +22,8 @@ pub const PER_PAGE: i64 = 20;
 pub struct PageQuery {
     pub max_id: Option<String>,
     pub min_id: Option<String>,
+    /// `?kind=`: narrations of one kind only (see `web::kinds`).
+    pub kind: Option<String>,
 }
 
 impl PageQuery {
@@ -31,6 +34,7 @@ impl PageQuery {
             min_id: keep(&self.min_id),
             since_id: None,
             limit: PER_PAGE,
+            narration_kind: super::kinds::asked(self.kind.as_deref()),
         }
     }
 }
@@ -67,6 +71,7 @@ struct HomePage {
     older: Option<String>,
     /// Showing the newest page (the empty state teaches only there).
     first_page: bool,
+    kinds: KindNav,
 }
 
 /// `GET /home`
@@ -93,6 +98,10 @@ pub async fn home(
         bounds.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
         count,
     );
+    let (newer, older) = (
+        keep_kind(newer, page.narration_kind),
+        keep_kind(older, page.narration_kind),
+    );
     let here = req
         .uri()
         .path_and_query()
@@ -108,7 +117,8 @@ pub async fn home(
         cards,
         newer,
         older,
-        first_page: page.max_id.is_none() && page.min_id.is_none(),
+        first_page: page.max_id.is_none() && page.min_id.is_none() && page.narration_kind.is_none(),
+        kinds: KindNav::new("/home", page.narration_kind),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
@@ -127,6 +137,7 @@ mod tests {
             min_id: min.map(String::from),
             since_id: None,
             limit: 2,
+            narration_kind: None,
         }
     }
 

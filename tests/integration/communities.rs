@@ -257,6 +257,7 @@ async fn members_receive_posts_and_replies(backend: Backend) {
         &alice,
         &question.id,
         posts::PostEdit {
+            narration: None,
             title: None,
             source: format!("@rust@{} How do you test async code? (edited)", beta.domain),
             summary: None,

@@ -36,6 +36,7 @@ mod media_api;
 mod media_federation;
 mod media_s3;
 mod media_support;
+mod narration_kinds;
 mod narrations;
 mod notification_policy;
 mod push;

@@ -5,7 +5,7 @@
 //! timelines, follows across instances, joins a community, favourites,
 //! reblogs, reads notifications, edits and deletes, checking each answer;
 //! and one script per feature against one instance (`mastodon_py_media`,
-//! `_filters`, `_lists_tags`, `_push`, `_extras`), all run by
+//! `_filters`, `_lists_tags`, `_push`, `_extras`, `_kinds`), all run by
 //! [`run_client_script`].
 //!
 //! The Python side is installed once into a virtualenv under
@@ -428,3 +428,28 @@ async fn mastodon_py_extras(backend: Backend) {
 }
 
 both_backends!(mastodon_py_extras);
+
+// ---- narration kinds ---------------------------------------------------------
+
+/// `tests/client/mastodon_py_kinds.py` against one instance, as alice
+/// (following bob) with bob's token for his posts: a kind hashtag sets the
+/// kind (issue 13 §1), the status carries `outloud.kind`, edits change it,
+/// and `kind=` filters home (422 when unknown).
+async fn mastodon_py_kinds(backend: Backend) {
+    let python = python().await;
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let alice = alpha.create_user("alice").await;
+    let bob = alpha.create_user("bob").await;
+    alpha.follow("alice", &alpha.handle_of("bob")).await;
+    let alice_token = token(&alpha, &alice, "read write").await;
+    let bob_token = token(&alpha, &bob, "read write").await;
+    let url = alpha.url("");
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+        ("OUTLOUD_BOB_TOKEN", &bob_token),
+    ];
+    run_client_script(python, "mastodon_py_kinds.py", &envs, nothing).await;
+}
+
+both_backends!(mastodon_py_kinds);

@@ -305,6 +305,7 @@ async fn an_outloud_attachment_reaches_another_outloud_through_its_proxy(backend
         &alice,
         &post.id,
         PostEdit {
+            narration: None,
             title: None,
             source: "No cat after all".into(),
             summary: None,

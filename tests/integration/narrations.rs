@@ -249,6 +249,7 @@ async fn threads_edits_and_deletions_propagate(backend: Backend) {
         &bob,
         &root.id,
         PostEdit {
+            narration: None,
             title: None,
             source: "What do you do about **flaky** tests?".into(),
             summary: Some("testing".into()),

@@ -190,6 +190,7 @@ async fn narration_count(instance: &TestInstance, name: &str) -> usize {
         AccountStatuses::default(),
         Page {
             limit: 40,
+            narration_kind: None,
             ..Page::default()
         },
     )

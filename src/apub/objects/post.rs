@@ -13,7 +13,7 @@ use crate::{
         actor::Actor,
         media::MediaAttachment,
         new_id, now,
-        post::{Post, PostKind, PostTag, Visibility},
+        post::{NarrationKind, Post, PostKind, PostTag, Visibility},
         reaction::Reaction,
         DbUrl,
     },
@@ -164,6 +164,7 @@ impl Object for Post {
             deleted_at: None,
             community_id: None,
             search_text: None,
+            narration_kind: narration_kind_of(&json).map(|k| k.as_str().to_string()),
         };
         let tags: Vec<PostTag> = json
             .tags()
@@ -197,6 +198,23 @@ impl Object for Post {
         crate::service::media_proxy::forget_cached(data, &removed).await;
         Ok(stored)
     }
+}
+
+/// A received narration's kind: Outloud's `narrationKind` when it names a
+/// kind, else the first kind hashtag in `tag` (what Mastodon and any other
+/// server send). Unknown values are ignored.
+pub fn narration_kind_of(json: &Note) -> Option<NarrationKind> {
+    let hashtags: Vec<String> = json
+        .tags()
+        .into_iter()
+        .filter(|t| t.kind == "Hashtag")
+        .map(|t| t.name)
+        .collect();
+    let explicit = json
+        .narration_kind
+        .as_deref()
+        .and_then(NarrationKind::parse);
+    crate::service::narrations::kind_of(explicit, &hashtags)
 }
 
 /// The media rows of a remote post, in the order it listed them.
@@ -405,6 +423,7 @@ pub fn note_of(
             .map(|lang| serde_json::Map::from_iter([(lang, Value::String(post.content.clone()))])),
         audience: audience.cloned(),
         attachment,
+        narration_kind: post.narration_kind().map(|k| k.as_str().to_string()),
     }
 }
 

@@ -2,9 +2,14 @@
 
 use serde_json::{json, Value};
 
-/// ActivityStreams, the security vocabulary (for `publicKey`), and the
+/// Outloud's own vocabulary: the IRI its terms expand to (documented in
+/// docs/FEDERATION.md). Stable: peers compare expanded IRIs, so it must not
+/// change with the instance's domain.
+pub const OUTLOUD_NS: &str = "https://outloud.example/ns#";
+
+/// ActivityStreams, the security vocabulary (for `publicKey`), the
 /// extension terms Mastodon and Lemmy use, so that JSON-LD processors expand
-/// our documents the way those servers expect.
+/// our documents the way those servers expect, and Outloud's own terms.
 pub fn context() -> Value {
     json!([
         "https://www.w3.org/ns/activitystreams",
@@ -22,7 +27,9 @@ pub fn context() -> Value {
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value",
             "lemmy": "https://join-lemmy.org/ns#",
-            "moderators": { "@id": "lemmy:moderators", "@type": "@id" }
+            "moderators": { "@id": "lemmy:moderators", "@type": "@id" },
+            "outloud": OUTLOUD_NS,
+            "narrationKind": "outloud:narrationKind"
         }
     ])
 }

@@ -77,6 +77,16 @@ pub struct Note {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub attachment: Vec<Value>,
+    /// Outloud's `outloud:narrationKind` (doing, learned, stuck, ask): the
+    /// narration's kind for Outloud peers; others read the kind hashtag
+    /// in `tag`. Kept as a string so an unknown value is ignored, not an
+    /// error.
+    #[serde(
+        default,
+        deserialize_with = "string_or_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub narration_kind: Option<String>,
 }
 
 /// A hashtag or mention in `tag`.
@@ -119,6 +129,15 @@ impl Note {
             .as_ref()
             .and_then(|m| m.keys().next().cloned())
     }
+}
+
+/// A string, or `None` for anything else: an odd extension value must not
+/// fail the whole post.
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 fn one_or_many_values<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {

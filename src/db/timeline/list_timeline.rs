@@ -143,5 +143,6 @@ pub fn list_boosts(
         .filter(diesel::dsl::not(
             posts::author_id.eq_any(domain_hidden_by!(viewer.id)),
         ));
+    let q = of_kind!(q, page);
     crate::load_page!(conn, q, reactions::id, page)
 }
