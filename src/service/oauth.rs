@@ -531,8 +531,20 @@ pub const ADMIN_APP_ID: &str = "00000000-0000-7000-8000-000000000000";
 
 /// A token for a local account, for scripts (`outloud admin
 /// create-token`), under the built-in application [`ADMIN_APP_ID`].
+///
+/// Errors: `Forbidden` for a suspended account, which may hold no token.
 pub async fn token_for_user(db: &Db, actor: &Actor, scopes: &str) -> Result<IssuedToken> {
     let scopes = Scopes::parse(scopes)?;
+    let id = actor.id.clone();
+    if db
+        .run(move |conn| Ok(crate::db::local_user::LocalUser::is_suspended(conn, &id)?))
+        .await?
+    {
+        return Err(Error::forbidden(format!(
+            "`{}` is suspended; unsuspend it first",
+            actor.username
+        )));
+    }
     issue_token(db, Some(ADMIN_APP_ID), Some(&actor.id), &scopes).await
 }
 
