@@ -19,6 +19,7 @@ use crate::{
         now,
         oauth::{OauthCode, OauthToken},
         web_session::WebSession,
+        Db,
     },
     error::{Error, Result},
     service::{accounts::require_admin, relations::send_actor_update},
@@ -86,4 +87,15 @@ pub async fn set_suspended(
         send_actor_update(data, &actor).instrument(span).await?;
     }
     Ok(changed)
+}
+
+/// Whether an admin suspended this account (`false` for other servers'
+/// actors and communities): profile pages say so.
+pub async fn is_suspended(db: &Db, actor: &Actor) -> Result<bool> {
+    if !actor.local {
+        return Ok(false);
+    }
+    let id = actor.id.clone();
+    db.run(move |conn| Ok(LocalUser::is_suspended(conn, &id)?))
+        .await
 }

@@ -144,6 +144,8 @@ async fn cli_suspension_revokes_and_federates_an_update(backend: Backend) {
         .await
         .ok();
     assert_eq!(account["suspended"], true, "{account}");
+    let page = alpha.get_html("/@alice").await.text().await.unwrap();
+    assert!(page.contains("This account is suspended"), "{page}");
 
     // Reinstated: an Update without the flag, the profile as before.
     let out = success(outloud(&alpha, &["admin", "unsuspend", "alice"]));
@@ -165,6 +167,8 @@ async fn cli_suspension_revokes_and_federates_an_update(backend: Backend) {
         .await
         .ok();
     assert!(account.get("suspended").is_none(), "{account}");
+    let page = alpha.get_html("/@alice").await.text().await.unwrap();
+    assert!(!page.contains("This account is suspended"));
 
     // What the suspension ended stays ended.
     let refused = api.get("/api/v1/accounts/verify_credentials").await;
