@@ -519,6 +519,15 @@ pub async fn authenticate(
     .await
 }
 
+/// Whether the token `token_id` still works: an open stream checks at
+/// each heartbeat, so a token revoked by another process (`outloud admin
+/// suspend`, a sign-out elsewhere) ends the streams it opened.
+pub async fn token_is_live(db: &Db, token_id: &str) -> Result<bool> {
+    let id = token_id.to_string();
+    db.run(move |conn| Ok(OauthToken::is_live(conn, &id)?))
+        .await
+}
+
 /// The id of the built-in application that `outloud admin create-token`
 /// issues its tokens under. Mastodon clients take every token to have an
 /// application (`GET /api/v1/apps/verify_credentials`), so none is left

@@ -8,14 +8,19 @@ use crate::{
     api_client::Api,
     fake_server::FakeServer,
     harness::{both_backends, settle, TestInstance},
+    streaming_client::Sse,
 };
 use outloud::{config::Backend, service};
 use serde_json::{json, Value};
-use std::process::{Command, Output, Stdio};
+use std::{
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
 
 both_backends!(
     cli_suspension_revokes_and_federates_an_update,
     cli_suspension_refuses_unknown_users,
+    cli_suspension_ends_open_streams,
 );
 
 /// `outloud ARGS` against `instance`'s database and domain, with no other
@@ -188,4 +193,24 @@ async fn cli_suspension_refuses_unknown_users(backend: Backend) {
         let reason = failure(outloud(&alpha, &["admin", command, "no body"]));
         assert!(reason.contains("no local user named `no body`"), "{reason}");
     }
+}
+
+/// A stream opened before the suspension ends at the next heartbeat,
+/// though the command line revoked its token from another process.
+async fn cli_suspension_ends_open_streams(backend: Backend) {
+    let alpha =
+        TestInstance::spawn_with("alpha", backend, |c| c.streaming.heartbeat_secs = 1).await;
+    alpha.create_user("alice").await;
+    alpha.create_user("bob").await;
+    let token_of = |api: Api| api.token.unwrap();
+    let alice = token_of(Api::for_user(&alpha, "alice", "read").await);
+    let bob = token_of(Api::for_user(&alpha, "bob", "read").await);
+    let url = alpha.url("/api/v1/streaming/user");
+    let mut alices = Sse::open(&url, Some(&alice)).await;
+    let mut bobs = Sse::open(&url, Some(&bob)).await;
+    success(outloud(&alpha, &["admin", "suspend", "alice"]));
+    // Generous: only a failure waits this long.
+    assert!(alices.ended(Duration::from_secs(20)).await);
+    // Bob's stream, past a heartbeat too, is still open.
+    assert!(!bobs.ended(Duration::from_secs(2)).await);
 }
