@@ -149,6 +149,7 @@ async fn cli_suspension_revokes_and_federates_an_update(backend: Backend) {
         .await
         .ok();
     assert_eq!(account["suspended"], true, "{account}");
+    crate::schema::assert_valid("Account", &account);
     let page = alpha.get_html("/@alice").await.text().await.unwrap();
     assert!(page.contains("This account is suspended"), "{page}");
 
