@@ -78,6 +78,18 @@ enum Admin {
         #[arg(long, default_value = "read write follow")]
         scopes: String,
     },
+    /// Suspend a local account: it cannot sign in, its sessions and tokens
+    /// end, and its followers' servers are told (an Update of the actor with
+    /// `suspended: true`; docs/FEDERATION.md).
+    Suspend {
+        /// The local account's name.
+        user: String,
+    },
+    /// Reinstate a suspended local account (and tell its followers' servers).
+    Unsuspend {
+        /// The local account's name.
+        user: String,
+    },
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
     Federation(Federation),
@@ -150,6 +162,8 @@ fn run(cli: Cli) -> Result<(), String> {
             Command::Admin(Admin::CreateToken { user, scopes }) => {
                 create_token(config, user, scopes).await
             }
+            Command::Admin(Admin::Suspend { user }) => suspend(config, user, true).await,
+            Command::Admin(Admin::Unsuspend { user }) => suspend(config, user, false).await,
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
@@ -240,6 +254,43 @@ async fn create_token(config: Config, user: String, scopes: String) -> Result<()
         .await
         .map_err(|e| e.to_string())?;
     println!("{}", token.access_token);
+    Ok(())
+}
+
+/// `admin suspend|unsuspend USER`. The Update for the followers' servers
+/// is queued in the database; the running server's delivery workers send it.
+async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), String> {
+    let name = service::accounts::normalize_name(&user)
+        .map_err(|_| format!("no local user named `{user}`"))?;
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let federation = startup::build_context(config, db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = federation.to_request_data();
+    let actor = service::accounts::local_person(&data.db, &name)
+        .await
+        .map_err(|_| format!("no local user named `{name}`"))?;
+    let changed = service::suspension::set_suspended(
+        &data,
+        service::suspension::Suspender::Operator,
+        &actor.id,
+        suspended,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let handle = format!("@{}@{}", actor.username, data.urls.domain());
+    match (suspended, changed) {
+        (true, true) => println!(
+            "suspended {handle}: its sessions and tokens have ended; its followers' servers will be told"
+        ),
+        (true, false) => println!("{handle} was already suspended"),
+        (false, true) => {
+            println!("reinstated {handle}: it can sign in again; its followers' servers will be told")
+        }
+        (false, false) => println!("{handle} was not suspended"),
+    }
     Ok(())
 }
 

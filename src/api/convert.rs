@@ -123,6 +123,7 @@ fn account_of(
         followers_count: counts.followers_count,
         following_count: counts.following_count,
         roles: Vec::new(),
+        suspended: None,
     }
 }
 
@@ -135,9 +136,24 @@ fn accounts_sync(
 ) -> QueryResult<Vec<Account>> {
     let ids: Vec<String> = actors.iter().map(|a| a.id.clone()).collect();
     let counts = stats::of(conn, &ids)?;
+    // Only local accounts can be suspended here; a page of remote ones
+    // costs no query.
+    let local: Vec<String> = actors
+        .iter()
+        .filter(|a| a.local)
+        .map(|a| a.id.clone())
+        .collect();
+    let suspended = if local.is_empty() {
+        Default::default()
+    } else {
+        LocalUser::suspended_among(conn, &local)?
+    };
     Ok(actors
         .iter()
-        .map(|a| account_of(urls, links, a, counts.get(&a.id)))
+        .map(|a| Account {
+            suspended: suspended.contains(&a.id).then_some(true),
+            ..account_of(urls, links, a, counts.get(&a.id))
+        })
         .collect())
 }
 

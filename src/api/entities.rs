@@ -40,6 +40,9 @@ pub struct Account {
     pub followers_count: i64,
     pub following_count: i64,
     pub roles: Vec<Value>,
+    /// Mastodon's: present, and `true`, only for a suspended account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]

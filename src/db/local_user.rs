@@ -87,6 +87,33 @@ impl LocalUser {
             .execute(conn)
     }
 
+    /// Whether an admin suspended the account of `actor_id` (`false` when
+    /// it has no login: remote actors, communities).
+    pub fn is_suspended(conn: &mut DbConn, actor_id: &str) -> QueryResult<bool> {
+        Ok(local_users::table
+            .find(actor_id)
+            .select(local_users::suspended_at)
+            .first::<Option<chrono::NaiveDateTime>>(conn)
+            .optional()?
+            .flatten()
+            .is_some())
+    }
+
+    /// Which of `actor_ids` are suspended local accounts (the API's
+    /// `suspended` on accounts, for a whole page in one query).
+    pub fn suspended_among(
+        conn: &mut DbConn,
+        actor_ids: &[String],
+    ) -> QueryResult<std::collections::HashSet<String>> {
+        Ok(local_users::table
+            .filter(local_users::actor_id.eq_any(actor_ids))
+            .filter(local_users::suspended_at.is_not_null())
+            .select(local_users::actor_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     pub fn set_password_hash(conn: &mut DbConn, actor_id: &str, hash: &str) -> QueryResult<usize> {
         diesel::update(local_users::table.find(actor_id))
             .set(local_users::password_hash.eq(hash))

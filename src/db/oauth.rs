@@ -167,6 +167,17 @@ impl OauthToken {
             .optional()
     }
 
+    /// Whether the token `id` exists and is not revoked (open streams ask
+    /// at each heartbeat).
+    pub fn is_live(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+        Ok(oauth_tokens::table
+            .find(id)
+            .select(oauth_tokens::revoked_at)
+            .first::<Option<chrono::NaiveDateTime>>(conn)
+            .optional()?
+            .is_some_and(|revoked| revoked.is_none()))
+    }
+
     pub fn by_refresh_hash(
         conn: &mut DbConn,
         refresh_hash: &str,

@@ -44,6 +44,12 @@ impl WebSession {
             .load(conn)
     }
 
+    /// Whether the session `id` still exists (an open live stream asks at
+    /// each heartbeat).
+    pub fn exists(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(web_sessions::table.find(id))).get_result(conn)
+    }
+
     pub fn touch(conn: &mut DbConn, id: &str, at: chrono::NaiveDateTime) -> QueryResult<()> {
         diesel::update(web_sessions::table.find(id))
             .set(web_sessions::last_seen_at.eq(at))

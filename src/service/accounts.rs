@@ -8,7 +8,6 @@ use crate::{
         invite::Invite,
         local_user::{LocalUser, Role},
         new_id, now,
-        oauth::{OauthCode, OauthToken},
         post::Visibility,
         web_session::WebSession,
         Db, DbUrl,
@@ -388,33 +387,6 @@ pub async fn approve(db: &Db, admin: &Actor, actor_id: &str) -> Result<()> {
         return Err(Error::not_found("no such account"));
     }
     Ok(())
-}
-
-/// An admin suspends (`true`) or reinstates an account. A suspended
-/// person cannot sign in; their sessions end, their tokens are revoked
-/// and their unexchanged authorization codes dropped at once. Admins cannot suspend themselves.
-///
-/// Errors: `Forbidden` for anyone but an admin or for oneself, `NotFound`
-/// for an unknown account.
-pub async fn set_suspended(db: &Db, admin: &Actor, actor_id: &str, suspended: bool) -> Result<()> {
-    require_admin(db, admin).await?;
-    if admin.id == actor_id {
-        return Err(Error::forbidden("You cannot suspend your own account."));
-    }
-    let id = actor_id.to_string();
-    db.transaction(move |conn| {
-        let at = suspended.then(now);
-        if LocalUser::set_suspended(conn, &id, at)? == 0 {
-            return Err(Error::not_found("no such account"));
-        }
-        if suspended {
-            WebSession::delete_others(conn, &id, None)?;
-            OauthToken::revoke_of_actor(conn, &id, None)?;
-            OauthCode::delete_unused_of_actor(conn, &id)?;
-        }
-        Ok(())
-    })
-    .await
 }
 
 /// An actor's counts as its profile shows them: narrations, followers,

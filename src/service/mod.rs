@@ -34,6 +34,7 @@ pub mod sessions;
 pub mod software;
 pub mod streams;
 pub mod suggestions;
+pub mod suspension;
 pub mod tags;
 pub mod threads;
 pub mod timelines;

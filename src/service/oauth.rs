@@ -519,6 +519,15 @@ pub async fn authenticate(
     .await
 }
 
+/// Whether the token `token_id` still works: an open stream checks at
+/// each heartbeat, so a token revoked by another process (`outloud admin
+/// suspend`, a sign-out elsewhere) ends the streams it opened.
+pub async fn token_is_live(db: &Db, token_id: &str) -> Result<bool> {
+    let id = token_id.to_string();
+    db.run(move |conn| Ok(OauthToken::is_live(conn, &id)?))
+        .await
+}
+
 /// The id of the built-in application that `outloud admin create-token`
 /// issues its tokens under. Mastodon clients take every token to have an
 /// application (`GET /api/v1/apps/verify_credentials`), so none is left
@@ -531,8 +540,20 @@ pub const ADMIN_APP_ID: &str = "00000000-0000-7000-8000-000000000000";
 
 /// A token for a local account, for scripts (`outloud admin
 /// create-token`), under the built-in application [`ADMIN_APP_ID`].
+///
+/// Errors: `Forbidden` for a suspended account, which may hold no token.
 pub async fn token_for_user(db: &Db, actor: &Actor, scopes: &str) -> Result<IssuedToken> {
     let scopes = Scopes::parse(scopes)?;
+    let id = actor.id.clone();
+    if db
+        .run(move |conn| Ok(crate::db::local_user::LocalUser::is_suspended(conn, &id)?))
+        .await?
+    {
+        return Err(Error::forbidden(format!(
+            "`{}` is suspended; unsuspend it first",
+            actor.username
+        )));
+    }
     issue_token(db, Some(ADMIN_APP_ID), Some(&actor.id), &scopes).await
 }
 

@@ -300,31 +300,39 @@ pub async fn update_profile(data: &Data<Context>, me: &Actor, edit: ProfileEdit)
     data.db
         .run(move |conn| Ok(Actor::update(conn, &stored)?))
         .await?;
+    send_actor_update(data, &actor).await?;
+    Ok(actor)
+}
+
+/// Tells a local actor's remote followers its document changed: an
+/// `Update` of the actor as [`Object::into_json`] serves it now (a profile
+/// edit, or a suspension, which the document shows as `suspended`).
+pub async fn send_actor_update(data: &Data<Context>, actor: &Actor) -> Result<()> {
     let actor_id = actor.id.clone();
     let followers = data
         .db
         .run(move |conn| Ok(Follow::all_followers(conn, &actor_id)?))
         .await?;
     let remote: Vec<Actor> = followers.into_iter().filter(|f| !f.local).collect();
-    if !remote.is_empty() {
-        let object = serde_json::to_value(actor.clone().into_json(data).await?)?;
-        let update = Update {
-            id: data.urls.new_activity(),
-            kind: UpdateType::Update,
-            actor: actor.ap_id.0.clone().into(),
-            object,
-            to: url::Url::parse(crate::apub::protocol::note::PUBLIC)
-                .into_iter()
-                .collect(),
-            cc: actor
-                .followers_url
-                .as_deref()
-                .and_then(|f| url::Url::parse(f).ok())
-                .into_iter()
-                .collect(),
-        };
-        let id = update.id.clone();
-        outbox::send(data, &actor, &id, update, remote).await?;
+    if remote.is_empty() {
+        return Ok(());
     }
-    Ok(actor)
+    let object = serde_json::to_value(actor.clone().into_json(data).await?)?;
+    let update = Update {
+        id: data.urls.new_activity(),
+        kind: UpdateType::Update,
+        actor: actor.ap_id.0.clone().into(),
+        object,
+        to: url::Url::parse(crate::apub::protocol::note::PUBLIC)
+            .into_iter()
+            .collect(),
+        cc: actor
+            .followers_url
+            .as_deref()
+            .and_then(|f| url::Url::parse(f).ok())
+            .into_iter()
+            .collect(),
+    };
+    let id = update.id.clone();
+    outbox::send(data, actor, &id, update, remote).await
 }

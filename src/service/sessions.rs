@@ -151,6 +151,14 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<(WebSession, Actor, Loc
     .await
 }
 
+/// Whether the session `id` is still open: the web app's live stream
+/// checks at each heartbeat, so a suspension or a sign-out elsewhere ends
+/// it.
+pub async fn is_open(db: &Db, id: &str) -> Result<bool> {
+    let id = id.to_string();
+    db.run(move |conn| Ok(WebSession::exists(conn, &id)?)).await
+}
+
 /// A person's sessions, most recently used first.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<WebSession>> {
     let id = actor.id.clone();

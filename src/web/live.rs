@@ -17,6 +17,8 @@ async fn live(data: Data<Context>, viewer: Viewer) -> Result<HttpResponse, WebEr
     Ok(crate::api::streaming::sse::respond(
         registration,
         data.streams.heartbeat,
+        data.db.clone(),
+        crate::api::streaming::sse::Holder::Session(me.session.id.clone()),
     ))
 }
 

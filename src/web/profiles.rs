@@ -177,6 +177,8 @@ struct ProfilePage {
     followers: i64,
     following: i64,
     locked: bool,
+    /// An admin suspended the account (its profile says so).
+    suspended: bool,
     is_self: bool,
     /// Why there is no button, when a block stands between them.
     blocked: bool,
@@ -270,6 +272,7 @@ pub async fn profile(
         followers: stats.followers_count,
         following: stats.following_count,
         locked: actor.manually_approves_followers,
+        suspended: service::suspension::is_suspended(&data.db, &actor).await?,
         is_self,
         blocked,
         button,

@@ -12,7 +12,11 @@ use crate::{
     schema::{assert_all_valid, assert_valid},
     web_account::WebClient,
 };
-use outloud::{config::Backend, db::local_user::Role, service::accounts};
+use outloud::{
+    config::Backend,
+    db::local_user::Role,
+    service::{accounts, suspension},
+};
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> String {
@@ -99,14 +103,24 @@ async fn suggestions_rank_friends_of_friends(backend: Backend) {
     make_admin(&alpha, "root").await;
     let root = alpha.local("root").await;
     assert!(suggested(&alice.get("/api/v2/suggestions").await.ok()).contains(&root.id));
-    accounts::set_suspended(&alpha.context.db, &root, &ids["dave"], true)
-        .await
-        .unwrap();
+    suspension::set_suspended(
+        &alpha.data(),
+        suspension::Suspender::Admin(&root),
+        &ids["dave"],
+        true,
+    )
+    .await
+    .unwrap();
     let order = suggested(&alice.get("/api/v2/suggestions").await.ok());
     assert_eq!(order, vec![root.id.clone()]);
-    accounts::set_suspended(&alpha.context.db, &root, &ids["dave"], false)
-        .await
-        .unwrap();
+    suspension::set_suspended(
+        &alpha.data(),
+        suspension::Suspender::Admin(&root),
+        &ids["dave"],
+        false,
+    )
+    .await
+    .unwrap();
     alice
         .delete(&format!("/api/v1/suggestions/{}", root.id))
         .await

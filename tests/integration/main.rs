@@ -49,6 +49,7 @@ mod streaming_client;
 mod streaming_masto;
 mod streaming_processes;
 mod streaming_visibility;
+mod suspension;
 mod visibility;
 mod web_account;
 mod web_communities;

@@ -128,5 +128,10 @@ async fn server_sent(
     let stream = Stream::parse(&name, query.tag.as_deref(), query.list.as_deref())?;
     let me = allow(&data, &auth, &stream).await?;
     let registration = data.streams.register(&me.id, vec![stream]);
-    Ok(sse::respond(registration, data.streams.heartbeat))
+    Ok(sse::respond(
+        registration,
+        data.streams.heartbeat,
+        data.db.clone(),
+        sse::Holder::Token(auth.token.id.clone()),
+    ))
 }

@@ -1,7 +1,11 @@
 //! Server-sent events: a `text/event-stream` body fed by a connection's
 //! queue, with `:thump` comment lines as heartbeats.
 
-use crate::streaming::{Frame, Registration};
+use crate::{
+    db::Db,
+    service,
+    streaming::{Frame, Registration},
+};
 use actix_web::{web::Bytes, HttpResponse};
 use std::{convert::Infallible, time::Duration};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
@@ -23,6 +27,27 @@ pub fn event_bytes(frame: &Frame) -> Bytes {
     Bytes::from(out)
 }
 
+/// What the stream was opened with, checked again at each heartbeat.
+#[derive(Debug, Clone)]
+pub enum Holder {
+    /// An OAuth token's id (the client API).
+    Token(String),
+    /// A browser session's id (the web app's `/live`).
+    Session(String),
+}
+
+impl Holder {
+    /// Whether it still holds: not revoked, the session not ended. A
+    /// failed check keeps the stream (the database may be briefly away).
+    async fn holds(&self, db: &Db) -> bool {
+        match self {
+            Holder::Token(id) => service::oauth::token_is_live(db, id).await,
+            Holder::Session(id) => service::sessions::is_open(db, id).await,
+        }
+        .unwrap_or(true)
+    }
+}
+
 fn heartbeat(every: Duration) -> Interval {
     let mut tick = interval_at(Instant::now() + every, every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -30,23 +55,38 @@ fn heartbeat(every: Duration) -> Interval {
 }
 
 /// The streaming response of an open connection. It ends when the hub
-/// closes the connection; the client closing it drops the registration,
-/// which leaves the hub.
-pub fn respond(registration: Registration, every: Duration) -> HttpResponse {
+/// closes the connection, or at a heartbeat once `holder` no longer holds
+/// (revoked or signed out, even by another process: `outloud admin
+/// suspend`); the client closing it drops the registration, which leaves
+/// the hub.
+pub fn respond(
+    registration: Registration,
+    every: Duration,
+    db: Db,
+    holder: Holder,
+) -> HttpResponse {
     let state = (registration, heartbeat(every), true);
-    let body = futures_util::stream::unfold(state, |(mut reg, mut tick, first)| async move {
-        if first {
-            // Sent at once, so clients and proxies see the stream is open.
-            return Some((
-                Ok::<_, Infallible>(Bytes::from_static(b":)\n\n")),
-                (reg, tick, false),
-            ));
+    let body = futures_util::stream::unfold(state, move |(mut reg, mut tick, first)| {
+        let (db, holder) = (db.clone(), holder.clone());
+        async move {
+            if first {
+                // Sent at once, so clients and proxies see the stream is open.
+                return Some((
+                    Ok::<_, Infallible>(Bytes::from_static(b":)\n\n")),
+                    (reg, tick, false),
+                ));
+            }
+            let bytes = tokio::select! {
+                frame = reg.frames.recv() => event_bytes(&*(frame?)),
+                _ = tick.tick() => {
+                    if !holder.holds(&db).await {
+                        return None;
+                    }
+                    Bytes::from_static(b":thump\n\n")
+                }
+            };
+            Some((Ok(bytes), (reg, tick, false)))
         }
-        let bytes = tokio::select! {
-            frame = reg.frames.recv() => event_bytes(&*(frame?)),
-            _ = tick.tick() => Bytes::from_static(b":thump\n\n"),
-        };
-        Some((Ok(bytes), (reg, tick, false)))
     });
     HttpResponse::Ok()
         .content_type("text/event-stream")

@@ -97,7 +97,17 @@ async fn serve(
                 Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => Ok(()),
             },
-            _ = tick.tick() => session.ping(b"").await,
+            _ = tick.tick() => {
+                // A token revoked since (the account suspended, even by
+                // another process) ends the stream; a failed check does not.
+                if !crate::service::oauth::token_is_live(&data.db, &auth.token.id)
+                    .await
+                    .unwrap_or(true)
+                {
+                    break;
+                }
+                session.ping(b"").await
+            }
         };
         if sent.is_err() {
             break;

@@ -6,6 +6,7 @@ use crate::{
     db::{
         actor::{Actor, ActorKind},
         community::{Community, Posting},
+        local_user::LocalUser,
         now, DbUrl,
     },
     error::{Error, Result},
@@ -67,6 +68,9 @@ impl traits::Object for Actor {
             .await
     }
 
+    /// A suspended local account is served as Mastodon serves one: with
+    /// `suspended: true` and without its profile (name, bio, fields,
+    /// avatar, header), so followers' servers stop showing it.
     async fn into_json(self, data: &Data<Context>) -> Result<ActorObject> {
         let community = if self.local && self.kind() == ActorKind::Group {
             let id = self.id.clone();
@@ -76,53 +80,30 @@ impl traits::Object for Actor {
         } else {
             None
         };
-        let public_key = PublicKey {
-            id: crate::urls::Urls::key_id(&self.ap_id).to_string(),
-            owner: self.ap_id.0.clone(),
-            public_key_pem: self.public_key_pem.clone(),
+        let suspended = if self.local && self.kind() == ActorKind::Person {
+            let id = self.id.clone();
+            data.db
+                .run(move |conn| Ok(LocalUser::is_suspended(conn, &id)?))
+                .await?
+        } else {
+            false
         };
-        Ok(ActorObject {
-            kind: self.kind.clone(),
-            id: self.ap_id.0.clone(),
-            preferred_username: self.username.clone(),
-            // Always present, as Mastodon sends them: some servers treat a
-            // missing `name` or `summary` as malformed.
-            name: Some(self.display_name.clone().unwrap_or_default()),
-            summary: Some(self.summary.clone().unwrap_or_default()),
-            source: self.summary_source.as_ref().map(|content| Source {
-                content: content.clone(),
-                media_type: "text/markdown".into(),
-            }),
-            url: parse_opt(&self.url),
-            inbox: self.inbox_url.0.clone(),
-            outbox: parse_opt(&self.outbox_url),
-            followers: parse_opt(&self.followers_url),
-            following: parse_opt(&self.following_url),
-            endpoints: parse_opt(&self.shared_inbox_url).map(|shared_inbox| Endpoints {
-                shared_inbox: Some(shared_inbox),
-            }),
-            public_key,
-            manually_approves_followers: self.manually_approves_followers,
-            discoverable: Some(self.discoverable),
-            icon: image_of(self.icon_url.as_deref()),
-            image: image_of(self.image_url.as_deref()),
-            attributed_to: community
-                .as_ref()
-                .map(|_| data.urls.community_moderators(&self.username)),
-            featured: community
-                .as_ref()
-                .map(|_| data.urls.community_featured(&self.username)),
-            posting_restricted_to_mods: community
-                .as_ref()
-                .map(|c| c.posting() == Posting::Moderators),
-            published: Some(self.published.and_utc()),
-            updated: self.updated.map(|t| t.and_utc()),
-            attachment: crate::apub::protocol::actor::attachment_from_fields(
-                self.fields_json.as_deref(),
-            ),
-        })
+        if suspended {
+            return Ok(ActorObject {
+                name: Some(self.username.clone()),
+                summary: Some(String::new()),
+                source: None,
+                manually_approves_followers: false,
+                discoverable: Some(false),
+                icon: None,
+                image: None,
+                attachment: Vec::new(),
+                suspended: Some(true),
+                ..self.object_of(data, None)
+            });
+        }
+        Ok(self.object_of(data, community.as_ref()))
     }
-
     /// The actor must live where it was fetched from, and own its key.
     async fn verify(
         json: &ActorObject,
@@ -224,5 +205,52 @@ impl traits::Actor for Actor {
 
     fn shared_inbox(&self) -> Option<Url> {
         parse_opt(&self.shared_inbox_url)
+    }
+}
+
+impl Actor {
+    /// The document of one of our actors as it stands (`community`: its
+    /// settings, for a local Group).
+    fn object_of(&self, data: &Data<Context>, community: Option<&Community>) -> ActorObject {
+        let public_key = PublicKey {
+            id: crate::urls::Urls::key_id(&self.ap_id).to_string(),
+            owner: self.ap_id.0.clone(),
+            public_key_pem: self.public_key_pem.clone(),
+        };
+        ActorObject {
+            kind: self.kind.clone(),
+            id: self.ap_id.0.clone(),
+            preferred_username: self.username.clone(),
+            // Always present, as Mastodon sends them: some servers treat a
+            // missing `name` or `summary` as malformed.
+            name: Some(self.display_name.clone().unwrap_or_default()),
+            summary: Some(self.summary.clone().unwrap_or_default()),
+            source: self.summary_source.as_ref().map(|content| Source {
+                content: content.clone(),
+                media_type: "text/markdown".into(),
+            }),
+            url: parse_opt(&self.url),
+            inbox: self.inbox_url.0.clone(),
+            outbox: parse_opt(&self.outbox_url),
+            followers: parse_opt(&self.followers_url),
+            following: parse_opt(&self.following_url),
+            endpoints: parse_opt(&self.shared_inbox_url).map(|shared_inbox| Endpoints {
+                shared_inbox: Some(shared_inbox),
+            }),
+            public_key,
+            manually_approves_followers: self.manually_approves_followers,
+            discoverable: Some(self.discoverable),
+            icon: image_of(self.icon_url.as_deref()),
+            image: image_of(self.image_url.as_deref()),
+            attributed_to: community.map(|_| data.urls.community_moderators(&self.username)),
+            featured: community.map(|_| data.urls.community_featured(&self.username)),
+            posting_restricted_to_mods: community.map(|c| c.posting() == Posting::Moderators),
+            published: Some(self.published.and_utc()),
+            updated: self.updated.map(|t| t.and_utc()),
+            attachment: crate::apub::protocol::actor::attachment_from_fields(
+                self.fields_json.as_deref(),
+            ),
+            suspended: None,
+        }
     }
 }

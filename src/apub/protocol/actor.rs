@@ -64,6 +64,11 @@ pub struct ActorObject {
     /// and HTML `value` (other attachment types are ignored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<serde_json::Value>,
+    /// Mastodon's `toot:suspended`: the account is suspended on its server
+    /// (only ever sent as `true`). Read, not yet recorded, for other
+    /// servers' actors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
 }
 
 /// Profile fields from an actor's `attachment`, as the JSON stored in

@@ -154,8 +154,10 @@ pub async fn user_action(
     let db = &data.db;
     match action.as_str() {
         "approve" => service::accounts::approve(db, &me.actor, &id).await?,
-        "suspend" => service::accounts::set_suspended(db, &me.actor, &id, true).await?,
-        "unsuspend" => service::accounts::set_suspended(db, &me.actor, &id, false).await?,
+        "suspend" | "unsuspend" => {
+            let by = service::suspension::Suspender::Admin(&me.actor);
+            service::suspension::set_suspended(&data, by, &id, action == "suspend").await?;
+        }
         _ => return Err(WebError::not_found()),
     }
     see_other(&format!("/admin?done={action}"))
