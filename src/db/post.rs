@@ -127,6 +127,19 @@ impl NarrationKind {
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
     }
+
+    /// The kind of a narration: an explicit choice (the web composer's, or
+    /// a peer's `narrationKind`) wins; else the first kind hashtag among
+    /// `hashtags` (names with or without `#`, any case, in the order
+    /// written); else none. The one rule for local posts
+    /// (`service::narrations::kind_of`) and received ones (`apub::objects`).
+    pub fn of(explicit: Option<NarrationKind>, hashtags: &[String]) -> Option<NarrationKind> {
+        explicit.or_else(|| {
+            hashtags
+                .iter()
+                .find_map(|tag| NarrationKind::parse(tag.trim_start_matches('#')))
+        })
+    }
 }
 
 /// One row of `posts`. Edits write a [`PostChanges`], never the whole row.

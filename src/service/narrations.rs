@@ -8,14 +8,10 @@ use crate::db::post::NarrationKind;
 pub use crate::db::post::NarrationKind as Kind;
 
 /// The kind of a narration: an explicit choice (the web composer's) wins;
-/// else the first kind hashtag among `hashtags` (names with or without
-/// `#`, any case, in the order written); else none.
+/// else the first kind hashtag among `hashtags` (see [`Kind::of`], which
+/// received notes share).
 pub fn kind_of(explicit: Option<Kind>, hashtags: &[String]) -> Option<Kind> {
-    explicit.or_else(|| {
-        hashtags
-            .iter()
-            .find_map(|tag| NarrationKind::parse(tag.trim_start_matches('#')))
-    })
+    Kind::of(explicit, hashtags)
 }
 
 /// The kind of an edited narration: the kind it had while the text still

@@ -214,7 +214,7 @@ pub fn narration_kind_of(json: &Note) -> Option<NarrationKind> {
         .narration_kind
         .as_deref()
         .and_then(NarrationKind::parse);
-    crate::service::narrations::kind_of(explicit, &hashtags)
+    NarrationKind::of(explicit, &hashtags)
 }
 
 /// The media rows of a remote post, in the order it listed them.
