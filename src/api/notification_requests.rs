@@ -213,62 +213,33 @@ async fn dismiss(
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
-/// The `id[]` of the bulk forms, from a JSON body (`{"id": […]}`), a form
-/// body or the query string. Read by hand rather than with `params::Form`:
-/// Mastodon.py sends the list as `id[][]=…` (it appends `[]` to a key that
-/// already has it), which Rails reads and the bracket parser refuses.
-fn ids_of(req: &HttpRequest, body: &[u8]) -> Result<Vec<String>, Error> {
-    let json = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if json && !body.is_empty() {
-        #[derive(Deserialize)]
-        struct Ids {
-            #[serde(default, deserialize_with = "one_or_many")]
-            id: Vec<String>,
-        }
-        let ids: Ids = serde_json::from_slice(body)
-            .map_err(|e| Error::unprocessable(format!("invalid parameters: {e}")))?;
-        return Ok(ids.id);
-    }
-    let is_id = |key: &str| {
-        let rest = key.strip_prefix("id").unwrap_or("-");
-        rest.is_empty()
-            || rest.trim_start_matches("[]").is_empty()
-            || (rest.starts_with('[')
-                && rest.ends_with(']')
-                && rest[1..rest.len() - 1].bytes().all(|b| b.is_ascii_digit()))
-    };
-    Ok(url::form_urlencoded::parse(body)
-        .chain(url::form_urlencoded::parse(req.query_string().as_bytes()))
-        .filter(|(k, v)| is_id(k) && !v.is_empty())
-        .map(|(_, v)| v.into_owned())
-        .collect())
+/// The `id[]` of the bulk forms (JSON, form or query string; Mastodon.py's
+/// `id[][]` is read by `params` as `id[]`).
+#[derive(Deserialize)]
+struct Ids {
+    #[serde(default, deserialize_with = "one_or_many")]
+    id: Vec<String>,
 }
 
 /// `POST /api/v1/notifications/requests/accept` with `id[]`
 async fn accept_all(
-    req: HttpRequest,
     data: Data<Context>,
     auth: Auth,
-    body: web::Bytes,
+    Form(ids): Form<Ids>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("write:notifications")?;
-    policy::act_on_all(&data, me, ids_of(&req, &body)?, true).await?;
+    policy::act_on_all(&data, me, ids.id, true).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
 /// `POST /api/v1/notifications/requests/dismiss` with `id[]`
 async fn dismiss_all(
-    req: HttpRequest,
     data: Data<Context>,
     auth: Auth,
-    body: web::Bytes,
+    Form(ids): Form<Ids>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("write:notifications")?;
-    policy::act_on_all(&data, me, ids_of(&req, &body)?, false).await?;
+    policy::act_on_all(&data, me, ids.id, false).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 

@@ -25,7 +25,31 @@ fn invalid(e: impl std::fmt::Display) -> Error {
 
 /// Parses a query string (or form body) into `T`.
 pub fn parse_qs<T: DeserializeOwned>(input: &str) -> Result<T, Error> {
-    qs_config().deserialize_str(input).map_err(invalid)
+    qs_config()
+        .deserialize_str(&collapse_list_brackets(input))
+        .map_err(invalid)
+}
+
+/// `key[][]=v` read as `key[]=v`, as Rails reads it. Mastodon.py appends
+/// `[]` to every list parameter, also to one its caller already named
+/// `id[]` (`dismiss_multiple_notification_requests`), and the bracket
+/// parser would refuse the doubled form. Input without it passes as is.
+fn collapse_list_brackets(input: &str) -> std::borrow::Cow<'_, str> {
+    let lower = input.to_ascii_lowercase();
+    if !lower.contains("[][]") && !lower.contains("%5b%5d%5b%5d") {
+        return input.into();
+    }
+    let pairs = url::form_urlencoded::parse(input.as_bytes()).map(|(key, value)| {
+        let mut key = key.into_owned();
+        while key.ends_with("[][]") {
+            key.truncate(key.len() - 2);
+        }
+        (key, value)
+    });
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into()
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
@@ -215,5 +239,8 @@ mod tests {
         let p: P = parse_qs("").unwrap();
         assert!(p.types.is_empty() && p.resolve.is_none() && p.limit.is_none());
         assert!(parse_qs::<P>("limit=abc").is_err());
+        // Mastodon.py's doubled brackets, raw and encoded.
+        let p: P = parse_qs("types[][]=mention&types%5B%5D%5B%5D=follow").unwrap();
+        assert_eq!(p.types, vec!["mention", "follow"]);
     }
 }
