@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod actor;
+pub mod answer;
 pub mod audience;
 pub mod community;
 pub mod delivery;

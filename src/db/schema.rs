@@ -610,3 +610,18 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(suggestion_dismissals, actors);
+
+// Questions with accepted answers (migration 2026-12-04-000070_answers).
+diesel::table! {
+    accepted_answers (question_id) {
+        question_id -> Text,
+        answer_id -> Text,
+        accepted_by -> Nullable<Text>,
+        accepted_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(accepted_answers, posts);
+diesel::allow_tables_to_appear_in_same_query!(accepted_answers, actors);
+diesel::allow_tables_to_appear_in_same_query!(accepted_answers, post_tags);
+diesel::allow_tables_to_appear_in_same_query!(accepted_answers, communities);

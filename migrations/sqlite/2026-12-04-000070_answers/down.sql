@@ -1,0 +1,2 @@
+DROP INDEX accepted_answers_answer;
+DROP TABLE accepted_answers;
