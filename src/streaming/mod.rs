@@ -20,7 +20,7 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, Mutex, MutexGuard,
+        Arc, Mutex, MutexGuard, OnceLock,
     },
     time::Duration,
 };
@@ -130,6 +130,34 @@ pub struct Frame {
     pub stream: Stream,
     pub event: &'static str,
     pub payload: Arc<str>,
+    /// The frame as written on the wire (an SSE event, a WebSocket text),
+    /// made by the first connection that sends it and shared by the rest:
+    /// ten thousand readers of one post cost one rendering, not ten
+    /// thousand copies of the status.
+    sse: OnceLock<bytes::Bytes>,
+    ws: OnceLock<bytestring::ByteString>,
+}
+
+impl Frame {
+    pub fn new(stream: Stream, event: &'static str, payload: Arc<str>) -> Frame {
+        Frame {
+            stream,
+            event,
+            payload,
+            sse: OnceLock::new(),
+            ws: OnceLock::new(),
+        }
+    }
+
+    /// The SSE bytes of the frame, rendered by `render` once.
+    pub fn sse(&self, render: impl FnOnce(&Frame) -> bytes::Bytes) -> bytes::Bytes {
+        self.sse.get_or_init(|| render(self)).clone()
+    }
+
+    /// The WebSocket text of the frame, rendered by `render` once.
+    pub fn ws(&self, render: impl FnOnce(&Frame) -> String) -> bytestring::ByteString {
+        self.ws.get_or_init(|| render(self).into()).clone()
+    }
 }
 
 /// What the hub keeps of an open connection: whose it is and what it
@@ -315,13 +343,7 @@ mod tests {
             queue: 2,
         }));
         let mut registration = hub.register("a", vec![Stream::Public]);
-        let frame = || {
-            Arc::new(Frame {
-                stream: Stream::Public,
-                event: "update",
-                payload: "{}".into(),
-            })
-        };
+        let frame = || Arc::new(Frame::new(Stream::Public, "update", "{}".into()));
         let (id, _) = hub.snapshot()[0].clone();
         for _ in 0..3 {
             hub.offer(id, frame());

@@ -111,13 +111,9 @@ async fn for_viewer(
             let frame = match rendered.get(&stream) {
                 Some(frame) => frame.clone(),
                 None => {
-                    let frame = render(data, &viewer, &stream, event).await?.map(|(e, p)| {
-                        Arc::new(Frame {
-                            stream: stream.clone(),
-                            event: e,
-                            payload: p.into(),
-                        })
-                    });
+                    let frame = render(data, &viewer, &stream, event)
+                        .await?
+                        .map(|(e, p)| Arc::new(Frame::new(stream.clone(), e, p.into())));
                     rendered.insert(stream.clone(), frame.clone());
                     frame
                 }
@@ -213,11 +209,7 @@ async fn post_frame(
     alone: bool,
 ) -> Result<Option<Arc<Frame>>> {
     let frame = |(event, payload): (&'static str, String)| {
-        Arc::new(Frame {
-            stream: stream.clone(),
-            event,
-            payload: payload.into(),
-        })
+        Arc::new(Frame::new(stream.clone(), event, payload.into()))
     };
     let on = match stream {
         Stream::User => audience.on_home(viewer),

@@ -77,7 +77,7 @@ pub fn respond(
                 ));
             }
             let bytes = tokio::select! {
-                frame = reg.frames.recv() => event_bytes(&*(frame?)),
+                frame = reg.frames.recv() => frame?.sse(event_bytes),
                 _ = tick.tick() => {
                     if !holder.holds(&db).await {
                         return None;

@@ -82,7 +82,7 @@ async fn serve(
     loop {
         let sent = tokio::select! {
             frame = registration.frames.recv() => match frame {
-                Some(frame) => session.text(frame_json(&frame)).await,
+                Some(frame) => session.text(frame.ws(frame_json)).await,
                 // The hub closed it: it fell behind.
                 None => break,
             },
