@@ -9,6 +9,7 @@ pub mod auth;
 pub mod convert;
 pub mod domain_blocks;
 pub mod entities;
+pub mod experts;
 pub mod filters;
 pub mod instance;
 pub mod lists;
@@ -83,6 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(push::configure)
             .configure(suggestions::configure)
             .configure(oembed::configure)
+            .configure(experts::configure)
             .default_service(web::to(not_found)),
     );
 }

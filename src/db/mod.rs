@@ -15,6 +15,7 @@ pub mod community;
 pub mod delivery;
 pub mod domain_policy;
 pub mod events;
+pub mod experts;
 pub mod facts;
 pub mod filter;
 pub mod follow;

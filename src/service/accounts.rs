@@ -109,7 +109,9 @@ pub(crate) async fn create_account(
         public_key_pem: keys.public_key_pem,
         private_key_pem: Some(keys.private_key_pem),
         manually_approves_followers: false,
-        discoverable: true,
+        // Strictly opt-in (issue 13 §3): listed in the directory and in
+        // "people who know" only once the person chooses it.
+        discoverable: false,
         published: created,
         updated: None,
         last_fetched_at: None,

@@ -8,6 +8,7 @@ pub mod communities;
 pub mod composer;
 pub mod deliveries;
 pub mod embeds;
+pub mod experts;
 pub mod feeds;
 pub mod filters;
 pub mod follows;

@@ -25,6 +25,7 @@ pub mod cards;
 pub mod communities;
 pub mod compose;
 pub mod embed;
+pub mod experts;
 pub mod feeds;
 pub mod interaction;
 pub mod kinds;
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(notifications::configure)
         .configure(search::configure)
         .configure(tags::configure)
+        .configure(experts::configure)
         .configure(timelines::configure)
         .configure(settings::configure)
         .configure(register::configure)

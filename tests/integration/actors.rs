@@ -43,7 +43,8 @@ async fn person_document_has_the_expected_shape(backend: Backend) {
     assert_eq!(person["following"], format!("{id}/following"));
     assert_eq!(person["endpoints"]["sharedInbox"], alpha.url("/inbox"));
     assert_eq!(person["manuallyApprovesFollowers"], false);
-    assert_eq!(person["discoverable"], true);
+    // Strictly opt-in: nobody is discoverable before choosing it.
+    assert_eq!(person["discoverable"], false);
     assert!(chrono::DateTime::parse_from_rfc3339(person["published"].as_str().unwrap()).is_ok());
 
     let key = &person["publicKey"];

@@ -37,6 +37,7 @@ async fn suggestions_rank_friends_of_friends(backend: Backend) {
     let mut ids = std::collections::BTreeMap::new();
     for name in ["alice", "bob", "carol", "dave", "erin", "frank", "gus"] {
         ids.insert(name, alpha.create_user(name).await.id);
+        alpha.opt_in(name).await;
     }
     let handle = |n: &str| alpha.handle_of(n);
     // Alice follows Bob and Carol; both follow Dave, Bob follows Erin.
@@ -101,6 +102,7 @@ async fn suggestions_rank_friends_of_friends(backend: Backend) {
 
     // Suspended: out too.
     make_admin(&alpha, "root").await;
+    alpha.opt_in("root").await;
     let root = alpha.local("root").await;
     assert!(suggested(&alice.get("/api/v2/suggestions").await.ok()).contains(&root.id));
     suspension::set_suspended(

@@ -156,6 +156,22 @@ impl TestInstance {
         .unwrap()
     }
 
+    /// Local person `name` chooses to be discoverable (the directory,
+    /// suggestions, "people who know"): accounts start undiscoverable.
+    pub async fn opt_in(&self, name: &str) {
+        let person = self.local(name).await;
+        outloud::service::relations::update_profile(
+            &self.data(),
+            &person,
+            outloud::service::relations::ProfileEdit {
+                discoverable: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+
     /// A plain GET of a path on this instance.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()

@@ -28,6 +28,7 @@ mod community_shares;
 mod delivery;
 mod delivery_scale;
 mod discovery;
+mod experts;
 mod following;
 mod foreign_peer;
 mod inbox;

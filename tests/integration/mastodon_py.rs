@@ -412,6 +412,10 @@ async fn mastodon_py_extras(backend: Backend) {
     alpha.create_user("bob").await;
     let carol = alpha.create_user("carol").await;
     let dave = alpha.create_user("dave").await;
+    // Suggestions list only people who chose to be discoverable.
+    for name in ["alice", "bob", "carol", "dave"] {
+        alpha.opt_in(name).await;
+    }
     alpha.follow("alice", &alpha.handle_of("bob")).await;
     alpha.follow("bob", &alpha.handle_of("carol")).await;
     let alice_token = token(&alpha, &alice, "read write follow").await;

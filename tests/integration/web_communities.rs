@@ -601,7 +601,9 @@ async fn directories_over_http(backend: Backend) {
     let page = visitor.get("/communities?q=rust").await;
     assert!(page.body.contains("Rust practitioners"));
 
-    // People: only the discoverable ones.
+    // People: only the discoverable ones (they opt in).
+    beta.opt_in("bob").await;
+    beta.opt_in("root").await;
     let page = visitor.get("/people").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("@bob@"));

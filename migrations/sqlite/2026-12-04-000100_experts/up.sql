@@ -1,0 +1,13 @@
+-- Finding people who know (issue 13 §3): being listed is strictly opt-in.
+-- The init migration made local people discoverable by default; from now
+-- on new accounts start undiscoverable (service::accounts::create_user).
+-- Existing local people never
+-- chose to be listed (the old default chose for them), so strict opt-in
+-- means they are set to undiscoverable too and opt in from their settings
+-- or update_credentials. Remote actors keep what their actor document
+-- says, and local communities keep theirs (discoverable unless
+-- members-only: a community's listing is its owner's decision, not a
+-- person's).
+-- SQLite cannot change a column's default in place; the insert paths all
+-- set the column explicitly, so only the data changes here.
+UPDATE actors SET discoverable = 0 WHERE local = 1 AND kind = 'Person';
