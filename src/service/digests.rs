@@ -22,6 +22,7 @@ use crate::{
         digest::{self, DigestSettings, Scope},
         facts,
         post::Post,
+        Db,
     },
     error::{Error, Result},
 };
@@ -230,11 +231,10 @@ pub async fn for_community(ctx: &Context, name: &str, week: Week) -> Result<(Act
 }
 
 /// A person's digest settings, made (with a new feed token) on first use.
-pub async fn settings(ctx: &Context, person_id: &str) -> Result<DigestSettings> {
+pub async fn settings(db: &Db, person_id: &str) -> Result<DigestSettings> {
     let token = crate::crypto::random_token(24)?;
     let id = person_id.to_string();
-    ctx.db
-        .run(move |conn| Ok(DigestSettings::ensure(conn, &id, &token, crate::db::now())?))
+    db.run(move |conn| Ok(DigestSettings::ensure(conn, &id, &token, crate::db::now())?))
         .await
 }
 
@@ -243,12 +243,7 @@ pub async fn settings(ctx: &Context, person_id: &str) -> Result<DigestSettings> 
 ///
 /// Errors: `Unprocessable` for an address that is none, or asking for the
 /// e-mail without an address.
-pub async fn save_email(
-    ctx: &Context,
-    person_id: &str,
-    email: &str,
-    digest_email: bool,
-) -> Result<()> {
+pub async fn save_email(db: &Db, person_id: &str, email: &str, digest_email: bool) -> Result<()> {
     let email = email.trim();
     if email.len() > 254 || (!email.is_empty() && email.parse::<lettre::Address>().is_err()) {
         return Err(Error::unprocessable(format!(
@@ -260,24 +255,22 @@ pub async fn save_email(
             "To get the weekly digest by e-mail, give an e-mail address.",
         ));
     }
-    settings(ctx, person_id).await?;
+    settings(db, person_id).await?;
     let (id, email) = (person_id.to_string(), email.to_string());
-    ctx.db
-        .run(move |conn| {
-            let email = Some(email.as_str()).filter(|e| !e.is_empty());
-            DigestSettings::set_email(conn, &id, email, digest_email, crate::db::now())?;
-            Ok(())
-        })
-        .await
+    db.run(move |conn| {
+        let email = Some(email.as_str()).filter(|e| !e.is_empty());
+        DigestSettings::set_email(conn, &id, email, digest_email, crate::db::now())?;
+        Ok(())
+    })
+    .await
 }
 
 /// The person whose digest feed `token` opens.
 ///
 /// Errors: `NotFound` for a token that is no one's.
-pub async fn person_by_token(ctx: &Context, token: &str) -> Result<Actor> {
+pub async fn person_by_token(db: &Db, token: &str) -> Result<Actor> {
     let token = token.to_string();
-    ctx.db
-        .run(move |conn| Ok(DigestSettings::by_token(conn, &token)?))
+    db.run(move |conn| Ok(DigestSettings::by_token(conn, &token)?))
         .await?
         .ok_or_else(|| Error::not_found("no such digest feed"))
 }

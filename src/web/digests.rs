@@ -223,7 +223,7 @@ pub async fn person_feed(
     data: Data<Context>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let person = digests::person_by_token(&data, &token).await?;
+    let person = digests::person_by_token(&data.db, &token).await?;
     let mut digests_of = Vec::new();
     for week in recent_weeks(&data) {
         digests_of.push(digests::for_person(&data, &person, week).await?);
@@ -272,7 +272,7 @@ async fn settings_view(
     form: Option<(String, bool, String)>,
     saved: bool,
 ) -> Result<SettingsPage, WebError> {
-    let settings = digests::settings(data, &me.id).await?;
+    let settings = digests::settings(&data.db, &me.id).await?;
     let feed_url = data
         .urls
         .base()
@@ -328,7 +328,7 @@ pub async fn save_settings(
 ) -> Result<HttpResponse, WebError> {
     let me = viewer.require()?;
     let wanted = form.digest_email.is_some();
-    match digests::save_email(&data, &me.actor.id, &form.email, wanted).await {
+    match digests::save_email(&data.db, &me.actor.id, &form.email, wanted).await {
         Ok(()) => see_other("/settings/digest?saved=1"),
         Err(e) if e.kind == ErrorKind::Unprocessable => {
             let message = e.safe_message().to_string();

@@ -10,6 +10,7 @@
 //! unless `OUTLOUD_TEST_SMTP_REQUIRED=1` (CI sets it), where it fails.
 
 use crate::{
+    browser::Browser,
     communities::create_community,
     harness::{both_backends, TestInstance},
     web_narrations::WebClient,
@@ -245,6 +246,22 @@ async fn digest_page_and_feeds(backend: Backend) {
         .page("/settings/digest")
         .await
         .contains("ana@example.org"));
+
+    // The page in a real browser: signed in, no console errors.
+    if let Some(b) = Browser::start("digest_page").await {
+        b.goto(&alpha.url("/login?next=/digest")).await;
+        b.fill("#username", "ana").await;
+        b.fill("#password", "password for tests").await;
+        b.click("main button[type=submit]").await;
+        b.visit(&alpha.url(&format!("/digest?week={week}")), "digest")
+            .await;
+        assert!(b
+            .text("#digest-learned")
+            .await
+            .contains("Borrowck likes short scopes"));
+        assert!(!b.source().await.contains("Secret of carl"));
+        b.close().await;
+    }
 }
 
 // ---- the SMTP sink ---------------------------------------------------------
@@ -347,11 +364,11 @@ async fn digest_email_once_per_week(backend: Backend) {
     let ana = alpha.local("ana").await;
     let carl = alpha.local("carl").await;
     let ctx = &alpha.context;
-    service::digests::save_email(ctx, &ana.id, "ana@example.org", true)
+    service::digests::save_email(&ctx.db, &ana.id, "ana@example.org", true)
         .await
         .unwrap();
     // carl has an address but did not ask for the e-mail.
-    service::digests::save_email(ctx, &carl.id, "carl@example.org", false)
+    service::digests::save_email(&ctx.db, &carl.id, "carl@example.org", false)
         .await
         .unwrap();
     // A week on, this week is the last complete one: its digest is due.
@@ -386,4 +403,83 @@ async fn digest_email_once_per_week(backend: Backend) {
             .unwrap()
     };
     assert_eq!(status.as_deref(), Some("sent"));
+}
+
+/// Two `outloud serve` processes on one PostgreSQL, both checking every
+/// second with the week's moment passed: each opted-in person gets exactly
+/// one e-mail, however many passes both make.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_send_one_email_per_person() {
+    use outloud::{
+        db::local_user::Role,
+        service::accounts::{create_user, NewUser},
+        startup,
+        urls::Urls,
+    };
+    let label = "digest_processes";
+    if !crate::harness::postgres_available(label) {
+        return;
+    }
+    let Some(sink) = Sink::start().await else {
+        return;
+    };
+    let database = crate::harness::database(Backend::Postgres, label);
+    let domain = "alpha.localhost";
+    let config = outloud::config::Config::for_test(domain, &database.url);
+    let db = startup::open_database(&config).await.unwrap();
+    let urls = Urls::new("http", domain).unwrap();
+    service::instance::ensure_instance_actor(&db, &urls)
+        .await
+        .unwrap();
+    for (name, wants) in [("ana", true), ("bob", true), ("carl", false)] {
+        let actor = create_user(
+            &db,
+            &urls,
+            NewUser {
+                name,
+                password: "password for tests",
+                role: Role::User,
+            },
+        )
+        .await
+        .unwrap();
+        service::digests::save_email(&db, &actor.id, &format!("{name}@example.org"), wants)
+            .await
+            .unwrap();
+    }
+    let mut processes = crate::delivery_scale::Processes::new();
+    for (name, value) in [
+        ("OUTLOUD_MAIL__SMTP_HOST", "127.0.0.1".to_string()),
+        ("OUTLOUD_MAIL__SMTP_PORT", sink.port.to_string()),
+        ("OUTLOUD_MAIL__TLS", "none".to_string()),
+        ("OUTLOUD_MAIL__FROM", "digest@alpha.localhost".to_string()),
+        ("OUTLOUD_DIGEST__DAY", "mon".to_string()),
+        ("OUTLOUD_DIGEST__HOUR", "0".to_string()),
+        ("OUTLOUD_DIGEST__CHECK_SECONDS", "1".to_string()),
+    ] {
+        processes.set_env(name, &value);
+    }
+    processes.start(domain, &database.url).await;
+    processes.start(domain, &database.url).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sink.messages().len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Both processes pass several more times.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut to: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|m| m.lines().next().unwrap().to_string())
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "X-Sink-Rcpt: ana@example.org",
+            "X-Sink-Rcpt: bob@example.org"
+        ]
+    );
+    drop(processes);
+    drop(database);
 }
