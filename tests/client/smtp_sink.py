@@ -3,6 +3,8 @@ port from SMTP_SINK_PORT, writing each message it receives to a file in
 SMTP_SINK_DIR (written aside, then renamed, so readers never see half a
 message). Prints READY once it listens; runs until killed."""
 
+import email
+import email.policy
 import os
 import time
 
@@ -17,7 +19,15 @@ class Sink:
         name = os.path.join(self.directory, f"{time.time_ns()}.eml")
         with open(name + ".part", "wb") as out:
             out.write(b"X-Sink-Rcpt: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n")
-            out.write(envelope.original_content or envelope.content)
+            raw = envelope.original_content or envelope.content
+            out.write(raw)
+            # Then each text part decoded (quoted-printable or base64 in
+            # the raw message), so the test can read what a person reads.
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    out.write(b"\r\n--- decoded " + part.get_content_type().encode() + b" ---\r\n")
+                    out.write(part.get_content().encode())
         os.rename(name + ".part", name)
         return "250 Message accepted"
 
