@@ -20,6 +20,9 @@ pub const ENV_CONFIG_FILE: &str = "OUTLOUD_CONFIG";
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+mod mail;
+pub use mail::{DigestConfig, MailConfig, MailTls};
+
 /// The whole configuration, one field per TOML section.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -35,6 +38,8 @@ pub struct Config {
     pub log: LogConfig,
     pub streaming: StreamingConfig,
     pub media: MediaConfig,
+    pub mail: MailConfig,
+    pub digest: DigestConfig,
 }
 
 /// `[instance]`: who this instance is.
@@ -468,6 +473,8 @@ impl Config {
             ));
         }
         self.media.validate()?;
+        self.mail.validate()?;
+        self.digest.validate()?;
         Ok(())
     }
 

@@ -206,6 +206,7 @@ pub async fn build_with_listener(
             delivery::spawn_workers(context.clone()),
             crate::housekeeping::spawn(context.clone()),
             crate::push::spawn(context.clone()),
+            crate::service::digests::spawn(context.clone()),
         ]
     } else {
         Vec::new()

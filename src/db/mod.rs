@@ -13,6 +13,7 @@ pub mod answer;
 pub mod audience;
 pub mod community;
 pub mod delivery;
+pub mod digest;
 pub mod domain_policy;
 pub mod events;
 pub mod experts;

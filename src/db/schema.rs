@@ -625,3 +625,30 @@ diesel::allow_tables_to_appear_in_same_query!(accepted_answers, posts);
 diesel::allow_tables_to_appear_in_same_query!(accepted_answers, actors);
 diesel::allow_tables_to_appear_in_same_query!(accepted_answers, post_tags);
 diesel::allow_tables_to_appear_in_same_query!(accepted_answers, communities);
+
+// Weekly digests (migration 2026-12-04-000080_digests).
+diesel::table! {
+    digest_settings (actor_id) {
+        actor_id -> Text,
+        email -> Nullable<Text>,
+        digest_email -> Bool,
+        feed_token -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digests_sent (person_id, week) {
+        person_id -> Text,
+        week -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        claimed_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(digest_settings -> actors (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(digest_settings, actors);
+diesel::allow_tables_to_appear_in_same_query!(digest_settings, local_users);

@@ -145,6 +145,13 @@ pub fn home_posts(conn: &mut DbConn, viewer: &Actor, page: &Page) -> QueryResult
     page_of_posts(conn, q, page)
 }
 
+/// Home's rule without deleted posts, for queries that add their own
+/// filters and order (`db::digest`): a person's digest shows exactly what
+/// their home timeline would.
+pub fn home_query(viewer: &Actor) -> BoxedPosts {
+    home_rule(viewer).filter(posts::deleted_at.is_null())
+}
+
 /// Whether one post is on the viewer's home timeline (see [`home_posts`]);
 /// `deleted_too` asks whether it was, for a post deleted since.
 pub fn home_contains(
@@ -443,15 +450,21 @@ pub fn community_posts(
     exclude_replies: bool,
     page: &Page,
 ) -> QueryResult<Vec<Post>> {
-    let mut q = posts::table
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::community_id.eq(group_id.to_string()))
-        .filter(posts::visibility.eq_any(owned(visibilities)))
-        .into_boxed();
+    let mut q = community_query(group_id, visibilities);
     if exclude_replies {
         q = q.filter(posts::in_reply_to.is_null());
     }
     page_of_posts(conn, q, page)
+}
+
+/// The posts shared in a community, of the given visibilities, not
+/// deleted: [`community_posts`]'s rule, also the community digest's.
+pub fn community_query(group_id: &str, visibilities: &[&str]) -> BoxedPosts {
+    posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::community_id.eq(group_id.to_string()))
+        .filter(posts::visibility.eq_any(owned(visibilities)))
+        .into_boxed()
 }
 
 /// An account's boosts of public posts.

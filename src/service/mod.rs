@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod communities;
 pub mod composer;
 pub mod deliveries;
+pub mod digests;
 pub mod embeds;
 pub mod experts;
 pub mod feeds;

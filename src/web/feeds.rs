@@ -21,34 +21,34 @@ use actix_web::{http::header, web, HttpResponse};
 use askama::Template;
 
 /// A person named in a feed or an entry.
-struct Person {
-    name: String,
-    uri: Option<String>,
+pub(super) struct Person {
+    pub(super) name: String,
+    pub(super) uri: Option<String>,
 }
 
-struct Entry {
-    id: String,
-    title: String,
-    published: String,
-    updated: String,
-    author: Person,
-    link: String,
+pub(super) struct Entry {
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) published: String,
+    pub(super) updated: String,
+    pub(super) author: Person,
+    pub(super) link: String,
     /// The content warning, if any.
-    summary: Option<String>,
-    content_html: String,
+    pub(super) summary: Option<String>,
+    pub(super) content_html: String,
 }
 
-struct Feed {
-    id: String,
-    title: String,
-    subtitle: Option<String>,
-    updated: String,
-    author: Person,
-    self_href: String,
-    alternate_href: String,
+pub(super) struct Feed {
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) subtitle: Option<String>,
+    pub(super) updated: String,
+    pub(super) author: Person,
+    pub(super) self_href: String,
+    pub(super) alternate_href: String,
     /// The instance's icon.
-    icon: String,
-    entries: Vec<Entry>,
+    pub(super) icon: String,
+    pub(super) entries: Vec<Entry>,
 }
 
 #[derive(Template)]
@@ -59,7 +59,7 @@ struct FeedDocument {
 
 /// Drops the characters XML 1.0 does not allow (most control characters
 /// and the non-characters U+FFFE, U+FFFF); escaping is the template's.
-fn xml_text(s: &str) -> String {
+pub(super) fn xml_text(s: &str) -> String {
     s.chars()
         .filter(|&c| {
             matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
@@ -67,7 +67,7 @@ fn xml_text(s: &str) -> String {
         .collect()
 }
 
-fn timestamp(at: chrono::NaiveDateTime) -> String {
+pub(super) fn timestamp(at: chrono::NaiveDateTime) -> String {
     at.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -139,7 +139,7 @@ fn updated(entries: &[Entry], fallback: chrono::NaiveDateTime) -> String {
         .unwrap_or_else(|| timestamp(fallback))
 }
 
-fn icon(data: &Data<Context>) -> String {
+pub(super) fn icon(data: &Data<Context>) -> String {
     data.urls
         .base()
         .join("/static/icon.svg")
@@ -147,7 +147,7 @@ fn icon(data: &Data<Context>) -> String {
         .unwrap_or_default()
 }
 
-fn respond(feed: Feed) -> Result<HttpResponse, WebError> {
+pub(super) fn respond(feed: Feed) -> Result<HttpResponse, WebError> {
     let body = FeedDocument { feed }
         .render()
         .map_err(|e| WebError(Error::internal(anyhow::anyhow!("feed template: {e}"))))?;

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod cards;
 pub mod communities;
 pub mod compose;
+pub mod digests;
 pub mod embed;
 pub mod experts;
 pub mod feeds;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Then the page groups whose POST routes under `/@{name}/…` must be
     // matched before the narration permalink `/@{name}/{id}`.
     cfg.configure(feeds::configure)
+        .configure(digests::configure)
         .configure(profiles::configure)
         .configure(communities::configure)
         .configure(interaction::configure)

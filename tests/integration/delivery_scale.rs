@@ -173,6 +173,8 @@ async fn count(
 pub(crate) struct Processes {
     children: Vec<(u16, Child)>,
     log_dir: tempfile::TempDir,
+    /// More `OUTLOUD_…` settings for the processes started from now on.
+    extra_env: Vec<(String, String)>,
 }
 
 impl Processes {
@@ -180,6 +182,7 @@ impl Processes {
         Processes {
             children: Vec::new(),
             log_dir: tempfile::tempdir().unwrap(),
+            extra_env: Vec::new(),
         }
     }
 
@@ -215,7 +218,14 @@ impl Processes {
                 cmd.env_remove(name);
             }
         }
+        cmd.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
         self.children.push((port, cmd.spawn().unwrap()));
+    }
+
+    /// Sets `name` (an `OUTLOUD_…` variable) for the processes started
+    /// from now on.
+    pub(crate) fn set_env(&mut self, name: &str, value: &str) {
+        self.extra_env.push((name.to_string(), value.to_string()));
     }
 
     /// SIGKILLs the most recent process: no shutdown, no cleanup.

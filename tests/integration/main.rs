@@ -27,6 +27,7 @@ mod communities;
 mod community_shares;
 mod delivery;
 mod delivery_scale;
+mod digests;
 mod discovery;
 mod experts;
 mod following;

@@ -78,6 +78,16 @@ pub fn s3_venv_python() -> Result<&'static Path, &'static str> {
     }
 }
 
+/// The Python of `target/smtp-venv` with aiosmtpd (the digest e-mail
+/// tests' SMTP sink, `tests/client/requirements-smtp.txt`).
+pub fn smtp_venv_python() -> Result<&'static Path, &'static str> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| install_venv("requirements-smtp.txt", "smtp-venv")) {
+        Ok(python) => Ok(python),
+        Err(e) => Err(e),
+    }
+}
+
 /// 64-bit FNV-1a: a hash that stays the same across Rust releases.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
