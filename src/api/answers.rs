@@ -80,7 +80,7 @@ async fn questions(
 ) -> Result<HttpResponse, Error> {
     let viewer = auth.viewer("read:statuses");
     let scope = match (q.community.filter(|c| !c.is_empty()), q.tag) {
-        (Some(id), None) => Scope::Community(relations::actor_by_id(&data, &id).await?),
+        (Some(id), None) => Scope::Community(Box::new(relations::actor_by_id(&data, &id).await?)),
         (None, Some(tag)) if !tag.trim().is_empty() => {
             Scope::Tag(tag.trim().trim_start_matches('#').to_lowercase())
         }

@@ -153,8 +153,8 @@ pub async fn reopen(data: &Data<Context>, by: &Actor, ask_id: &str) -> Result<Po
 /// Where a Questions view looks.
 #[derive(Debug, Clone)]
 pub enum Scope {
-    /// What a community shared (a Group actor).
-    Community(Actor),
+    /// What a community shared (a Group actor; boxed, as actors are large).
+    Community(Box<Actor>),
     /// Public narrations with a hashtag, from every community known here.
     Tag(String),
 }
@@ -246,7 +246,7 @@ pub async fn questions(
             None => view.open.push(ask),
         }
     }
-    view.open.sort_by(|a, b| a.published.cmp(&b.published));
+    view.open.sort_by_key(|a| a.published);
     Ok(view)
 }
 

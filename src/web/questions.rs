@@ -92,7 +92,15 @@ async fn community(
     let group = super::communities::group_of(&data, &name).await?;
     let label = format!("in {}", display_name(&group));
     let back = community_path(&group);
-    page(&req, &data, &viewer, Scope::Community(group), label, back).await
+    page(
+        &req,
+        &data,
+        &viewer,
+        Scope::Community(Box::new(group)),
+        label,
+        back,
+    )
+    .await
 }
 
 /// `GET /tags/{tag}/questions`
