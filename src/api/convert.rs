@@ -330,7 +330,11 @@ fn status_of(
         filtered: Vec::new(),
         outloud: post
             .narration_kind()
-            .map(|k| super::entities::OutloudStatus { kind: k.as_str() }),
+            .map(|k| super::entities::OutloudStatus {
+                kind: k.as_str(),
+                accepted_answer_id: (k == crate::db::post::NarrationKind::Ask)
+                    .then(|| facts.answers.get(&post.id).cloned()),
+            }),
     }
 }
 

@@ -144,6 +144,10 @@ pub struct Status {
 pub struct OutloudStatus {
     /// `doing`, `learned`, `stuck` or `ask`.
     pub kind: &'static str,
+    /// An ask's accepted answer (a status id), `null` while it is open;
+    /// left out for the other kinds (issue 13 §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted_answer_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod answers;
 pub mod auth;
 pub mod convert;
 pub mod domain_blocks;
@@ -85,6 +86,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(suggestions::configure)
             .configure(oembed::configure)
             .configure(experts::configure)
+            .configure(answers::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -3,8 +3,33 @@
 //! rules (who may accept, what may be accepted) are `service::answers`'s,
 //! this file only stores the decision.
 
-use super::{schema::accepted_answers, DbConn};
+use super::{
+    post::{NarrationKind, Post},
+    schema::accepted_answers,
+    DbConn,
+};
 use diesel::prelude::*;
+
+/// Why `answer` cannot be the accepted answer of `ask`, if it cannot: the
+/// ask must be an `ask` narration, the answer a reply to it, and neither
+/// deleted. The one statement of "what may be accepted", shared by
+/// `service::answers` (local acceptance, a 422 with this reason) and the
+/// inbound Note conversion (a peer's claim, ignored and logged).
+pub fn refusal(ask: &Post, answer: &Post) -> Option<&'static str> {
+    if ask.is_deleted() {
+        return Some("the question was deleted");
+    }
+    if ask.narration_kind() != Some(NarrationKind::Ask) {
+        return Some("only an ask narration can have an accepted answer");
+    }
+    if answer.is_deleted() {
+        return Some("the reply was deleted");
+    }
+    if answer.in_reply_to.as_deref() != Some(ask.ap_id.as_str()) {
+        return Some("the accepted answer must be a reply to the ask");
+    }
+    None
+}
 
 /// One row of `accepted_answers`: `answer_id` answers `question_id`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

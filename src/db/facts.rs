@@ -46,6 +46,8 @@ pub struct PostFacts {
     pub boosted: HashSet<String>,
     pub bookmarked: HashSet<String>,
     pub pinned: HashSet<String>,
+    /// Answered asks → their accepted answer (issue 13 §2).
+    pub answers: HashMap<String, String>,
 }
 
 pub fn post_facts(
@@ -98,6 +100,10 @@ pub fn post_facts(
             facts.replies.insert(id.to_string(), n);
         }
     }
+    facts.answers = super::answer::AcceptedAnswer::of_questions(conn, &ids)?
+        .into_iter()
+        .map(|a| (a.question_id, a.answer_id))
+        .collect();
     let counts: Vec<(String, String, i64)> = reactions::table
         .filter(reactions::post_id.eq_any(&ids))
         .group_by((reactions::post_id, reactions::kind))

@@ -3,6 +3,7 @@
 //! values, and return rows or [`crate::error::Error`]s.
 
 pub mod accounts;
+pub mod answers;
 pub mod blocks;
 pub mod communities;
 pub mod composer;

@@ -3,7 +3,9 @@
 
 use crate::{
     apub::{
-        objects::post::{addressing, documents_of, note_of, recipients, visible_to},
+        objects::post::{
+            addressing, documents_of, note_of, recipients, visible_to, with_accepted_answer,
+        },
         outbox,
         protocol::activity::{Create, Delete, ObjectRef, Update},
         Data,
@@ -600,7 +602,7 @@ pub async fn edit_with_media(
             None => Ok(None),
         })
         .await?;
-    let note = note_of(
+    let mut note = note_of(
         &updated,
         author,
         &tags,
@@ -608,6 +610,10 @@ pub async fn edit_with_media(
         community.as_ref().map(|g| &g.ap_id.0),
         documents_of(&media_rows, &MediaLinks::of(data)),
     );
+    // An edit of an answered ask still says its answer (absent, peers
+    // would re-open it).
+    let answer = super::answers::accepted_answer(data, &updated).await?;
+    with_accepted_answer(&mut note, answer.as_ref());
     let activity = Update {
         id: data.urls.new_activity(),
         kind: UpdateType::Update,
@@ -642,6 +648,68 @@ pub async fn edit_with_media(
     data.delivery.wake();
     crate::service::communities::share_change(data, &updated, &update_json).await?;
     Ok(updated)
+}
+
+/// Sends an `Update` of a local post as it is stored now, to everyone it
+/// reached and to `also` (the author of an accepted answer, who may not
+/// follow the asker), and lets its community pass it on. Used when
+/// something beside the text changed: an ask's accepted answer.
+pub(crate) async fn send_update(data: &Data<Context>, post: &Post, also: Vec<Actor>) -> Result<()> {
+    let author = author_of(data, post).await?;
+    let mut named = addressed_actors(data, post).await?;
+    for actor in also {
+        if !actor.local && !named.iter().any(|n| n.id == actor.id) {
+            named.push(actor);
+        }
+    }
+    let (post_id, community_id) = (post.id.clone(), post.community_id.clone());
+    let (tags, media, community) = data
+        .db
+        .run(move |conn| {
+            let community = match community_id {
+                Some(id) => Actor::by_id(conn, &id)?,
+                None => None,
+            };
+            let media =
+                crate::db::media::MediaAttachment::of_posts(conn, std::slice::from_ref(&post_id))?;
+            Ok((Post::tags(conn, &post_id)?, media, community))
+        })
+        .await?;
+    let mut note = note_of(
+        post,
+        &author,
+        &tags,
+        &data.urls,
+        community.as_ref().map(|g| &g.ap_id.0),
+        documents_of(&media, &MediaLinks::of(data)),
+    );
+    let answer = super::answers::accepted_answer(data, post).await?;
+    with_accepted_answer(&mut note, answer.as_ref());
+    let activity = Update {
+        id: data.urls.new_activity(),
+        kind: UpdateType::Update,
+        actor: author.ap_id.0.clone().into(),
+        to: note.to.clone(),
+        cc: note.cc.clone(),
+        object: serde_json::to_value(&note)?,
+    };
+    let update_json = crate::apub::outbox::activity_json(&activity)?;
+    let (stored, policy) = (post.clone(), data.config.federation.policy);
+    data.db
+        .transaction(move |conn| {
+            enqueue_for_post(
+                conn,
+                policy,
+                &author,
+                &stored,
+                &named,
+                &activity.id,
+                &activity,
+            )
+        })
+        .await?;
+    data.delivery.wake();
+    crate::service::communities::share_change(data, post, &update_json).await
 }
 
 /// Deletes a local post (it becomes a tombstone answering 410) and sends

@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The community of a `/c/…` path segment: `name` here, `name@host`
 /// elsewhere (looked up on its server when not known yet).
-async fn group_of(data: &Data<Context>, name: &str) -> Result<Actor, WebError> {
+pub(super) async fn group_of(data: &Data<Context>, name: &str) -> Result<Actor, WebError> {
     let actor = if name.contains('@') {
         service::resolve::page_actor(data, name).await?
     } else {

@@ -39,6 +39,7 @@ pub mod narrations;
 pub mod notifications;
 pub mod pages;
 pub mod profiles;
+pub mod questions;
 pub mod register;
 pub mod search;
 pub mod session;
@@ -56,7 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Feeds first: `/@{name}` and `/c/{name}` would match `/@alice.atom`.
     // Then the page groups whose POST routes under `/@{name}/…` must be
     // matched before the narration permalink `/@{name}/{id}`.
-    cfg.configure(feeds::configure)
+    cfg.configure(questions::configure)
+        .configure(feeds::configure)
         .configure(digests::configure)
         .configure(profiles::configure)
         .configure(communities::configure)

@@ -94,6 +94,29 @@ struct NarrationPage {
     remote: Option<super::profiles::RemoteForm>,
     /// oEmbed discovery, for the narrations that may be embedded.
     oembed: Option<String>,
+    /// For an ask: open or answered, and the asker's (or moderator's)
+    /// Accept and Re-open buttons.
+    answers: Option<AnswerPanel>,
+}
+
+/// What the page of an ask shows about its answer.
+pub struct AnswerPanel {
+    /// The accepted reply's id.
+    accepted: Option<String>,
+    /// The viewer may accept a reply or re-open the ask.
+    can_decide: bool,
+    /// The direct replies (only they can be accepted).
+    direct: HashSet<String>,
+}
+
+impl AnswerPanel {
+    fn is_accepted(&self, id: &str) -> bool {
+        self.accepted.as_deref() == Some(id)
+    }
+
+    fn may_accept(&self, id: &str) -> bool {
+        self.can_decide && self.direct.contains(id) && !self.is_accepted(id)
+    }
 }
 
 /// The page of a narration the viewer may see, with its thread.
@@ -121,6 +144,20 @@ async fn thread_page(
         data.urls.oembed(&page).to_string()
     });
     let before: HashSet<String> = ancestors.iter().map(|p| p.id.clone()).collect();
+    let answers = match post.narration_kind() {
+        Some(crate::db::post::NarrationKind::Ask) => Some(AnswerPanel {
+            accepted: service::answers::accepted_answer(data, &post)
+                .await?
+                .map(|a| a.id),
+            can_decide: service::answers::can_decide(data, viewer.actor(), &post).await?,
+            direct: replies
+                .iter()
+                .filter(|r| r.in_reply_to.as_deref() == Some(post.ap_id.as_str()))
+                .map(|r| r.id.clone())
+                .collect(),
+        }),
+        _ => None,
+    };
     let id = post.id.clone();
     let title = post
         .title
@@ -168,6 +205,7 @@ async fn thread_page(
         stays_here,
         remote,
         oembed,
+        answers,
     };
     Ok(viewer.finish(super::profiles::render_with_remote(
         StatusCode::OK,
@@ -212,6 +250,8 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct ActionForm {
     return_to: Option<String>,
+    /// `accept`: the reply accepted as the answer.
+    answer_id: Option<String>,
 }
 
 /// `POST /narrations/{id}/{like,unlike,boost,unboost,delete}`
@@ -235,6 +275,13 @@ pub async fn act(
         "unlike" => undo(service::posts::unreact(&data, me, &post, ReactionKind::Like).await)?,
         "boost" => service::posts::react(&data, me, &post, ReactionKind::Announce).await?,
         "unboost" => undo(service::posts::unreact(&data, me, &post, ReactionKind::Announce).await)?,
+        "accept" => {
+            let answer = form.answer_id.as_deref().unwrap_or_default();
+            service::answers::accept(&data, me, &post.id, answer).await?;
+        }
+        "reopen" => {
+            service::answers::reopen(&data, me, &post.id).await?;
+        }
         "delete" => {
             if post.author_id != me.id {
                 return Err(not_yours("delete"));

@@ -12,6 +12,7 @@ mod harness;
 mod schema;
 
 mod actors;
+mod answers;
 mod blocks;
 mod builtin_app;
 mod cli;

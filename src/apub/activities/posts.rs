@@ -105,7 +105,14 @@ impl Activity for Update {
     async fn verify(&self, data: &Data<Context>) -> Result<()> {
         match updated_object(&self.object)? {
             Updated::Post(note) => {
-                check_authorship(&note, self.actor.inner())?;
+                // Someone else's post (an ask's `acceptedAnswer` forged by
+                // a stranger, say): refused as forbidden, and logged.
+                let actor = self.actor.inner();
+                if note.attributed_to.inner() != actor || note.id.host_str() != actor.host_str() {
+                    tracing::warn!(actor = %actor, object = %note.id, "refused an Update of someone else's post");
+                    return Err(Error::forbidden("only the author may update a post"));
+                }
+                check_authorship(&note, actor)?;
                 Post::verify(&note, &self.id, data).await
             }
             Updated::Actor(actor) => {

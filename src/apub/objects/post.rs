@@ -11,8 +11,11 @@ use crate::{
     context::Context,
     db::{
         actor::Actor,
+        answer::{refusal, AcceptedAnswer},
         media::MediaAttachment,
-        new_id, now,
+        new_id,
+        notification::Notification,
+        now,
         post::{NarrationKind, Post, PostKind, PostTag, Visibility},
         reaction::Reaction,
         DbUrl,
@@ -22,8 +25,8 @@ use crate::{
     text,
 };
 use activitypub_federation::{
-    config::Data, kinds::activity::AnnounceType, protocol::verification::verify_domains_match,
-    traits::Object,
+    config::Data, fetch::object_id::ObjectId, kinds::activity::AnnounceType,
+    protocol::verification::verify_domains_match, traits::Object,
 };
 use serde_json::{json, Value};
 use url::Url;
@@ -72,7 +75,7 @@ impl Object for Post {
     async fn into_json(self, data: &Data<Context>) -> Result<Note> {
         let (author_id, post_id) = (self.author_id.clone(), self.id.clone());
         let community_id = self.community_id.clone();
-        let (author, tags, community, media) = data
+        let (author, tags, community, media, answer) = data
             .db
             .run(move |conn| {
                 let author = Actor::by_id(conn, &author_id)?
@@ -82,19 +85,23 @@ impl Object for Post {
                     None => None,
                 };
                 let media = MediaAttachment::of_posts(conn, std::slice::from_ref(&post_id))?;
-                Ok((author, Post::tags(conn, &post_id)?, community, media))
+                let answer = accepted_answer_of(conn, &post_id)?;
+                Ok((
+                    author,
+                    Post::tags(conn, &post_id)?,
+                    community,
+                    media,
+                    answer,
+                ))
             })
             .await?;
         let audience = community.as_ref().map(|c| &c.ap_id.0);
         let attachments = documents_of(&media, &MediaLinks::of(data));
-        Ok(note_of(
-            &self,
-            &author,
-            &tags,
-            &data.urls,
-            audience,
-            attachments,
-        ))
+        let mut note = note_of(&self, &author, &tags, &data.urls, audience, attachments);
+        if self.local {
+            with_accepted_answer(&mut note, answer.as_ref());
+        }
+        Ok(note)
     }
 
     /// A post must come from its author's server, where it was fetched.
@@ -114,6 +121,7 @@ impl Object for Post {
     /// visibility from the addressing, placed in its thread, its media
     /// (at most four, http(s) only) replacing what an earlier version had.
     async fn from_json(json: Note, data: &Data<Context>) -> Result<Post> {
+        let accepted = json.accepted_answer.clone();
         let author = json.attributed_to.dereference(data).await?;
         if author.local {
             return Err(Error::bad_request("refusing a remote copy of a local post"));
@@ -196,8 +204,124 @@ impl Object for Post {
             })
             .await?;
         crate::service::media_proxy::forget_cached(data, &removed).await;
+        sync_accepted_answer(data, &stored, accepted).await?;
         Ok(stored)
     }
+}
+
+/// The accepted answer of a post, if it is an answered ask whose answer
+/// is still there.
+pub fn accepted_answer_of(
+    conn: &mut crate::db::DbConn,
+    question_id: &str,
+) -> diesel::QueryResult<Option<Post>> {
+    let Some(row) = AcceptedAnswer::of_question(conn, question_id)? else {
+        return Ok(None);
+    };
+    Ok(Post::by_id(conn, &row.answer_id)?.filter(|p| !p.is_deleted()))
+}
+
+/// The line Mastodon users see at the end of an answered ask (they know
+/// nothing of `acceptedAnswer`): a link to the answer, with its opening
+/// words.
+pub fn answered_line(answer: &Post) -> String {
+    let words = text::strip_html(&answer.content);
+    let mut excerpt: String = words.chars().take(80).collect();
+    if words.chars().count() > 80 {
+        excerpt.push('…');
+    }
+    let link = answer
+        .url
+        .clone()
+        .unwrap_or_else(|| answer.ap_id.to_string());
+    format!(
+        "<p>Answered: <a href=\"{}\">{}</a></p>",
+        text::html_escape(&link),
+        text::html_escape(excerpt.trim())
+    )
+}
+
+/// A local ask's Note with its accepted answer: `acceptedAnswer` for
+/// peers that read it, the "Answered:" line in the content (and its
+/// language map) for those that do not. Derived on the way out, so the
+/// stored text stays as written and re-opening simply leaves it off.
+pub fn with_accepted_answer(note: &mut Note, answer: Option<&Post>) {
+    let Some(answer) = answer else {
+        return;
+    };
+    note.accepted_answer = Some(answer.ap_id.0.clone());
+    let line = answered_line(answer);
+    note.content.push_str(&line);
+    if let Some(map) = &mut note.content_map {
+        for value in map.values_mut() {
+            if let Value::String(content) = value {
+                content.push_str(&line);
+            }
+        }
+    }
+}
+
+/// A received ask's `acceptedAnswer`, believed because the Note comes
+/// from the ask's own server (`verify`, and the Update's authorship check
+/// before it): it sets the answer, or, absent, re-opens the ask. A claim
+/// that breaks the rule (`db::answer::refusal`) or names a reply that
+/// cannot be fetched changes nothing and is logged. The answer's local
+/// author hears of it (`update`, as Mastodon names an edit of a post one
+/// took part in).
+async fn sync_accepted_answer(
+    data: &Data<Context>,
+    ask: &Post,
+    accepted: Option<Url>,
+) -> Result<()> {
+    let is_ask = ask.narration_kind() == Some(NarrationKind::Ask);
+    let Some(url) = accepted.filter(|_| is_ask) else {
+        let id = ask.id.clone();
+        data.db
+            .run(move |conn| Ok(AcceptedAnswer::reopen(conn, &id).map(|_| ())?))
+            .await?;
+        return Ok(());
+    };
+    let known = {
+        let url = url.clone();
+        data.db
+            .run(move |conn| Ok(Post::by_ap_id(conn, &url)?))
+            .await?
+    };
+    let answer = match known {
+        Some(answer) => answer,
+        None => {
+            let id: ObjectId<Post> = url.clone().into();
+            match id.dereference(data).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::warn!(ask = %ask.ap_id, answer = %url, error = %e, "accepted answer not fetched; ignored");
+                    return Ok(());
+                }
+            }
+        }
+    };
+    if let Some(reason) = refusal(ask, &answer) {
+        tracing::warn!(ask = %ask.ap_id, answer = %url, reason, "accepted answer refused");
+        return Ok(());
+    }
+    let ask = ask.clone();
+    data.db
+        .transaction(move |conn| {
+            let before = AcceptedAnswer::of_question(conn, &ask.id)?;
+            if before.is_some_and(|b| b.answer_id == answer.id) {
+                return Ok(());
+            }
+            AcceptedAnswer::accept(conn, &ask.id, &answer.id, Some(&ask.author_id), now())?;
+            Notification::notify(
+                conn,
+                &answer.author_id,
+                "update",
+                &ask.author_id,
+                Some(&ask.id),
+            )?;
+            Ok(())
+        })
+        .await
 }
 
 /// A received narration's kind: Outloud's `narrationKind` when it names a
@@ -424,6 +548,7 @@ pub fn note_of(
         audience: audience.cloned(),
         attachment,
         narration_kind: post.narration_kind().map(|k| k.as_str().to_string()),
+        accepted_answer: None,
     }
 }
 

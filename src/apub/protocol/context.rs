@@ -30,7 +30,8 @@ pub fn context() -> Value {
             "lemmy": "https://join-lemmy.org/ns#",
             "moderators": { "@id": "lemmy:moderators", "@type": "@id" },
             "outloud": OUTLOUD_NS,
-            "narrationKind": "outloud:narrationKind"
+            "narrationKind": "outloud:narrationKind",
+            "acceptedAnswer": { "@id": "schema:acceptedAnswer", "@type": "@id" }
         }
     ])
 }

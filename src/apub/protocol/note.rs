@@ -87,6 +87,11 @@ pub struct Note {
         skip_serializing_if = "Option::is_none"
     )]
     pub narration_kind: Option<String>,
+    /// schema.org's `acceptedAnswer` on an `ask` (issue 13 §2): the id of
+    /// the reply its author accepted; absent while the ask is open. Only
+    /// the ask's own server is believed (see docs/FEDERATION.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_answer: Option<Url>,
 }
 
 /// A hashtag or mention in `tag`.
