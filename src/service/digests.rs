@@ -204,14 +204,15 @@ async fn load(ctx: &Context, scope: OwnedScope, week: Week) -> Result<Digest> {
         .await
 }
 
+/// Whose digest: a person (boxed: an actor row is large) or a community.
 enum OwnedScope {
-    Person(Actor),
+    Person(Box<Actor>),
     Community(String),
 }
 
 /// A person's digest of `week`: only what they may read.
 pub async fn for_person(ctx: &Context, person: &Actor, week: Week) -> Result<Digest> {
-    load(ctx, OwnedScope::Person(person.clone()), week).await
+    load(ctx, OwnedScope::Person(Box::new(person.clone())), week).await
 }
 
 /// A local community's digest of `week`: its public posts (none for a
