@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod community_stats;
 pub mod convert;
 pub mod domain_blocks;
 pub mod entities;
@@ -18,6 +19,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod oembed;
 pub mod params;
+pub mod partners;
 pub mod push;
 pub mod reports;
 pub mod search;
@@ -83,6 +85,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(push::configure)
             .configure(suggestions::configure)
             .configure(oembed::configure)
+            .configure(partners::configure)
+            .configure(community_stats::configure)
             .default_service(web::to(not_found)),
     );
 }

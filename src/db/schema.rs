@@ -625,3 +625,15 @@ diesel::allow_tables_to_appear_in_same_query!(accepted_answers, posts);
 diesel::allow_tables_to_appear_in_same_query!(accepted_answers, actors);
 diesel::allow_tables_to_appear_in_same_query!(accepted_answers, post_tags);
 diesel::allow_tables_to_appear_in_same_query!(accepted_answers, communities);
+
+// Partner instances (migration 2026-12-04-000090_partners).
+diesel::table! {
+    partner_instances (host) {
+        host -> Text,
+        added_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(partner_instances, actors);
+diesel::allow_tables_to_appear_in_same_query!(partner_instances, posts);

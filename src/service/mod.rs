@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod blocks;
 pub mod communities;
+pub mod community_stats;
 pub mod composer;
 pub mod deliveries;
 pub mod embeds;
@@ -21,6 +22,7 @@ pub mod narrations;
 pub mod notification_policy;
 pub mod notifications;
 pub mod oauth;
+pub mod partners;
 pub mod policy;
 pub mod posts;
 pub mod push;
