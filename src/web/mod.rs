@@ -23,6 +23,7 @@
 pub mod admin;
 pub mod cards;
 pub mod communities;
+pub mod community_stats;
 pub mod compose;
 pub mod embed;
 pub mod feeds;
@@ -36,6 +37,7 @@ pub mod multipart;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
+pub mod partners;
 pub mod profiles;
 pub mod register;
 pub mod search;
@@ -57,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(feeds::configure)
         .configure(profiles::configure)
         .configure(communities::configure)
+        .configure(community_stats::configure)
         .configure(interaction::configure)
         .route("/", web::get().to(pages::start))
         .route("/login", web::get().to(session::login_page))
@@ -76,6 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(search::configure)
         .configure(tags::configure)
         .configure(timelines::configure)
+        .configure(partners::configure)
         .configure(settings::configure)
         .configure(register::configure)
         .configure(admin::configure)
