@@ -296,6 +296,10 @@ async fn partners_in_the_browser(backend: Backend) {
     b.click("main form[action='/admin/partners'] button[type=submit]")
         .await;
     assert!(b.text("#error").await.contains("is not a host name"));
+    // The refused form came back as a 422 page, which the console logs:
+    // exactly that one entry, drained here.
+    let logged = b.console_errors().await;
+    assert!(logged.len() == 1 && logged[0].contains("422"), "{logged:?}");
     b.fill("#f-host", &beta.domain).await;
     b.click("main form[action='/admin/partners'] button[type=submit]")
         .await;
