@@ -93,6 +93,10 @@ enum Admin {
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
     Federation(Federation),
+    /// Partner instances: whose public narrations the Partners timeline
+    /// shows (docs/api.md, Partners).
+    #[command(subcommand)]
+    Partners(Partners),
     /// Show the outbound delivery queue: pending, failed and unreachable
     /// hosts (docs/delivery.md).
     Deliveries {
@@ -115,6 +119,16 @@ enum Federation {
     /// Remove a domain's entry.
     Unblock { domain: String },
     /// List every domain with an entry.
+    List,
+}
+
+#[derive(Subcommand)]
+enum Partners {
+    /// Name a partner instance (host or host:port; adding twice is fine).
+    Add { host: String },
+    /// Forget a partner instance.
+    Remove { host: String },
+    /// List the partner instances, one host a line.
     List,
 }
 
@@ -149,6 +163,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 password_stdin,
             }) => create_user(config, name, admin, password_stdin).await,
             Command::Admin(Admin::Federation(command)) => federation(config, command).await,
+            Command::Admin(Admin::Partners(command)) => partners(config, command).await,
             Command::Admin(Admin::CreateCommunity {
                 name,
                 owner,
@@ -328,6 +343,39 @@ async fn federation(config: Config, command: Federation) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
             {
                 println!("{}\t{}", entry.action, entry.domain);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn partners(config: Config, command: Partners) -> Result<(), String> {
+    // Check the host before touching the database.
+    if let Partners::Add { host } | Partners::Remove { host } = &command {
+        service::partners::normalize_host(host).map_err(|e| e.to_string())?;
+    }
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    match command {
+        Partners::Add { host } => {
+            let host = service::partners::add(&db, &host, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{host} is a partner");
+        }
+        Partners::Remove { host } => {
+            let host = service::partners::remove(&db, &host)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{host} is no longer a partner");
+        }
+        Partners::List => {
+            for partner in service::partners::list(&db)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!("{}", partner.host);
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin;
 pub mod answers;
 pub mod auth;
+pub mod community_stats;
 pub mod convert;
 pub mod domain_blocks;
 pub mod entities;
@@ -20,6 +21,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod oembed;
 pub mod params;
+pub mod partners;
 pub mod push;
 pub mod reports;
 pub mod search;
@@ -87,6 +89,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(oembed::configure)
             .configure(experts::configure)
             .configure(answers::configure)
+            .configure(partners::configure)
+            .configure(community_stats::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -652,3 +652,15 @@ diesel::table! {
 diesel::joinable!(digest_settings -> actors (actor_id));
 diesel::allow_tables_to_appear_in_same_query!(digest_settings, actors);
 diesel::allow_tables_to_appear_in_same_query!(digest_settings, local_users);
+
+// Partner instances (migration 2026-12-04-000090_partners).
+diesel::table! {
+    partner_instances (host) {
+        host -> Text,
+        added_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(partner_instances, actors);
+diesel::allow_tables_to_appear_in_same_query!(partner_instances, posts);

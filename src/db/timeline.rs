@@ -261,6 +261,10 @@ pub fn home_boost(
 mod list_timeline;
 pub use list_timeline::{list_boosts, list_contains, list_posts, RepliesPolicy};
 
+// The partners timeline (issue 13 §5): public posts from partner instances.
+mod partners_timeline;
+pub use partners_timeline::{partners_contains, partners_posts};
+
 /// Which of `ids` the viewer follows (accepted): the communities joined
 /// among those a page's posts were shared in.
 pub fn followed_among(

@@ -16,6 +16,7 @@ use crate::{
         Page,
     },
     error::{Error, Result},
+    service::partners,
 };
 
 /// Longest title kept.
@@ -63,16 +64,25 @@ pub fn policy_of(list: &List) -> RepliesPolicy {
 
 /// All of `me`'s lists, oldest first.
 pub async fn all(data: &Data<Context>, me: &Actor) -> Result<Vec<List>> {
+    // The Partners alias comes last (issue 13 §5, `service::partners`).
+    let partners = partners::as_list(data, me).await?;
     let id = me.id.clone();
     data.db
         .run(move |conn| Ok(List::of_account(conn, &id)?))
         .await
+        .map(|mut lists| {
+            lists.extend(partners);
+            lists
+        })
 }
 
 /// One of `me`'s lists.
 ///
 /// Errors: `NotFound` for an unknown list or another person's.
 pub async fn get(data: &Data<Context>, me: &Actor, list_id: &str) -> Result<List> {
+    if list_id == partners::LIST_ID {
+        return partners::as_list(data, me).await?.ok_or_else(not_found);
+    }
     let (me, id) = (me.id.clone(), list_id.to_string());
     data.db
         .run(move |conn| Ok(List::owned(conn, &me, &id)?))
@@ -116,6 +126,7 @@ pub async fn update(
     list_id: &str,
     edit: ListEdit,
 ) -> Result<List> {
+    partners::refuse_edit(list_id)?;
     let mut list = get(data, me, list_id).await?;
     if let Some(title) = edit.title.as_deref() {
         list.title = check_title(title)?;
@@ -138,6 +149,7 @@ pub async fn update(
 ///
 /// Errors: `NotFound` (see [`get`]).
 pub async fn delete(data: &Data<Context>, me: &Actor, list_id: &str) -> Result<()> {
+    partners::refuse_edit(list_id)?;
     let list = get(data, me, list_id).await?;
     data.db
         .run(move |conn| Ok(List::delete(conn, &list.id)?))
@@ -155,6 +167,10 @@ pub async fn members(
     page: Page,
 ) -> Result<Vec<(String, Actor)>> {
     let list = get(data, me, list_id).await?;
+    if list.id == partners::LIST_ID {
+        // Partners are hosts, not members.
+        return Ok(Vec::new());
+    }
     data.db
         .run(move |conn| Ok(ListMember::page(conn, &list.id, &page)?))
         .await
@@ -172,6 +188,7 @@ pub async fn add_members(
     list_id: &str,
     account_ids: Vec<String>,
 ) -> Result<()> {
+    partners::refuse_edit(list_id)?;
     let list = get(data, me, list_id).await?;
     if account_ids.is_empty() {
         return Err(Error::unprocessable(
@@ -221,6 +238,7 @@ pub async fn remove_members(
     list_id: &str,
     account_ids: Vec<String>,
 ) -> Result<()> {
+    partners::refuse_edit(list_id)?;
     let list = get(data, me, list_id).await?;
     data.db
         .run(move |conn| Ok(ListMember::remove(conn, &list.id, &account_ids).map(|_| ())?))

@@ -199,6 +199,9 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Item>> {
     let list = crate::service::lists::get(data, viewer, list_id).await?;
+    if list.id == crate::service::partners::LIST_ID {
+        return crate::service::partners::timeline(data, viewer, page).await;
+    }
     let policy = crate::service::lists::policy_of(&list);
     let viewer = viewer.clone();
     data.db

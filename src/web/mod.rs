@@ -23,6 +23,7 @@
 pub mod admin;
 pub mod cards;
 pub mod communities;
+pub mod community_stats;
 pub mod compose;
 pub mod digests;
 pub mod embed;
@@ -38,6 +39,7 @@ pub mod multipart;
 pub mod narrations;
 pub mod notifications;
 pub mod pages;
+pub mod partners;
 pub mod profiles;
 pub mod questions;
 pub mod register;
@@ -62,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(digests::configure)
         .configure(profiles::configure)
         .configure(communities::configure)
+        .configure(community_stats::configure)
         .configure(interaction::configure)
         .route("/", web::get().to(pages::start))
         .route("/login", web::get().to(session::login_page))
@@ -82,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(tags::configure)
         .configure(experts::configure)
         .configure(timelines::configure)
+        .configure(partners::configure)
         .configure(settings::configure)
         .configure(register::configure)
         .configure(admin::configure)

@@ -467,3 +467,49 @@ async fn mastodon_py_kinds(backend: Backend) {
 }
 
 both_backends!(mastodon_py_kinds);
+
+// ---- partners ----------------------------------------------------------------
+
+/// `tests/client/mastodon_py_partners.py`: alpha names beta a partner;
+/// alice (on alpha) follows bob (on beta), who posts a public and an
+/// unlisted narration; Mastodon.py opens the Partners timeline as the
+/// list `partners` (issue 13 §5) and sees the public one only.
+async fn mastodon_py_partners(backend: Backend) {
+    use outloud::{db::post::Visibility, service::posts::NewPost};
+    let python = python().await;
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    let beta = TestInstance::spawn("beta", backend).await;
+    let alice = alpha.create_user("alice").await;
+    beta.create_user("bob").await;
+    alpha.follow("alice", &beta.handle_of("bob")).await;
+    settle(&[&alpha, &beta]).await;
+    let public = beta
+        .publish("bob", NewPost::note("Public, from a partner"))
+        .await;
+    let unlisted = beta
+        .publish(
+            "bob",
+            NewPost {
+                visibility: Visibility::Unlisted,
+                ..NewPost::note("Unlisted, from a partner")
+            },
+        )
+        .await;
+    settle(&[&alpha, &beta]).await;
+    assert!(alpha.stored_post(public.ap_id.as_str()).await.is_some());
+    assert!(alpha.stored_post(unlisted.ap_id.as_str()).await.is_some());
+    outloud::service::partners::add(&alpha.context.db, &beta.domain, None)
+        .await
+        .unwrap();
+    let alice_token = token(&alpha, &alice, "read write").await;
+    let url = alpha.url("");
+    let uri = public.ap_id.to_string();
+    let envs = [
+        ("OUTLOUD_ALPHA_URL", url.as_str()),
+        ("OUTLOUD_TOKEN", &alice_token),
+        ("OUTLOUD_PARTNER_URI", &uri),
+    ];
+    run_client_script(python, "mastodon_py_partners.py", &envs, nothing).await;
+}
+
+both_backends!(mastodon_py_partners);

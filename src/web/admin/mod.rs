@@ -7,6 +7,8 @@
 //! - `/admin/communities`: this instance's communities (create);
 //! - `/admin/federation`: the federation mode and the hosts allowed or
 //!   blocked, as `outloud admin federation`;
+//! - `/admin/partners`: partner organisations (issue 13 §5), as `outloud
+//!   admin partners`;
 //! - `/admin/deliveries`: the delivery queue per host (revive), as
 //!   `outloud admin deliveries`;
 //! - `/admin/instance`: the instance's name and description, over the
@@ -19,6 +21,7 @@ mod deliveries;
 mod federation;
 mod instance;
 mod invites;
+mod partners;
 mod people;
 
 use super::{
@@ -76,6 +79,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/deliveries/revive",
             web::post().to(deliveries::revive_host),
+        )
+        .route("/admin/partners", web::get().to(partners::partners_page))
+        .route("/admin/partners", web::post().to(partners::add_partner))
+        .route(
+            "/admin/partners/remove",
+            web::post().to(partners::remove_partner),
         )
         .route("/admin/instance", web::get().to(instance::instance_page))
         .route("/admin/instance", web::post().to(instance::save_instance))
@@ -155,6 +164,8 @@ fn notice(query: &NoticeQuery) -> Outcome {
         Some("policy") => "The federation policy is saved.",
         Some("mode") => "The federation mode is saved.",
         Some("removed") => "The entry is removed.",
+        Some("partner") => "The partner is saved.",
+        Some("unpartnered") => "The partner is removed.",
         Some("revived") => "The host is revived: its queued deliveries are due now.",
         Some("healthy") => "That host was not failing: nothing to revive.",
         Some("instance") => "The instance's name and description are saved.",
