@@ -602,27 +602,15 @@ pub async fn edit_with_media(
             None => Ok(None),
         })
         .await?;
-    let mut note = note_of(
+    let (activity, update_json) = update_of(
+        data,
         &updated,
         author,
         &tags,
-        &data.urls,
-        community.as_ref().map(|g| &g.ap_id.0),
-        documents_of(&media_rows, &MediaLinks::of(data)),
-    );
-    // An edit of an answered ask still says its answer (absent, peers
-    // would re-open it).
-    let answer = super::answers::accepted_answer(data, &updated).await?;
-    with_accepted_answer(&mut note, answer.as_ref());
-    let activity = Update {
-        id: data.urls.new_activity(),
-        kind: UpdateType::Update,
-        actor: author.ap_id.0.clone().into(),
-        to: note.to.clone(),
-        cc: note.cc.clone(),
-        object: serde_json::to_value(&note)?,
-    };
-    let update_json = crate::apub::outbox::activity_json(&activity)?;
+        &media_rows,
+        community.as_ref(),
+    )
+    .await?;
     let (stored, author_row, policy) = (
         updated.clone(),
         author.clone(),
@@ -650,6 +638,40 @@ pub async fn edit_with_media(
     Ok(updated)
 }
 
+/// The `Update` of a local post as it stands in `post`, and its JSON with
+/// the context: one builder for edits and for changes beside the text. An
+/// answered ask's Note always says its answer (absent, peers would re-open
+/// it).
+async fn update_of(
+    data: &Data<Context>,
+    post: &Post,
+    author: &Actor,
+    tags: &[PostTag],
+    media: &[crate::db::media::MediaAttachment],
+    community: Option<&Actor>,
+) -> Result<(Update, serde_json::Value)> {
+    let mut note = note_of(
+        post,
+        author,
+        tags,
+        &data.urls,
+        community.map(|g| &g.ap_id.0),
+        documents_of(media, &MediaLinks::of(data)),
+    );
+    let answer = super::answers::accepted_answer(data, post).await?;
+    with_accepted_answer(&mut note, answer.as_ref());
+    let activity = Update {
+        id: data.urls.new_activity(),
+        kind: UpdateType::Update,
+        actor: author.ap_id.0.clone().into(),
+        to: note.to.clone(),
+        cc: note.cc.clone(),
+        object: serde_json::to_value(&note)?,
+    };
+    let json = crate::apub::outbox::activity_json(&activity)?;
+    Ok((activity, json))
+}
+
 /// Sends an `Update` of a local post as it is stored now, to everyone it
 /// reached and to `also` (the author of an accepted answer, who may not
 /// follow the asker), and lets its community pass it on. Used when
@@ -675,25 +697,8 @@ pub(crate) async fn send_update(data: &Data<Context>, post: &Post, also: Vec<Act
             Ok((Post::tags(conn, &post_id)?, media, community))
         })
         .await?;
-    let mut note = note_of(
-        post,
-        &author,
-        &tags,
-        &data.urls,
-        community.as_ref().map(|g| &g.ap_id.0),
-        documents_of(&media, &MediaLinks::of(data)),
-    );
-    let answer = super::answers::accepted_answer(data, post).await?;
-    with_accepted_answer(&mut note, answer.as_ref());
-    let activity = Update {
-        id: data.urls.new_activity(),
-        kind: UpdateType::Update,
-        actor: author.ap_id.0.clone().into(),
-        to: note.to.clone(),
-        cc: note.cc.clone(),
-        object: serde_json::to_value(&note)?,
-    };
-    let update_json = crate::apub::outbox::activity_json(&activity)?;
+    let (activity, update_json) =
+        update_of(data, post, &author, &tags, &media, community.as_ref()).await?;
     let (stored, policy) = (post.clone(), data.config.federation.policy);
     data.db
         .transaction(move |conn| {
