@@ -140,6 +140,11 @@ pub async fn list_contains(
     let (viewer, list_id, post_id) = (viewer.clone(), list_id.to_string(), post_id.to_string());
     data.db
         .run(move |conn| {
+            // The Partners alias (`service::partners`) is the partners
+            // timeline under a list's name: its rule, not a membership.
+            if list_id == crate::service::partners::LIST_ID {
+                return Ok(timeline::partners_contains(conn, &viewer, &post_id, true)?);
+            }
             let Some(list) = List::owned(conn, &viewer.id, &list_id)? else {
                 return Ok(false);
             };

@@ -1,17 +1,20 @@
 //! Partner organisations (issue 13 §5, docs/api.md "Partners"): the CLI
 //! (`outloud admin partners add|remove|list`, bad hosts), and the Partners
 //! timeline across three instances: alpha names beta a partner, gamma is
-//! none; only beta's public narrations appear, through the canonical path
-//! and the reserved list `partners` Mastodon apps open.
+//! none; only beta's public narrations, and posts shared in a community
+//! on beta, appear, through the canonical path, the reserved list
+//! `partners` Mastodon apps open, and that list's stream.
 
 use crate::{
     api_client::Api,
     browser::Browser,
-    harness::{both_backends, database, settled, TestInstance},
+    communities::create_community,
+    harness::{both_backends, database, settle, settled, TestInstance},
+    streaming_client::{collect_until, Client, Sse},
 };
 use outloud::{
     config::Backend,
-    db::{follow::FollowState, post::Visibility},
+    db::{community::Posting, follow::FollowState, post::Visibility},
     service::posts::NewPost,
 };
 use serde_json::{json, Value};
@@ -219,11 +222,80 @@ async fn partners_timeline_and_list_alias(backend: Backend) {
             .contains("cannot be edited"));
     }
 
+    // The alias's `list` stream carries what the timeline would show: a
+    // partner's new post, not gamma's.
+    let token = api.token.clone().unwrap();
+    let mut stream = Sse::open(
+        &alpha.url("/api/v1/streaming/list?list=partners"),
+        Some(&token),
+    )
+    .await;
+    let gamma_live = gamma
+        .publish("carol", NewPost::note("Live from gamma, no partner"))
+        .await;
+    let beta_live = beta
+        .publish("bob", NewPost::note("Live from a partner"))
+        .await;
+    let (gamma_live, beta_live) = settled(&[&alpha, &beta, &gamma], || async {
+        Some((
+            alpha.stored_post(gamma_live.ap_id.as_str()).await?,
+            alpha.stored_post(beta_live.ap_id.as_str()).await?,
+        ))
+    })
+    .await;
+    let events = collect_until(Client::Sse(&mut stream), &beta_live.id).await;
+    let live: Vec<String> = events
+        .iter()
+        .filter(|e| e.event == "update")
+        .filter_map(|e| e.status_id())
+        .collect();
+    assert_eq!(live, std::slice::from_ref(&beta_live.id), "{events:#?}");
+    assert!(!live.contains(&gamma_live.id));
+    crate::schema::assert_valid("Status", &events.last().unwrap().json());
+
+    // A post from gamma shared in a community on beta (a partner host) is
+    // on the Partners timeline though its author's host is no partner.
+    let bob_actor = beta.local("bob").await;
+    create_community(&beta, "guild", &bob_actor, false, false, Posting::Anyone).await;
+    let guild = beta.handle_of("guild");
+    alpha.follow("alice", &guild).await;
+    gamma.follow("carol", &guild).await;
+    settle(&[&alpha, &beta, &gamma]).await;
+    let group = beta.local("guild").await;
+    let shared = gamma
+        .publish(
+            "carol",
+            NewPost {
+                community: Some(group.ap_id.0.clone()),
+                ..NewPost::note("Asked in the guild, from gamma")
+            },
+        )
+        .await;
+    let at_alpha = settled(&[&alpha, &beta, &gamma], || async {
+        let post = alpha.stored_post(shared.ap_id.as_str()).await?;
+        post.community_id.is_some().then_some(post)
+    })
+    .await;
+    assert_eq!(at_alpha.author_id, carol_on_alpha(&alpha, &gamma).await);
+    let timeline = uris(&api.get("/api/v1/outloud/timelines/partners").await.ok());
+    assert_eq!(
+        timeline,
+        [
+            shared.ap_id.to_string(),
+            beta_live.ap_id.to_string(),
+            public.ap_id.to_string()
+        ],
+        "newest first; gamma's own posts are not there"
+    );
+
     // The viewer's mutes apply, as on the public timeline.
     api.post(&format!("/api/v1/accounts/{}/mute", bob_here.id), json!({}))
         .await
         .ok();
-    assert!(uris(&api.get("/api/v1/timelines/list/partners").await.ok()).is_empty());
+    assert_eq!(
+        uris(&api.get("/api/v1/timelines/list/partners").await.ok()),
+        [shared.ap_id.to_string()]
+    );
 
     // Signed-out callers get no partners timeline.
     let anonymous = Api::anonymous(&alpha);
@@ -235,6 +307,11 @@ async fn partners_timeline_and_list_alias(backend: Backend) {
             .as_u16(),
         401
     );
+}
+
+/// carol's account id on alpha.
+async fn carol_on_alpha(alpha: &TestInstance, gamma: &TestInstance) -> String {
+    alpha.resolve(&gamma.handle_of("carol")).await.id
 }
 
 /// Signs `name` in on `instance` through the sign-in page.

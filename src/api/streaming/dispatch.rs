@@ -376,6 +376,9 @@ async fn posted(
 /// The filter context of a stream's statuses.
 fn filter_context(stream: &Stream) -> Option<FilterContext> {
     match stream {
+        // The Partners alias is a public timeline under a list's name, and
+        // filters as the canonical partners timeline does.
+        Stream::List(list) if list == service::partners::LIST_ID => Some(FilterContext::Public),
         Stream::User | Stream::List(_) => Some(FilterContext::Home),
         Stream::Public
         | Stream::PublicLocal
