@@ -9,6 +9,7 @@ pub mod answers;
 pub mod auth;
 pub mod community_stats;
 pub mod convert;
+pub mod digests;
 pub mod domain_blocks;
 pub mod entities;
 pub mod experts;
@@ -91,6 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(answers::configure)
             .configure(partners::configure)
             .configure(community_stats::configure)
+            .configure(digests::configure)
             .default_service(web::to(not_found)),
     );
 }

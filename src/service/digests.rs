@@ -231,6 +231,28 @@ pub async fn for_community(ctx: &Context, name: &str, week: Week) -> Result<(Act
     Ok((group, digest))
 }
 
+/// A local community's digest of `week`, the community named by its
+/// account id (the client API's way), as [`for_community`].
+///
+/// Errors: `NotFound` for an unknown account or one that is no community;
+/// `Unprocessable` for another server's community, whose digest is its
+/// own server's to make.
+pub async fn for_community_id(ctx: &Context, id: &str, week: Week) -> Result<(Actor, Digest)> {
+    let id = id.to_string();
+    let actor = ctx
+        .db
+        .run(move |conn| Ok(Actor::by_id(conn, &id)?))
+        .await?
+        .filter(|a| a.kind() == crate::db::actor::ActorKind::Group)
+        .ok_or_else(|| Error::not_found("no such community"))?;
+    if !actor.local {
+        return Err(Error::unprocessable(
+            "digests are made for this server's communities; this one lives on another server",
+        ));
+    }
+    for_community(ctx, &actor.username, week).await
+}
+
 /// A person's digest settings, made (with a new feed token) on first use.
 pub async fn settings(db: &Db, person_id: &str) -> Result<DigestSettings> {
     let token = crate::crypto::random_token(24)?;

@@ -10,6 +10,7 @@
 //! unless `OUTLOUD_TEST_SMTP_REQUIRED=1` (CI sets it), where it fails.
 
 use crate::{
+    api_client::Api,
     browser::Browser,
     communities::create_community,
     harness::{both_backends, TestInstance},
@@ -32,7 +33,11 @@ use std::{
     time::Duration,
 };
 
-both_backends!(digest_page_and_feeds, digest_email_once_per_week);
+both_backends!(
+    digest_page_and_feeds,
+    digest_through_the_client_api,
+    digest_email_once_per_week,
+);
 
 fn this_week() -> String {
     Week::containing(Utc::now(), chrono_tz::UTC).to_string()
@@ -149,6 +154,97 @@ fn part(page: &str, id: &str) -> String {
         .unwrap_or_else(|| panic!("part {id} in {page}"));
     let end = page[start..].find("</section>").unwrap() + start;
     page[start..end].to_string()
+}
+
+/// The texts of a digest part's statuses.
+fn texts(part: &serde_json::Value) -> Vec<String> {
+    part.as_array()
+        .unwrap_or_else(|| panic!("a list: {part}"))
+        .iter()
+        .map(|s| s["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The same digests as JSON (docs/api.md "Digests"): the person's, with
+/// what only a follower may read, and the community's, public only.
+async fn digest_through_the_client_api(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    week_of_posts(&alpha).await;
+    let week = this_week();
+    let ana = Api::for_user(&alpha, "ana", "read").await;
+    let mine = ana
+        .get(&format!("/api/v1/outloud/digest?week={week}"))
+        .await
+        .ok();
+    assert_eq!(mine["week"], week.as_str());
+    assert!(mine["start"].as_str().unwrap() < mine["end"].as_str().unwrap());
+    let learned = texts(&mine["learned"]).join(" | ");
+    for text in [
+        "Borrowck likes short scopes",
+        "Followers hear: cargo caches",
+        "Lifetimes in the community",
+    ] {
+        assert!(learned.contains(text), "{text}: {learned}");
+    }
+    assert!(!mine.to_string().contains("Secret of carl"), "{mine}");
+    crate::schema::assert_valid("Status", &mine["learned"][0]);
+    let answered = &mine["answered"];
+    assert_eq!(answered.as_array().unwrap().len(), 1, "{answered}");
+    assert!(texts(answered)[0].contains("Why is my build slow?"));
+    assert_eq!(answered[0]["outloud"]["kind"], "ask");
+    assert!(answered[0]["outloud"]["accepted_answer_id"].is_string());
+    let open = texts(&mine["open"]);
+    assert!(
+        open.len() == 1 && open[0].contains("Who knows tokio?"),
+        "{open:?}"
+    );
+    assert!(texts(&mine["stuck"])[0].contains("The linker hangs"));
+    let members = &mine["new_members"];
+    assert_eq!(members[0]["account"]["username"], "dora", "{members}");
+    assert_eq!(members[0]["community"]["username"], "rust");
+    crate::schema::assert_valid("Account", &members[0]["account"]);
+
+    // Refusals: signed out 401, a bad week 400.
+    let anonymous = Api::anonymous(&alpha);
+    assert_eq!(
+        anonymous
+            .get("/api/v1/outloud/digest")
+            .await
+            .status
+            .as_u16(),
+        401
+    );
+    let bad = ana.get("/api/v1/outloud/digest?week=2026-W99").await;
+    assert_eq!(bad.status.as_u16(), 400);
+    assert!(bad.json["error"].as_str().unwrap().contains("2026-W99"));
+    // Without `week`: the last complete week, which has none of this.
+    let last = ana.get("/api/v1/outloud/digest").await.ok();
+    assert_ne!(last["week"], week.as_str());
+    assert!(last["learned"].as_array().unwrap().is_empty(), "{last}");
+
+    // The community's digest is public and holds public posts only.
+    let rust = alpha.local("rust").await;
+    let community = anonymous
+        .get(&format!(
+            "/api/v1/outloud/communities/{}/digest?week={week}",
+            rust.id
+        ))
+        .await
+        .ok();
+    let learned = texts(&community["learned"]);
+    assert!(
+        learned.len() == 1 && learned[0].contains("Lifetimes in the community"),
+        "{learned:?}"
+    );
+    assert!(!community.to_string().contains("Followers hear"));
+    assert_eq!(community["new_members"][0]["account"]["username"], "dora");
+    let bob = alpha.local("bob").await;
+    for (id, status) in [("nope", 404), (bob.id.as_str(), 404)] {
+        let answer = anonymous
+            .get(&format!("/api/v1/outloud/communities/{id}/digest"))
+            .await;
+        assert_eq!(answer.status.as_u16(), status, "{id}: {:?}", answer.json);
+    }
 }
 
 async fn digest_page_and_feeds(backend: Backend) {
