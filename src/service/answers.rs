@@ -100,13 +100,18 @@ pub async fn accept(
 ) -> Result<Post> {
     let ask = decidable(data, by, ask_id).await?;
     let answer_id = timelines::shared_post_id(answer_id).unwrap_or_else(|| answer_id.to_string());
-    let answer = posts::get(data, Some(by), &answer_id).await.map_err(|e| {
-        if e.kind == crate::error::ErrorKind::NotFound {
-            Error::unprocessable("the accepted answer must be a reply to the ask")
-        } else {
-            e
-        }
-    })?;
+    // The answer is a parameter, not the addressed resource: a reply the
+    // caller cannot see, or one deleted since their page was drawn, is a
+    // refusal with its reason (422), not a 404 or 410 of the request.
+    let answer = posts::get(data, Some(by), &answer_id)
+        .await
+        .map_err(|e| match e.kind {
+            crate::error::ErrorKind::NotFound => {
+                Error::unprocessable("the accepted answer must be a reply to the ask")
+            }
+            crate::error::ErrorKind::Gone => Error::unprocessable("the reply was deleted"),
+            _ => e,
+        })?;
     if let Some(reason) = refusal(&ask, &answer) {
         return Err(Error::unprocessable(reason));
     }

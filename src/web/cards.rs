@@ -12,7 +12,7 @@ use crate::{
         actor::Actor,
         facts,
         media::MediaAttachment,
-        post::{Post, PostKind, Visibility},
+        post::{NarrationKind, Post, PostKind, Visibility},
     },
     service::{media::MediaLinks, timelines::Item},
 };
@@ -65,6 +65,35 @@ pub struct Card {
     /// The narration's kind (`doing`, `learned`, `stuck`, `ask`), shown
     /// as a badge.
     pub narration_kind: Option<&'static str>,
+    /// An ask's state wherever its card shows (`open`, `answered`), so a
+    /// timeline tells which questions still need an answer; `None` for
+    /// other narrations.
+    pub ask_state: Option<&'static str>,
+}
+
+impl Card {
+    fn answered(&self) -> bool {
+        self.ask_state == Some("answered")
+    }
+
+    /// What an ask's state link says.
+    pub fn ask_label(&self) -> &'static str {
+        if self.answered() {
+            "Answered"
+        } else {
+            "Open question"
+        }
+    }
+
+    /// Where an ask's state link goes: its thread, at the accepted answer
+    /// when there is one.
+    pub fn ask_href(&self) -> String {
+        if self.answered() {
+            format!("{}#accepted-answer", self.path)
+        } else {
+            self.path.clone()
+        }
+    }
 }
 
 /// One attachment on a card: the preview shown (with its size, so the
@@ -296,6 +325,13 @@ pub async fn cards(
                     boostable: matches!(visibility, "public" | "unlisted"),
                     media: media.get(&post.id).cloned().unwrap_or_default(),
                     narration_kind: post.narration_kind().map(|k| k.as_str()),
+                    ask_state: (post.narration_kind() == Some(NarrationKind::Ask)).then(|| {
+                        if facts.answers.contains_key(&post.id) {
+                            "answered"
+                        } else {
+                            "open"
+                        }
+                    }),
                 });
             }
             Ok(out)

@@ -149,6 +149,22 @@ async fn accept_reopen_and_refusals_through_the_api(backend: Backend) {
         .post(&accept_path(&question), json!({}))
         .await
         .expect(422);
+    // A reply deleted since: 422 with the reason, not the reply's 410.
+    let gone = alpha
+        .reply("carol", &question.ap_id.0, "Soon deleted.")
+        .await;
+    carol
+        .delete(&format!("/api/v1/statuses/{}", gone.id))
+        .await
+        .ok();
+    let refused = alice
+        .post(&accept_path(&question), json!({ "answer_id": gone.id }))
+        .await
+        .expect(422);
+    assert!(
+        refused["error"].as_str().unwrap().contains("deleted"),
+        "{refused}"
+    );
     let row = AcceptedAnswer::of_question(&mut alpha.context.db.get().unwrap(), &question.id)
         .unwrap()
         .unwrap();
@@ -381,6 +397,41 @@ async fn accepted_answers_federate_between_instances(backend: Backend) {
         .contains("Answered"));
 }
 
+/// Submits a form the page does not offer (what a forged request looks
+/// like from a signed-in browser: the session's CSRF token, a made-up
+/// action), and waits for the answer page.
+async fn submit_forged(b: &Browser, action: &str, answer_id: &str) {
+    let before = b.current_url().await;
+    b.driver()
+        .execute(
+            r#"const [action, answer] = arguments;
+               const form = document.createElement("form");
+               form.method = "post";
+               form.action = action;
+               for (const [name, value] of [
+                   ["csrf", document.querySelector("input[name=csrf]").value],
+                   ["answer_id", answer]]) {
+                   const input = document.createElement("input");
+                   input.type = "hidden";
+                   input.name = name;
+                   input.value = value;
+                   form.append(input);
+               }
+               document.body.append(form);
+               form.submit();"#,
+            vec![json!(action), json!(answer_id)],
+        )
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if b.current_url().await != before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the forged form to {action} got no answer page");
+}
+
 async fn browser_sign_in(b: &Browser, instance: &TestInstance, name: &str) {
     b.goto(&instance.url("/login")).await;
     b.fill("#username", name).await;
@@ -392,7 +443,7 @@ async fn browser_sign_in(b: &Browser, instance: &TestInstance, name: &str) {
 async fn in_the_browser_accept_reopen_and_questions_pages(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     let ann = alpha.create_user("ann").await;
-    alpha.create_user("carol").await;
+    let carol = alpha.create_user("carol").await;
     alpha.create_user("dave").await;
     create_community(&alpha, "rust", &ann, false, false, Posting::Anyone).await;
     let group = alpha.local("rust").await;
@@ -406,6 +457,9 @@ async fn in_the_browser_accept_reopen_and_questions_pages(backend: Backend) {
     let reply = alpha
         .reply("carol", &question.ap_id.0, "After the ampersand.")
         .await;
+    let doomed = alpha
+        .reply("carol", &question.ap_id.0, "Somewhere, I forget.")
+        .await;
     let label = format!("answers-{backend:?}").to_lowercase();
     let Some(b) = Browser::start(&label).await else {
         return;
@@ -417,11 +471,55 @@ async fn in_the_browser_accept_reopen_and_questions_pages(backend: Backend) {
     b.visit(&permalink, "answers-stranger").await;
     assert!(b.text(".answer-state").await.contains("Open question"));
     assert!(!b.exists(".accept-answer").await);
+    // The ask's card says so wherever it shows: the community's page.
+    let card_state = format!("#n-{} .ask-state", question.id);
+    b.visit(&alpha.url("/c/rust"), "answers-card-open").await;
+    assert_eq!(b.text(&card_state).await, "Open question");
+    // A stranger's forged accept form is refused with the reason.
+    b.goto(&permalink).await;
+    submit_forged(
+        &b,
+        &format!("/narrations/{}/accept", question.id),
+        &reply.id,
+    )
+    .await;
+    assert_eq!(b.text("h1").await, "Not allowed");
+    assert!(b.text("[role=alert]").await.contains("asker"));
+    b.screenshot("answers-forged-refused").await;
+    let logged = b.console_errors().await;
+    assert!(logged.iter().all(|e| e.contains("403")), "{logged:?}");
+    b.goto(&permalink).await;
+    submit_forged(&b, &format!("/narrations/{}/reopen", question.id), "").await;
+    assert_eq!(b.text("h1").await, "Not allowed");
+    b.console_errors().await;
     b.driver().delete_all_cookies().await.unwrap();
 
-    // The asker accepts carol's reply; the page marks it; re-opens it.
+    // The asker's page offers a reply deleted since: accepting it is
+    // refused with a 422 page that says why, and changes nothing.
     browser_sign_in(&b, &alpha, "ann").await;
     b.visit(&permalink, "answers-open").await;
+    let stale = format!(
+        "form.accept-answer:has(input[name=answer_id][value='{}']) button",
+        doomed.id
+    );
+    assert!(b.exists(&stale).await);
+    outloud::service::posts::delete(&alpha.data(), &carol, &doomed.id)
+        .await
+        .unwrap();
+    b.click(&stale).await;
+    assert_eq!(b.text("h1").await, "That did not work");
+    assert!(b.text(".error-status").await.contains("422"));
+    assert!(b.text("[role=alert]").await.contains("reply"));
+    let logged = b.console_errors().await;
+    assert!(logged.iter().all(|e| e.contains("422")), "{logged:?}");
+    assert!(
+        AcceptedAnswer::of_question(&mut alpha.context.db.get().unwrap(), &question.id)
+            .unwrap()
+            .is_none()
+    );
+
+    // The asker accepts carol's reply; the page marks it; re-opens it.
+    b.visit(&permalink, "answers-open-again").await;
     b.click(".accept-answer button").await;
     b.screenshot("answers-accepted").await;
     b.assert_console_clean().await;
@@ -432,8 +530,14 @@ async fn in_the_browser_accept_reopen_and_questions_pages(backend: Backend) {
         .unwrap();
     assert_eq!(row.answer_id, reply.id);
 
-    // The community's and the tag's Questions pages list it as answered.
+    // The card on the community's page says answered, and links there.
     b.goto(&alpha.url("/c/rust")).await;
+    assert_eq!(b.text(&card_state).await, "Answered");
+    assert!(
+        b.exists(&format!("{card_state}[href$='#accepted-answer']"))
+            .await
+    );
+    // The community's and the tag's Questions pages list it as answered.
     b.click("nav.tabs a[href$='/questions']").await;
     b.screenshot("answers-community-questions").await;
     b.assert_console_clean().await;
