@@ -17,6 +17,9 @@ pub struct Invite {
     pub expires_at: Option<chrono::NaiveDateTime>,
     pub revoked_at: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
+    /// A local community (its actor id) that people signing up with the
+    /// invite join.
+    pub community_id: Option<String>,
 }
 
 impl Invite {

@@ -378,6 +378,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        community_id -> Nullable<Text>,
     }
 }
 

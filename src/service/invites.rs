@@ -1,10 +1,12 @@
 //! Invite links: an admin makes a code good for some sign-ups until a
-//! date; `/register?invite=CODE` uses it (`service::registrations`).
+//! date, optionally naming a local community its users join;
+//! `/register?invite=CODE` and `POST /api/v1/accounts` with `invite_code`
+//! use it (`service::registrations`).
 
 use crate::{
     crypto,
     db::{invite::Invite, new_id, now, Db},
-    error::{Error, Result},
+    error::{Error, ErrorKind, Result},
     service::accounts,
 };
 
@@ -19,17 +21,31 @@ pub(crate) fn not_valid() -> Error {
     )
 }
 
-/// An admin makes an invite: `max_uses` sign-ups (`None`: any number)
-/// within `days` days (`None`: no expiry).
+/// What an admin asks of a new invite.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NewInvite<'a> {
+    /// Sign-ups it allows (`None`: any number).
+    pub max_uses: Option<i64>,
+    /// Days it lasts (`None`: no expiry).
+    pub days: Option<i64>,
+    /// The name of a local community the people who sign up with it join.
+    pub community: Option<&'a str>,
+}
+
+/// An admin makes an invite.
 ///
 /// Errors: `Forbidden` for anyone but an admin, `Unprocessable` for limits
-/// out of range.
+/// out of range or a community that is not one of this instance's.
 pub async fn create(
     db: &Db,
     admin: &crate::db::actor::Actor,
-    max_uses: Option<i64>,
-    days: Option<i64>,
+    new: NewInvite<'_>,
 ) -> Result<Invite> {
+    let NewInvite {
+        max_uses,
+        days,
+        community,
+    } = new;
     accounts::require_admin(db, admin).await?;
     if max_uses.is_some_and(|m| !(1..=MAX_USES).contains(&m)) {
         return Err(Error::unprocessable(format!(
@@ -41,6 +57,21 @@ pub async fn create(
             "Expiry must be between 1 and {MAX_DAYS} days, or empty for none."
         )));
     }
+    let community_id = match community.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(name) => {
+            let name = name.trim_start_matches('@');
+            match crate::service::communities::local(db, name).await {
+                Ok((group, _)) => Some(group.id),
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    return Err(Error::unprocessable(format!(
+                        "There is no community named `{name}` on this instance."
+                    )))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
     let at = now();
     let invite = Invite {
         id: new_id(),
@@ -51,6 +82,7 @@ pub async fn create(
         expires_at: days.map(|d| at + chrono::Duration::days(d)),
         revoked_at: None,
         created_at: at,
+        community_id,
     };
     let row = invite.clone();
     db.run(move |conn| Ok(Invite::insert(conn, &row)?)).await?;

@@ -3,11 +3,15 @@
 //! needed; each sign-up counts one use) or `open`; with
 //! `instance.approve_registrations`, an open sign-up waits for an admin
 //! (`accounts::approve`) before it can sign in. A sign-up with an invite is
-//! approved by the invite.
+//! approved by the invite, and joins the community the invite names.
 
 use crate::{
+    apub::Data,
     config::Registrations,
-    db::{actor::Actor, local_user::Role},
+    db::{
+        actor::{Actor, ActorKind},
+        local_user::Role,
+    },
     error::{Error, Result},
     service::{accounts, invites},
     Context,
@@ -37,7 +41,7 @@ pub const CLOSED: &str =
 /// Errors: `Forbidden` when registrations are closed; `Unprocessable` for
 /// a missing or dead invite code (invite mode, or any code given), a bad
 /// name or a weak password; `Conflict` for a taken name.
-pub async fn register(ctx: &Context, sign_up: SignUp<'_>) -> Result<Registered> {
+pub async fn register(ctx: &Data<Context>, sign_up: SignUp<'_>) -> Result<Registered> {
     let instance = &ctx.config.instance;
     let code = sign_up.invite.map(str::trim).filter(|c| !c.is_empty());
     let invite = match (instance.registrations, code) {
@@ -54,6 +58,7 @@ pub async fn register(ctx: &Context, sign_up: SignUp<'_>) -> Result<Registered> 
     accounts::normalize_name(sign_up.name)?;
     accounts::check_password(sign_up.password)?;
     let approved = invite.is_some() || !instance.approve_registrations;
+    let community = invite.as_ref().and_then(|i| i.community_id.clone());
     let actor = accounts::create_account(
         &ctx.db,
         &ctx.urls,
@@ -66,5 +71,27 @@ pub async fn register(ctx: &Context, sign_up: SignUp<'_>) -> Result<Registered> 
         invite.map(|i| i.id),
     )
     .await?;
+    if let Some(group_id) = community {
+        join_invited_community(ctx, &actor, &group_id).await;
+    }
     Ok(Registered { actor, approved })
+}
+
+/// Joins the community an invite names, as the person would by following
+/// it: a community that approves its members gets a join request. The
+/// account exists by now, so a failure here (the community deleted since
+/// the invite was made) is logged and does not undo the sign-up.
+async fn join_invited_community(ctx: &Data<Context>, person: &Actor, group_id: &str) {
+    let group = match crate::service::relations::actor_by_id(ctx, group_id).await {
+        Ok(group) if group.local && group.kind() == ActorKind::Group => group,
+        Ok(_) | Err(_) => {
+            tracing::warn!(group_id, person = %person.username,
+                "the invite's community is gone; the new account joins nothing");
+            return;
+        }
+    };
+    if let Err(e) = crate::service::follows::follow(ctx, person, &group).await {
+        tracing::warn!(error = ?e, group = %group.username, person = %person.username,
+            "could not join the invite's community");
+    }
 }

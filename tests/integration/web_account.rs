@@ -713,6 +713,7 @@ async fn registration_by_invite(backend: Backend) {
         expires_at: Some(outloud::db::now() - chrono::Duration::hours(1)),
         revoked_at: None,
         created_at: outloud::db::now() - chrono::Duration::days(2),
+        community_id: None,
     };
     alpha
         .context
@@ -739,6 +740,98 @@ async fn registration_by_invite(backend: Backend) {
     assert_eq!(revoked.status, 303);
     assert_eq!(register_as(&mut late, "gus", &live.code).await.status, 422);
     assert_eq!(user_count(&alpha).await, 2);
+}
+
+/// The code of the invite that names the local community `name`.
+async fn invite_code_for(
+    alpha: &TestInstance,
+    admin: &outloud::db::actor::Actor,
+    name: &str,
+) -> String {
+    let group = alpha.local(name).await;
+    service::invites::list(&alpha.context.db, admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.community_id.as_deref() == Some(group.id.as_str()))
+        .unwrap()
+        .code
+}
+
+/// An invite that names a community (issue 15 §2): whoever signs up with
+/// it, on the web or through `POST /api/v1/accounts`, joins it, or asks to
+/// when the community approves its members.
+async fn invites_join_a_community(backend: Backend) {
+    use crate::communities::create_community;
+    use outloud::db::{community::Posting, follow::FollowState};
+    let alpha = TestInstance::spawn_with("alpha", backend, |c| {
+        c.instance.registrations = Registrations::Invite;
+    })
+    .await;
+    let admin = make_admin(&alpha, "root").await;
+    create_community(&alpha, "rust", &admin, false, false, Posting::Anyone).await;
+    create_community(&alpha, "guild", &admin, true, false, Posting::Anyone).await;
+    let mut boss = signed_in(&alpha, "root").await;
+    let page = boss.get("/admin/invites").await;
+    assert!(page.body.contains("<option value=\"rust\">@rust</option>"));
+    // A community that is not this instance's is refused with the reason.
+    let refused = boss
+        .post(
+            "/admin/invites",
+            &[("max_uses", ""), ("days", ""), ("community", "nope")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("no community named `nope`"));
+    for community in ["rust", "guild"] {
+        let made = boss
+            .post(
+                "/admin/invites",
+                &[("max_uses", ""), ("days", "7"), ("community", community)],
+            )
+            .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+    }
+    let page = boss.get("/admin/invites").await;
+    assert!(page.body.contains("<td>@rust</td>") && page.body.contains("<td>@guild</td>"));
+
+    // On the web: fay joins rust at once.
+    let mut web = WebClient::new(&alpha);
+    let done = register_as(
+        &mut web,
+        "fay",
+        &invite_code_for(&alpha, &admin, "rust").await,
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let (fay, rust) = (alpha.handle_of("fay"), alpha.handle_of("rust"));
+    assert_eq!(
+        alpha.follow_state(&fay, &rust).await,
+        Some(FollowState::Accepted)
+    );
+    // Through the client API: gus asks to join guild, which approves.
+    let token = app_token(&alpha).await;
+    let code = invite_code_for(&alpha, &admin, "guild").await;
+    let (status, body) = api_sign_up(
+        &alpha,
+        &token,
+        &[
+            ("username", "gus"),
+            ("email", "gus@example.org"),
+            ("password", "a long password"),
+            ("agreement", "true"),
+            ("locale", "en"),
+            ("invite_code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (gus, guild) = (alpha.handle_of("gus"), alpha.handle_of("guild"));
+    assert_eq!(
+        alpha.follow_state(&gus, &guild).await,
+        Some(FollowState::Pending)
+    );
+    assert_eq!(alpha.follow_state(&gus, &rust).await, None);
 }
 
 async fn registration_waits_for_approval(backend: Backend) {
@@ -1150,6 +1243,7 @@ both_backends!(
     password_and_sessions,
     registration_closed_and_open,
     registration_by_invite,
+    invites_join_a_community,
     registration_waits_for_approval,
     admin_pages_are_for_admins,
     oauth_approval_with_the_session,

@@ -1,4 +1,5 @@
-//! `/admin/invites`: invite links with expiry and uses (create, revoke).
+//! `/admin/invites`: invite links with expiry, uses and an optional
+//! community to join (create, revoke).
 
 use super::{admin, fixable, notice, when, NoticeQuery, Outcome};
 use crate::web::{
@@ -21,6 +22,8 @@ pub struct InviteRow {
     pub link: String,
     pub uses: String,
     pub expires: String,
+    /// The community its users join (`@name`), if any.
+    pub community: Option<String>,
     /// `live`, `expired`, `used up` or `revoked`.
     pub state: &'static str,
 }
@@ -33,6 +36,8 @@ struct InvitesPage {
     outcome: Outcome,
     registrations: &'static str,
     invites: Vec<InviteRow>,
+    /// The local communities' names, for the "joins" choice.
+    communities: Vec<String>,
 }
 
 pub(super) async fn invites_tab(
@@ -44,6 +49,18 @@ pub(super) async fn invites_tab(
 ) -> Result<HttpResponse, WebError> {
     let at = crate::db::now();
     let base = data.urls.base().as_str().trim_end_matches('/').to_string();
+    let communities: Vec<(String, String)> =
+        service::communities::local_communities(&data.db, &me.actor)
+            .await?
+            .into_iter()
+            .map(|c| (c.actor.id, c.actor.username))
+            .collect();
+    let name_of = |id: &str| {
+        communities
+            .iter()
+            .find(|(cid, _)| cid == id)
+            .map(|(_, name)| format!("@{name}"))
+    };
     let invites = service::invites::list(&data.db, &me.actor)
         .await?
         .into_iter()
@@ -54,6 +71,7 @@ pub(super) async fn invites_tab(
                 None => format!("{} used, no limit", i.uses),
             },
             expires: i.expires_at.map_or_else(|| "never".into(), when),
+            community: i.community_id.as_deref().and_then(name_of),
             state: if i.revoked_at.is_some() {
                 "revoked"
             } else if i.expires_at.is_some_and(|e| e <= at) {
@@ -80,6 +98,7 @@ pub(super) async fn invites_tab(
         outcome,
         registrations,
         invites,
+        communities: communities.into_iter().map(|(_, name)| name).collect(),
     };
     Ok(viewer.finish(render(status, &page)?))
 }
@@ -103,6 +122,9 @@ pub struct InviteForm {
     max_uses: String,
     #[serde(default)]
     days: String,
+    /// A local community's name, or empty.
+    #[serde(default)]
+    community: String,
 }
 
 /// An optional whole number from a form field (empty: none).
@@ -128,7 +150,14 @@ pub async fn create_invite(
         optional_number(&form.max_uses, "Uses"),
         optional_number(&form.days, "Days"),
     ) {
-        (Ok(uses), Ok(days)) => service::invites::create(&data.db, &me.actor, uses, days).await,
+        (Ok(max_uses), Ok(days)) => {
+            let new = service::invites::NewInvite {
+                max_uses,
+                days,
+                community: Some(form.community.as_str()),
+            };
+            service::invites::create(&data.db, &me.actor, new).await
+        }
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match created {
