@@ -1,5 +1,6 @@
 //! Fixed-window rate limits kept in memory, per process: login attempts
-//! per IP and per account, and API requests per token or IP. Several
+//! per IP and per account, sign-ups per IP, and API requests per token or
+//! IP. Several
 //! processes behind one load balancer each keep their own counts, so the
 //! effective limit is the per-process limit times the number of processes.
 
@@ -134,11 +135,17 @@ pub struct Limits {
     pub login_account: RateLimiter,
     /// API requests per token, or per IP without one (5 minutes).
     pub api: RateLimiter,
+    /// Sign-up attempts per IP, web and API alike (5 minutes): as
+    /// Mastodon's 25, generous enough for an office behind one address on
+    /// launch day, not for a script making accounts.
+    pub sign_up_ip: RateLimiter,
 }
 
 /// Failures on one account (from anywhere, 15 minutes) before its logins
 /// slow down.
 pub const SLOW_DOWN_AFTER: u32 = 5;
+/// Sign-up attempts one address may make in 5 minutes.
+pub const SIGN_UPS_PER_5_MINUTES: u32 = 25;
 /// The longest a login attempt is held back.
 pub const MAX_LOGIN_DELAY: Duration = Duration::from_secs(3);
 
@@ -149,6 +156,7 @@ impl Limits {
             login_pair: RateLimiter::new(10, Duration::from_secs(900)),
             login_account: RateLimiter::new(u32::MAX, Duration::from_secs(900)),
             api: RateLimiter::new(api_per_5_minutes, Duration::from_secs(300)),
+            sign_up_ip: RateLimiter::new(SIGN_UPS_PER_5_MINUTES, Duration::from_secs(300)),
         }
     }
 

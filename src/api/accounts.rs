@@ -469,6 +469,7 @@ pub struct NewAccount {
 /// account that waits for an admin's approval is created, but gets 403
 /// with that message instead of a token.
 async fn create(
+    req: HttpRequest,
     data: Data<Context>,
     auth: Auth,
     Form(new): Form<NewAccount>,
@@ -488,6 +489,7 @@ async fn create(
         name: new.username.trim(),
         password: &new.password,
         invite: new.invite_code.as_deref(),
+        ip: &super::oauth::client_ip(&req),
     };
     let registered = service::registrations::register(&data, sign_up)
         .await

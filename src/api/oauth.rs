@@ -226,7 +226,8 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Result<HttpRespo
         .finish())
 }
 
-fn client_ip(req: &HttpRequest) -> String {
+/// The request's address, for the login and sign-up limits.
+pub(super) fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())

@@ -12,7 +12,7 @@ use crate::{
         actor::{Actor, ActorKind},
         local_user::Role,
     },
-    error::{Error, Result},
+    error::{Error, ErrorKind, Result},
     service::{accounts, invites},
     Context,
 };
@@ -23,6 +23,8 @@ pub struct SignUp<'a> {
     pub name: &'a str,
     pub password: &'a str,
     pub invite: Option<&'a str>,
+    /// The address it came from, for the sign-up limit.
+    pub ip: &'a str,
 }
 
 /// A new account, and whether it may sign in now.
@@ -38,7 +40,8 @@ pub const CLOSED: &str =
 
 /// Creates an account as the instance's registration rules allow.
 ///
-/// Errors: `Forbidden` when registrations are closed; `Unprocessable` for
+/// Errors: `Forbidden` when registrations are closed; `TooManyRequests`
+/// past the sign-up attempts one address may make; `Unprocessable` for
 /// a missing or dead invite code (invite mode, or any code given), a bad
 /// name or a weak password; `Conflict` for a taken name.
 pub async fn register(ctx: &Data<Context>, sign_up: SignUp<'_>) -> Result<Registered> {
@@ -46,6 +49,17 @@ pub async fn register(ctx: &Data<Context>, sign_up: SignUp<'_>) -> Result<Regist
     let code = sign_up.invite.map(str::trim).filter(|c| !c.is_empty());
     let invite = match (instance.registrations, code) {
         (Registrations::Closed, _) => return Err(Error::forbidden(CLOSED)),
+        _ if !ctx
+            .limits
+            .sign_up_ip
+            .hit(&format!("ip:{}", sign_up.ip))
+            .allowed =>
+        {
+            return Err(Error::new(
+                ErrorKind::TooManyRequests,
+                "Too many sign-ups from your address: try again in a few minutes.",
+            ))
+        }
         (Registrations::Invite, None) => {
             return Err(Error::unprocessable(
                 "Registrations on this instance need an invite: enter your invite code.",

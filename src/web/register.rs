@@ -16,7 +16,7 @@ use crate::{
         registrations::{SignUp, CLOSED},
     },
 };
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -112,10 +112,12 @@ pub struct RegisterForm {
 /// `POST /register`: creates the account, then says whether it can sign
 /// in now or waits for an admin.
 pub async fn register(
+    req: HttpRequest,
     data: Data<Context>,
     viewer: Viewer,
     Form(form): Form<RegisterForm>,
 ) -> Result<HttpResponse, WebError> {
+    let ip = super::session::client_ip(&req);
     let invite = form.invite.as_deref().unwrap_or("");
     let again = |status: StatusCode, message: String| {
         let (data, viewer) = (&data, &viewer);
@@ -146,6 +148,7 @@ pub async fn register(
         name: form.username.trim(),
         password: &form.password,
         invite: Some(invite),
+        ip: &ip,
     };
     match service::registrations::register(&data, sign_up).await {
         Ok(registered) => {
@@ -168,6 +171,9 @@ pub async fn register(
                     (StatusCode::UNPROCESSABLE_ENTITY, sentence(e.safe_message()))
                 }
                 ErrorKind::Forbidden => (StatusCode::FORBIDDEN, e.safe_message().to_string()),
+                ErrorKind::TooManyRequests => {
+                    (StatusCode::TOO_MANY_REQUESTS, e.safe_message().to_string())
+                }
                 _ => return Err(e.into()),
             };
             again(status, message).await

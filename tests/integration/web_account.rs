@@ -834,6 +834,47 @@ async fn invites_join_a_community(backend: Backend) {
     assert_eq!(alpha.follow_state(&gus, &rust).await, None);
 }
 
+/// One address gets a limited number of sign-up attempts (issue 15 §2),
+/// web and API counted together; refusals are 429 with the reason.
+async fn sign_ups_are_rate_limited(backend: Backend) {
+    let open = TestInstance::spawn_with("alpha", backend, |c| {
+        c.instance.registrations = Registrations::Open;
+    })
+    .await;
+    let token = app_token(&open).await;
+    let attempt = |name: String| {
+        let (open, token) = (&open, &token);
+        async move {
+            let fields = [
+                ("username", name.as_str()),
+                ("password", "short"),
+                ("agreement", "true"),
+            ];
+            api_sign_up(open, token, &fields).await
+        }
+    };
+    for n in 0..outloud::ratelimit::SIGN_UPS_PER_5_MINUTES {
+        let (status, body) = attempt(format!("user{n}")).await;
+        assert_eq!(status, 422, "attempt {n}: {body}");
+    }
+    let good = [
+        ("username", "late"),
+        ("password", "a long password"),
+        ("agreement", "true"),
+    ];
+    let (status, body) = api_sign_up(&open, &token, &good).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("Too many sign-ups"));
+    let mut web = WebClient::new(&open);
+    let page = register_as(&mut web, "late", "").await;
+    assert_eq!(page.status, 429);
+    assert!(page.body.contains("Too many sign-ups from your address"));
+    assert_eq!(user_count(&open).await, 0);
+}
+
 async fn registration_waits_for_approval(backend: Backend) {
     let alpha = TestInstance::spawn_with("alpha", backend, |c| {
         c.instance.registrations = Registrations::Open;
@@ -1244,6 +1285,7 @@ both_backends!(
     registration_closed_and_open,
     registration_by_invite,
     invites_join_a_community,
+    sign_ups_are_rate_limited,
     registration_waits_for_approval,
     admin_pages_are_for_admins,
     oauth_approval_with_the_session,
