@@ -77,6 +77,20 @@ impl LocalUser {
             .execute(conn)
     }
 
+    /// Deletes an account still waiting for approval, actor and all (the
+    /// rows cascade); whether there was one. An approved account is left
+    /// alone: it may have written, followed and federated.
+    pub fn delete_waiting(conn: &mut DbConn, actor_id: &str) -> QueryResult<bool> {
+        use super::schema::actors;
+        let waiting = local_users::table
+            .filter(local_users::actor_id.eq(actor_id))
+            .filter(local_users::approved.eq(false))
+            .select(local_users::actor_id);
+        diesel::delete(actors::table.filter(actors::id.eq_any(waiting)))
+            .execute(conn)
+            .map(|n| n > 0)
+    }
+
     pub fn set_suspended(
         conn: &mut DbConn,
         actor_id: &str,

@@ -391,6 +391,29 @@ pub async fn approve(db: &Db, admin: &Actor, actor_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// An admin rejects a registration waiting for approval: the account is
+/// deleted and its name is free again, as Mastodon's "Reject" does. It
+/// never signed in, so nothing was federated and nothing is sent.
+///
+/// Errors: `Forbidden` for anyone but an admin, `NotFound` for an unknown
+/// account, `Unprocessable` for an approved one (suspend it instead).
+pub async fn reject(db: &Db, admin: &Actor, actor_id: &str) -> Result<()> {
+    require_admin(db, admin).await?;
+    let id = actor_id.to_string();
+    db.transaction(move |conn| {
+        let user = LocalUser::by_actor_id(conn, &id)?
+            .ok_or_else(|| Error::not_found("no such account"))?;
+        if user.approved {
+            return Err(Error::unprocessable(
+                "Only an account waiting for approval can be rejected; suspend this one instead.",
+            ));
+        }
+        LocalUser::delete_waiting(conn, &id)?;
+        Ok(())
+    })
+    .await
+}
+
 /// An actor's counts as its profile shows them: narrations, followers,
 /// following (zero when nothing was counted yet).
 pub async fn stats(db: &Db, actor: &Actor) -> Result<crate::db::stats::ActorStats> {

@@ -925,6 +925,45 @@ async fn registration_waits_for_approval(backend: Backend) {
         .await;
     assert_eq!(approved.status, 303);
     assert_eq!(web.sign_in("hal", "a long password").await.status, 303);
+
+    // ida, waiting, is rejected: her account is gone and the name free.
+    let ida = alpha.local("ida").await;
+    let page = boss.get("/admin").await;
+    assert!(page
+        .body
+        .contains(&format!("action=\"/admin/users/{}/reject\"", ida.id)));
+    let rejected = boss
+        .post(&format!("/admin/users/{}/reject", ida.id), &[])
+        .await;
+    assert_eq!(rejected.status, 303);
+    assert!(boss
+        .get("/admin?done=reject")
+        .await
+        .body
+        .contains("its name is free"));
+    assert!(
+        accounts::local_actor(&alpha.context.db, "ida")
+            .await
+            .is_err(),
+        "ida's account is deleted"
+    );
+    let mut again = WebClient::new(&alpha);
+    assert_eq!(register_as(&mut again, "ida", "").await.status, 200);
+    // An approved account is not rejected (422); an unknown one is 404.
+    boss.get("/admin").await;
+    let refused = boss
+        .post(&format!("/admin/users/{}/reject", hal.id), &[])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("suspend this one instead"));
+    assert!(accounts::local_actor(&alpha.context.db, "hal")
+        .await
+        .is_ok());
+    boss.get("/admin").await;
+    assert_eq!(
+        boss.post("/admin/users/nobody/reject", &[]).await.status,
+        404
+    );
 }
 
 async fn admin_pages_are_for_admins(backend: Backend) {
@@ -952,6 +991,7 @@ async fn admin_pages_are_for_admins(backend: Backend) {
         "/admin/users".to_string(),
         format!("/admin/users/{}/suspend", root.id),
         format!("/admin/users/{}/approve", root.id),
+        format!("/admin/users/{}/reject", root.id),
         "/admin/invites".to_string(),
         "/admin/invites/x/revoke".to_string(),
         "/admin/communities".to_string(),

@@ -2,7 +2,8 @@
 //! action checks again through `service::accounts::require_admin`, the
 //! rule the CLI's callers and the API share):
 //!
-//! - `/admin`: people (create, approve registrations, suspend, reinstate);
+//! - `/admin`: people (create, approve or reject registrations, suspend,
+//!   reinstate);
 //! - `/admin/invites`: invite links with expiry and uses (create, revoke);
 //! - `/admin/communities`: this instance's communities (create);
 //! - `/admin/federation`: the federation mode and the hosts allowed or
@@ -156,6 +157,9 @@ fn notice(query: &NoticeQuery) -> Outcome {
     let text = match query.done.as_deref() {
         Some("created") => "The account is created.",
         Some("approve") => "The account is approved: its person can sign in now.",
+        Some("reject") => {
+            "The registration is rejected: the account is deleted and its name is free."
+        }
         Some("suspend") => "The account is suspended: its sessions and app tokens have ended.",
         Some("unsuspend") => "The account is reinstated.",
         Some("invite") => "The invite is created: copy its link below.",

@@ -1,4 +1,5 @@
-//! `/admin`: people (create, approve registrations, suspend, reinstate).
+//! `/admin`: people (create, approve or reject registrations, suspend,
+//! reinstate).
 
 use super::{admin, fixable, notice, when, NoticeQuery, Outcome};
 use crate::web::{
@@ -142,7 +143,7 @@ pub async fn create_user(
     }
 }
 
-/// `POST /admin/users/{id}/{approve|suspend|unsuspend}`
+/// `POST /admin/users/{id}/{approve|reject|suspend|unsuspend}`
 pub async fn user_action(
     data: Data<Context>,
     viewer: Viewer,
@@ -154,6 +155,7 @@ pub async fn user_action(
     let db = &data.db;
     match action.as_str() {
         "approve" => service::accounts::approve(db, &me.actor, &id).await?,
+        "reject" => service::accounts::reject(db, &me.actor, &id).await?,
         "suspend" | "unsuspend" => {
             let by = service::suspension::Suspender::Admin(&me.actor);
             service::suspension::set_suspended(&data, by, &id, action == "suspend").await?;
