@@ -357,9 +357,9 @@ pub async fn announce(
 /// A microblog member saw a top-level post as the community's boost of
 /// its id, and drops an `Announce` of an activity: so the `Update` of a
 /// local post (an edit, an ask's accepted answer) reaches it as its
-/// author's own activity, as Mastodon sends an edit to the followers of
-/// whoever boosted the post. Members that had it already (the author's
-/// followers) are not sent it twice.
+/// author's own activity, which Mastodon applies to the status it holds.
+/// Members that had it already (the author's followers) are not sent it
+/// twice (one delivery per inbox and activity).
 async fn forward_update(
     data: &Data<Context>,
     post: &Post,
