@@ -339,13 +339,53 @@ pub async fn announce(
         outbox::send(data, group, &id, announce, aware).await?;
     }
     let top_level = post.in_reply_to.is_none();
-    let is_create = activity.get("type").and_then(|t| t.as_str()) == Some("Create");
-    if !microblog.is_empty() && top_level && is_create && !members_only {
-        let announce = addressed(ObjectRef::Id(post.ap_id.0.clone()));
-        let id = announce.id.clone();
-        outbox::send(data, group, &id, announce, microblog).await?;
+    if microblog.is_empty() || !top_level || members_only {
+        return Ok(());
+    }
+    match activity.get("type").and_then(|t| t.as_str()) {
+        Some("Create") => {
+            let announce = addressed(ObjectRef::Id(post.ap_id.0.clone()));
+            let id = announce.id.clone();
+            outbox::send(data, group, &id, announce, microblog).await?;
+        }
+        Some("Update") => forward_update(data, post, activity, microblog).await?,
+        _ => {}
     }
     Ok(())
+}
+
+/// A microblog member saw a top-level post as the community's boost of
+/// its id, and drops an `Announce` of an activity: so the `Update` of a
+/// local post (an edit, an ask's accepted answer) reaches it as its
+/// author's own activity, which Mastodon applies to the status it holds.
+/// Members that had it already (the author's followers) are not sent it
+/// twice (one delivery per inbox and activity).
+async fn forward_update(
+    data: &Data<Context>,
+    post: &Post,
+    activity: &serde_json::Value,
+    members: Vec<Actor>,
+) -> Result<()> {
+    let author_id = post.author_id.clone();
+    let author = data
+        .db
+        .run(move |conn| Ok(Actor::by_id(conn, &author_id)?))
+        .await?;
+    let Some(author) = author.filter(|a| a.local) else {
+        // Another server's post: its Update is its author's to send.
+        return Ok(());
+    };
+    let id = activity
+        .get("id")
+        .and_then(|i| i.as_str())
+        .and_then(|i| Url::parse(i).ok())
+        .ok_or_else(|| Error::bad_request("activity without id"))?;
+    let mut bare = activity.clone();
+    if let Some(map) = bare.as_object_mut() {
+        // `outbox::send` adds the context again.
+        map.remove("@context");
+    }
+    outbox::send(data, &author, &id, bare, members).await
 }
 
 /// Whether `viewer` may see `post` because of the members-only community

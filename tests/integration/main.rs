@@ -44,6 +44,7 @@ mod narration_kinds;
 mod narrations;
 mod notification_policy;
 mod partners;
+mod peer_learning;
 mod push;
 mod remote_content;
 mod reports;

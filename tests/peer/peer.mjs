@@ -17,7 +17,15 @@
 //                                    (401 otherwise) before any listener runs
 //
 // Control (for the test; JSON in, JSON out):
-//   GET  /received                   what the inboxes accepted, parsed by Fedify
+//   GET  /received                   what the inboxes accepted, parsed by Fedify:
+//                                    type, id, actor, to, cc, objectId, signedBy;
+//                                    for Create and Update `object` (the Note or
+//                                    Article described: content, tags, inReplyTo, …);
+//                                    for Announce `object` too: the announced post
+//                                    described (Fedify fetches an id), or, for an
+//                                    announced activity (FEP-1b12), its type, id,
+//                                    actor and `object` described; for Accept the
+//                                    Follow; others only what every entry has
 //   GET  /knocks                     every signed request the peer sent: method, url,
 //                                    scheme ("rfc9421" or "draft-cavage") and status.
 //                                    Fedify double-knocks: RFC 9421 first, then
@@ -47,6 +55,7 @@ import { Temporal } from "@js-temporal/polyfill";
 import {
   Accept,
   Activity,
+  Announce,
   Article,
   Create,
   Document,
@@ -61,6 +70,7 @@ import {
   Person,
   PUBLIC_COLLECTION,
   Undo,
+  Update,
   createFederation,
   getDocumentLoader,
   isActor,
@@ -324,6 +334,33 @@ federation
   .on(Create, async (ctx, create) => {
     const object = await create.getObject();
     await record(ctx, create, { object: await describeObject(object) });
+  })
+  .on(Update, async (ctx, update) => {
+    const object = await update.getObject();
+    await record(ctx, update, { object: await describeObject(object) });
+  })
+  .on(Announce, async (ctx, announce) => {
+    // A community (FEP-1b12) announces either a post's id, which Fedify
+    // fetches, or the activity it received (Create, Update, …) embedded:
+    // that activity's id is on its author's origin, not the Group's, and
+    // this peer would otherwise fetch it again from there.
+    const announced = await announce.getObject({ crossOrigin: "trust" });
+    let object;
+    if (announced instanceof Activity) {
+      // What it acts on (a post; a Delete's may be gone: null then).
+      const inner = await announced.getObject({ crossOrigin: "trust", suppressError: true });
+      object = {
+        type: typeName(announced),
+        id: announced.id?.href ?? null,
+        actor: announced.actorId?.href ?? null,
+        object: inner instanceof Activity
+          ? { type: typeName(inner), id: inner.id?.href ?? null }
+          : await describeObject(inner),
+      };
+    } else {
+      object = await describeObject(announced);
+    }
+    await record(ctx, announce, { object });
   })
   .on(Activity, async (ctx, activity) => {
     await record(ctx, activity);
