@@ -348,7 +348,7 @@ pub async fn announce(
             let id = announce.id.clone();
             outbox::send(data, group, &id, announce, microblog).await?;
         }
-        Some("Update") => forward_update(data, post, activity, microblog).await?,
+        Some("Update" | "Delete") => forward_from_author(data, post, activity, microblog).await?,
         _ => {}
     }
     Ok(())
@@ -356,11 +356,11 @@ pub async fn announce(
 
 /// A microblog member saw a top-level post as the community's boost of
 /// its id, and drops an `Announce` of an activity: so the `Update` of a
-/// local post (an edit, an ask's accepted answer) reaches it as its
-/// author's own activity, which Mastodon applies to the status it holds.
-/// Members that had it already (the author's followers) are not sent it
-/// twice (one delivery per inbox and activity).
-async fn forward_update(
+/// local post (an edit, an ask's accepted answer) and its `Delete` reach
+/// it as its author's own activity, which Mastodon applies to the status
+/// it holds. Members that had it already (the author's followers) are not
+/// sent it twice (one delivery per inbox and activity).
+async fn forward_from_author(
     data: &Data<Context>,
     post: &Post,
     activity: &serde_json::Value,
@@ -372,7 +372,8 @@ async fn forward_update(
         .run(move |conn| Ok(Actor::by_id(conn, &author_id)?))
         .await?;
     let Some(author) = author.filter(|a| a.local) else {
-        // Another server's post: its Update is its author's to send.
+        // Another server's post: its Update or Delete is its author's to
+        // send.
         return Ok(());
     };
     let id = activity

@@ -221,6 +221,27 @@ async fn typed_narrations_between_outloud_and_the_peer(backend: Backend) {
     assert!(has_hashtag(&update["object"], "#learned"), "{update:#}");
     let content = update["object"]["content"].as_str().unwrap();
     assert!(content.contains("compose, and filter"), "{content}");
+    // A second narration, deleted: the peer gets alice's Delete of it
+    // (it, too, knew the post only as the community's boost).
+    let doomed = narrate(
+        alpha,
+        "alice",
+        group,
+        NarrationKind::Doing,
+        "Trying sqlx for a day",
+    )
+    .await;
+    arrived(&scene, beta, doomed.ap_id.as_str()).await;
+    announced_to_peer(peer, group, doomed.ap_id.as_str()).await;
+    alice_api
+        .delete(&format!("/api/v1/statuses/{}", doomed.id))
+        .await
+        .ok();
+    alpha.drain_deliveries().await;
+    let delete = peer
+        .received_one("Delete", |d| d["objectId"] == doomed.ap_id.as_str())
+        .await;
+    assert_eq!(delete["actor"], alpha.actor_url("alice"));
 
     // carol posts into the community as a Mastodon user does: the group in
     // `cc` and mentioned, `#stuck` in the text and as a Hashtag.
