@@ -460,6 +460,8 @@ pub struct NewAccount {
     agreement: Option<bool>,
     /// Outloud's own: the code of an invite link.
     invite_code: Option<String>,
+    /// Why they want to join, for the admin approving the account.
+    reason: Option<String>,
 }
 
 /// `POST /api/v1/accounts`: an app signs a person up (with an app token),
@@ -490,6 +492,7 @@ async fn create(
         password: &new.password,
         invite: new.invite_code.as_deref(),
         ip: &super::oauth::client_ip(&req),
+        reason: new.reason.as_deref(),
     };
     let registered = service::registrations::register(&data, sign_up)
         .await

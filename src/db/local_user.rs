@@ -41,6 +41,9 @@ pub struct LocalUser {
     pub suspended_at: Option<chrono::NaiveDateTime>,
     /// The visibility new narrations start with (`db::post::Visibility`).
     pub default_visibility: String,
+    /// Why they want to join, as they said when signing up (shown to the
+    /// admins approving registrations).
+    pub registration_reason: Option<String>,
 }
 
 impl LocalUser {
@@ -72,8 +75,12 @@ impl LocalUser {
     }
 
     pub fn set_approved(conn: &mut DbConn, actor_id: &str, approved: bool) -> QueryResult<usize> {
+        // The reason to join was for this decision only.
         diesel::update(local_users::table.find(actor_id))
-            .set(local_users::approved.eq(approved))
+            .set((
+                local_users::approved.eq(approved),
+                local_users::registration_reason.eq(None::<String>),
+            ))
             .execute(conn)
     }
 

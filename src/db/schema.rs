@@ -42,6 +42,7 @@ diesel::table! {
         approved -> Bool,
         suspended_at -> Nullable<Timestamp>,
         default_visibility -> Text,
+        registration_reason -> Nullable<Text>,
     }
 }
 

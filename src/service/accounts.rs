@@ -65,19 +65,38 @@ pub struct NewUser<'a> {
 /// Errors: `Unprocessable` for an invalid name or password, `Conflict` when
 /// the name is taken by a person or a community.
 pub async fn create_user(db: &Db, urls: &Urls, new: NewUser<'_>) -> Result<Actor> {
-    create_account(db, urls, new, true, None).await
+    let admission = Admission {
+        approved: true,
+        ..Admission::default()
+    };
+    create_account(db, urls, new, admission).await
+}
+
+/// How a new account comes in (`service::registrations` decides).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Admission {
+    /// False: it waits for an admin.
+    pub approved: bool,
+    /// The invite (its id) it uses up one use of.
+    pub invite: Option<String>,
+    /// Why they want to join, for the admins approving it.
+    pub reason: Option<String>,
 }
 
 /// Creates an account, approved or waiting for an admin, counting one use
-/// of `invite` (its id) in the same transaction: when the invite has no
-/// use left by then, nothing is created.
+/// of the admission's invite in the same transaction: when the invite has
+/// no use left by then, nothing is created.
 pub(crate) async fn create_account(
     db: &Db,
     urls: &Urls,
     new: NewUser<'_>,
-    approved: bool,
-    invite: Option<String>,
+    admission: Admission,
 ) -> Result<Actor> {
+    let Admission {
+        approved,
+        invite,
+        reason,
+    } = admission;
     let name = normalize_name(new.name)?;
     check_password(new.password)?;
     // Key generation and hashing are CPU work: keep them off the executor.
@@ -128,6 +147,7 @@ pub(crate) async fn create_account(
         approved,
         suspended_at: None,
         default_visibility: Visibility::Public.as_str().into(),
+        registration_reason: reason,
     };
     db.transaction(move |conn| {
         if Actor::local_by_name(conn, &name)?.is_some() {

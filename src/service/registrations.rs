@@ -25,7 +25,13 @@ pub struct SignUp<'a> {
     pub invite: Option<&'a str>,
     /// The address it came from, for the sign-up limit.
     pub ip: &'a str,
+    /// Why they want to join (Mastodon's `reason`), for the admin who
+    /// approves the account; kept only when it waits for one.
+    pub reason: Option<&'a str>,
 }
+
+/// The longest a reason to join may be (Mastodon's limit).
+pub const MAX_REASON_CHARS: usize = 420;
 
 /// A new account, and whether it may sign in now.
 #[derive(Debug, Clone)]
@@ -71,6 +77,19 @@ pub async fn register(ctx: &Data<Context>, sign_up: SignUp<'_>) -> Result<Regist
     // Check the name and password before paying for key generation.
     accounts::normalize_name(sign_up.name)?;
     accounts::check_password(sign_up.password)?;
+    let reason = sign_up
+        .reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(Error::unprocessable(format!(
+            "Tell us why you want to join in at most {MAX_REASON_CHARS} characters."
+        )));
+    }
     let approved = invite.is_some() || !instance.approve_registrations;
     let community = invite.as_ref().and_then(|i| i.community_id.clone());
     let actor = accounts::create_account(
@@ -81,8 +100,12 @@ pub async fn register(ctx: &Data<Context>, sign_up: SignUp<'_>) -> Result<Regist
             password: sign_up.password,
             role: Role::User,
         },
-        approved,
-        invite.map(|i| i.id),
+        accounts::Admission {
+            approved,
+            invite: invite.map(|i| i.id),
+            // Only an admin deciding on the account reads it.
+            reason: reason.filter(|_| !approved),
+        },
     )
     .await?;
     if let Some(group_id) = community {

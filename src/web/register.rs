@@ -43,6 +43,9 @@ struct RegisterPage<'a> {
     domain: &'a str,
     username: &'a str,
     invite: &'a str,
+    /// Why they want to join, as typed (kept when the form comes back).
+    reason: &'a str,
+    max_reason: usize,
     error: Option<String>,
     done: Option<Done>,
     max_name: usize,
@@ -62,14 +65,26 @@ pub struct InviteQuery {
     invite: Option<String>,
 }
 
+/// What the form held, to show it again.
+#[derive(Clone, Copy, Default)]
+struct Filled<'a> {
+    username: &'a str,
+    invite: &'a str,
+    reason: &'a str,
+}
+
 async fn page<'a>(
     data: &'a Data<Context>,
     viewer: &Viewer,
-    username: &'a str,
-    invite: &'a str,
+    filled: Filled<'a>,
     error: Option<String>,
     done: Option<Done>,
 ) -> Result<RegisterPage<'a>, WebError> {
+    let Filled {
+        username,
+        invite,
+        reason,
+    } = filled;
     Ok(RegisterPage {
         layout: Layout::new(data, viewer, "Create an account").await?,
         mode: mode(data),
@@ -77,6 +92,8 @@ async fn page<'a>(
         domain: data.urls.domain(),
         username,
         invite,
+        reason,
+        max_reason: service::registrations::MAX_REASON_CHARS,
         error,
         done,
         max_name: service::accounts::MAX_NAME_LEN,
@@ -94,7 +111,11 @@ pub async fn register_page(
         return see_other("/home");
     }
     let invite = query.invite.as_deref().unwrap_or("");
-    let page = page(&data, &viewer, "", invite, None, None).await?;
+    let filled = Filled {
+        invite,
+        ..Filled::default()
+    };
+    let page = page(&data, &viewer, filled, None, None).await?;
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
 
@@ -107,6 +128,8 @@ pub struct RegisterForm {
     #[serde(default)]
     confirm: String,
     invite: Option<String>,
+    /// Why they want to join (asked when an admin approves accounts).
+    reason: Option<String>,
 }
 
 /// `POST /register`: creates the account, then says whether it can sign
@@ -121,9 +144,13 @@ pub async fn register(
     let invite = form.invite.as_deref().unwrap_or("");
     let again = |status: StatusCode, message: String| {
         let (data, viewer) = (&data, &viewer);
-        let (username, invite) = (form.username.as_str(), invite);
+        let filled = Filled {
+            username: form.username.as_str(),
+            invite,
+            reason: form.reason.as_deref().unwrap_or(""),
+        };
         async move {
-            let page = page(data, viewer, username, invite, Some(message), None).await?;
+            let page = page(data, viewer, filled, Some(message), None).await?;
             render(status, &page)
         }
     };
@@ -149,6 +176,7 @@ pub async fn register(
         password: &form.password,
         invite: Some(invite),
         ip: &ip,
+        reason: form.reason.as_deref(),
     };
     match service::registrations::register(&data, sign_up).await {
         Ok(registered) => {
@@ -158,7 +186,7 @@ pub async fn register(
             } else {
                 Done::Waiting(handle)
             };
-            let page = page(&data, &viewer, "", "", None, Some(done)).await?;
+            let page = page(&data, &viewer, Filled::default(), None, Some(done)).await?;
             Ok(viewer.finish(render(StatusCode::OK, &page)?))
         }
         Err(e) => {

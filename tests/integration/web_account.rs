@@ -883,7 +883,27 @@ async fn registration_waits_for_approval(backend: Backend) {
     .await;
     make_admin(&alpha, "root").await;
     let mut web = WebClient::new(&alpha);
-    let done = register_as(&mut web, "hal", "").await;
+    // The form asks why; too long a reason comes back with the text kept.
+    let page = web.get("/register").await;
+    assert!(page.body.contains("id=\"f-reason\""), "{}", page.body);
+    let too_long = "x".repeat(service::registrations::MAX_REASON_CHARS + 1);
+    let sign_up_with = |reason: &str| {
+        [
+            ("username", "hal".to_string()),
+            ("password", "a long password".to_string()),
+            ("confirm", "a long password".to_string()),
+            ("reason", reason.to_string()),
+        ]
+    };
+    let fields = sign_up_with(&too_long);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = web.post("/register", &fields).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("at most 420 characters"));
+    assert!(refused.body.contains(&too_long), "the reason is kept");
+    let fields = sign_up_with("I lead the platform guild.");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = web.post("/register", &fields).await;
     assert_eq!(done.status, 200);
     assert!(done.body.contains("waiting for approval"), "{}", done.body);
     let refused = web.sign_in("hal", "a long password").await;
@@ -910,6 +930,7 @@ async fn registration_waits_for_approval(backend: Backend) {
             ("username", "ida"),
             ("password", "a long password"),
             ("agreement", "1"),
+            ("reason", "Our team narrates every sprint."),
         ],
     )
     .await;
@@ -920,11 +941,20 @@ async fn registration_waits_for_approval(backend: Backend) {
     let mut boss = signed_in(&alpha, "root").await;
     let page = boss.get("/admin").await;
     assert!(page.body.contains("id=\"pending\""), "{}", page.body);
+    // The queue shows why each wants to join.
+    assert!(
+        page.body.contains("I lead the platform guild."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Our team narrates every sprint."));
     let approved = boss
         .post(&format!("/admin/users/{}/approve", hal.id), &[])
         .await;
     assert_eq!(approved.status, 303);
     assert_eq!(web.sign_in("hal", "a long password").await.status, 303);
+    let user = accounts::user_of(&alpha.context.db, &hal).await.unwrap();
+    assert_eq!(user.registration_reason, None, "kept only for the decision");
 
     // ida, waiting, is rejected: her account is gone and the name free.
     let ida = alpha.local("ida").await;

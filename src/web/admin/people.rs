@@ -28,6 +28,8 @@ pub struct UserRow {
     pub joined: String,
     pub joined_day: String,
     pub me: bool,
+    /// Why they want to join, for a registration waiting for approval.
+    pub reason: Option<String>,
 }
 
 #[derive(Template)]
@@ -65,6 +67,7 @@ pub(super) async fn users_tab(
             joined: when(u.user.created_at),
             joined_day: u.user.created_at.format("%Y-%m-%d").to_string(),
             me: u.actor.id == me.actor.id,
+            reason: u.user.registration_reason.clone(),
         })
         .collect();
     let (pending, users) = rows.into_iter().partition(|u| u.standing == "pending");

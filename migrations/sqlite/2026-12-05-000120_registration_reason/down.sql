@@ -1,0 +1,1 @@
+ALTER TABLE local_users DROP COLUMN registration_reason;
