@@ -16,7 +16,7 @@ use crate::{
     context::Context,
     db::actor::Actor,
     error::Error,
-    service::digests::{self, Digest, Week},
+    service::digests::{self, Digest},
 };
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -24,19 +24,6 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize)]
 struct WeekQuery {
     week: Option<String>,
-}
-
-/// The asked week, or the last complete one.
-fn week_of(data: &Data<Context>, query: &WeekQuery) -> Result<Week, Error> {
-    match query
-        .week
-        .as_deref()
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-    {
-        Some(raw) => Week::parse(raw),
-        None => Ok(digests::last_complete_week(data, chrono::Utc::now())),
-    }
 }
 
 /// Someone who joined a community that week.
@@ -99,7 +86,7 @@ async fn mine(
     Query(q): Query<WeekQuery>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("read")?;
-    let week = week_of(&data, &q)?;
+    let week = digests::asked_week(&data, q.week.as_deref())?;
     let digest = digests::for_person(&data, me, week).await?;
     Ok(HttpResponse::Ok().json(entity(&data, Some(me), digest).await?))
 }
@@ -113,7 +100,7 @@ async fn community(
     Query(q): Query<WeekQuery>,
 ) -> Result<HttpResponse, Error> {
     let viewer = auth.viewer("read");
-    let week = week_of(&data, &q)?;
+    let week = digests::asked_week(&data, q.week.as_deref())?;
     let (_, digest) = digests::for_community_id(&data, &id, week).await?;
     Ok(HttpResponse::Ok().json(entity(&data, viewer, digest).await?))
 }

@@ -150,6 +150,25 @@ macro_rules! members_only {
     };
 }
 
+/// The posts that may count as evidence at all: public, not deleted,
+/// published since `$since`, by an eligible author (for `$viewer`), and
+/// not shared in a members-only community. The one statement of it for
+/// learned narrations and accepted answers alike.
+macro_rules! countable {
+    ($since:expr, $viewer:expr) => {
+        posts::table
+            .filter(posts::visibility.eq("public"))
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::published.ge($since))
+            .filter(posts::author_id.eq_any(eligible_authors!($viewer)))
+            .filter(
+                posts::community_id
+                    .is_null()
+                    .or(not(posts::community_id.eq_any(members_only!()))),
+            )
+    };
+}
+
 /// One counted post: (author, post id, ActivityPub id, url).
 type Row = (String, String, String, Option<String>);
 
@@ -171,21 +190,12 @@ pub fn who_knows(
     let viewer = viewer.map(str::to_string);
     let columns = (posts::author_id, posts::id, posts::ap_id, posts::url);
 
-    let learned: Vec<Row> = posts::table
-        .filter(posts::visibility.eq("public"))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::published.ge(since))
+    let learned: Vec<Row> = countable!(since, viewer)
         .filter(posts::narration_kind.eq("learned"))
         .filter(
             posts::id
                 .eq_any(tagged!(tag))
                 .or(posts::community_id.eq(community.clone())),
-        )
-        .filter(posts::author_id.eq_any(eligible_authors!(viewer)))
-        .filter(
-            posts::community_id
-                .is_null()
-                .or(not(posts::community_id.eq_any(members_only!()))),
         )
         .order((posts::published.desc(), posts::id.desc()))
         .select(columns)
@@ -209,22 +219,13 @@ pub fn who_knows(
                 .or(accepted_answers::question_id.eq_any(in_community!(community))),
         )
         .select(accepted_answers::answer_id);
-    let answers: Vec<Row> = posts::table
-        .filter(posts::visibility.eq("public"))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::published.ge(since))
+    let answers: Vec<Row> = countable!(since, viewer)
         .filter(posts::id.eq_any(answered_in_public))
         .filter(
             posts::id
                 .eq_any(asked_about)
                 .or(posts::id.eq_any(tagged!(tag)))
                 .or(posts::community_id.eq(community.clone())),
-        )
-        .filter(posts::author_id.eq_any(eligible_authors!(viewer)))
-        .filter(
-            posts::community_id
-                .is_null()
-                .or(not(posts::community_id.eq_any(members_only!()))),
         )
         .order((posts::published.desc(), posts::id.desc()))
         .select(columns)

@@ -366,16 +366,12 @@ async fn forward_from_author(
     activity: &serde_json::Value,
     members: Vec<Actor>,
 ) -> Result<()> {
-    let author_id = post.author_id.clone();
-    let author = data
-        .db
-        .run(move |conn| Ok(Actor::by_id(conn, &author_id)?))
-        .await?;
-    let Some(author) = author.filter(|a| a.local) else {
+    if !post.local {
         // Another server's post: its Update or Delete is its author's to
         // send.
         return Ok(());
-    };
+    }
+    let author = crate::service::posts::author_of(data, post).await?;
     let id = activity
         .get("id")
         .and_then(|i| i.as_str())

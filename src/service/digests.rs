@@ -108,6 +108,17 @@ pub fn last_complete_week(ctx: &Context, now: DateTime<Utc>) -> Week {
     Week::containing(now, ctx.config.digest.tz()).previous()
 }
 
+/// The week a reader asked for (`YYYY-Www`), or the last complete one
+/// when they named none: what the web pages and the client API show.
+///
+/// Errors: `BadRequest` for a malformed week.
+pub fn asked_week(ctx: &Context, raw: Option<&str>) -> Result<Week> {
+    match raw.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(raw) => Week::parse(raw),
+        None => Ok(last_complete_week(ctx, Utc::now())),
+    }
+}
+
 /// The week whose e-mail is due at `now`: the last complete week, once the
 /// configured moment of the current week has passed.
 pub fn due_week(ctx: &Context, now: DateTime<Utc>) -> Option<Week> {

@@ -44,10 +44,7 @@ pub struct WeekQuery {
 }
 
 fn week_of(data: &Data<Context>, query: &WeekQuery) -> Result<Week, WebError> {
-    match query.week.as_deref().filter(|w| !w.is_empty()) {
-        Some(raw) => Ok(Week::parse(raw)?),
-        None => Ok(digests::last_complete_week(data, chrono::Utc::now())),
-    }
+    Ok(digests::asked_week(data, query.week.as_deref())?)
 }
 
 #[derive(Template)]

@@ -544,7 +544,7 @@ pub async fn delete(data: &Data<Context>, author: &Actor, post_id: &str) -> Resu
 }
 
 /// The author of a post.
-pub(super) async fn author_of(data: &Data<Context>, post: &Post) -> Result<Actor> {
+pub(crate) async fn author_of(data: &Data<Context>, post: &Post) -> Result<Actor> {
     let id = post.author_id.clone();
     data.db
         .run(move |conn| Actor::by_id(conn, &id)?.ok_or_else(|| Error::not_found("no such author")))
