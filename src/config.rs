@@ -87,14 +87,41 @@ pub enum Registrations {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub bind: String,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// is believed. Empty: the connection's own address is the client's,
+    /// so a forged header changes nothing (`client_ip`).
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
         }
     }
+}
+
+impl HttpConfig {
+    /// `trusted_proxies` as networks; a bare address is a /32 or /128.
+    /// Entries that do not parse are left out here: `validate()` refuses
+    /// them at start.
+    pub fn trusted_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|entry| parse_network(entry))
+            .collect()
+    }
+}
+
+fn parse_network(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 /// `[database]`: SQLite (`sqlite://path`) or PostgreSQL (`postgres://…`).
@@ -460,6 +487,16 @@ impl Config {
                 self.http.bind
             ))
         })?;
+        if let Some(bad) = self
+            .http
+            .trusted_proxies
+            .iter()
+            .find(|entry| parse_network(entry).is_none())
+        {
+            return Err(ConfigError(format!(
+                "http.trusted_proxies: `{bad}` is not an address or a CIDR range like 10.0.0.0/8"
+            )));
+        }
         Backend::from_url(&self.database.url)?;
         if self.database.pool_size == 0 {
             return Err(ConfigError("database.pool_size must be at least 1".into()));
@@ -536,12 +573,18 @@ impl Config {
 }
 
 /// An environment value is TOML if it parses as a bare TOML value (numbers,
-/// booleans), else a string: `OUTLOUD_DATABASE__POOL_SIZE=4` is a number,
+/// booleans, arrays), else a string: `OUTLOUD_DATABASE__POOL_SIZE=4` is a
+/// number, `OUTLOUD_HTTP__TRUSTED_PROXIES='["10.0.0.1"]'` a list,
 /// `OUTLOUD_HTTP__BIND=127.0.0.1:8080` a string.
 fn env_value(raw: &str) -> toml::Value {
     let parsed: Result<toml::Table, _> = format!("v = {raw}").parse();
     match parsed.ok().and_then(|mut t| t.remove("v")) {
-        Some(v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_))) => v,
+        Some(
+            v @ (toml::Value::Integer(_)
+            | toml::Value::Boolean(_)
+            | toml::Value::Float(_)
+            | toml::Value::Array(_)),
+        ) => v,
         _ => toml::Value::String(raw.to_string()),
     }
 }

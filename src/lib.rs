@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod apub;
+pub mod client_ip;
 pub mod config;
 pub mod context;
 pub mod crypto;

@@ -129,12 +129,9 @@ async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let limits = Data::<Context>::extract(req.request())
-        .await
-        .ok()
-        .map(|d| d.limits.clone());
-    let verdict = match limits.filter(|l| l.api.limit > 0) {
-        Some(limits) if req.path().starts_with("/api/") => {
+    let data = Data::<Context>::extract(req.request()).await.ok();
+    let verdict = match data.filter(|d| d.limits.api.limit > 0) {
+        Some(data) if req.path().starts_with("/api/") => {
             let key = req
                 .headers()
                 .get(actix_web::http::header::AUTHORIZATION)
@@ -143,12 +140,10 @@ async fn rate_limit(
                 .unwrap_or_else(|| {
                     format!(
                         "ip:{}",
-                        req.peer_addr()
-                            .map(|a| a.ip().to_string())
-                            .unwrap_or_default()
+                        crate::client_ip::of(req.request(), &data.config.http.trusted_networks())
                     )
                 });
-            Some(limits.api.hit(&key))
+            Some(data.limits.api.hit(&key))
         }
         _ => None,
     };

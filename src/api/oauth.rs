@@ -226,11 +226,10 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Result<HttpRespo
         .finish())
 }
 
-/// The request's address, for the login and sign-up limits.
-pub(super) fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The request's address, for the login and sign-up limits, seen through
+/// the configured reverse proxies (`crate::client_ip`).
+pub(super) fn client_ip(req: &HttpRequest, data: &Data<Context>) -> String {
+    crate::client_ip::of(req, &data.config.http.trusted_networks())
 }
 
 /// Checks a name and password under the login limits
@@ -244,7 +243,7 @@ async fn login(
     let found = service::sessions::sign_in(
         &data.db,
         &data.limits,
-        &client_ip(req),
+        &client_ip(req, data),
         username.unwrap_or_default(),
         password.unwrap_or_default(),
     )

@@ -107,11 +107,10 @@ fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// The request's address, for login limits and the sessions list.
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The request's address, for login limits and the sessions list, seen
+/// through the configured reverse proxies (`crate::client_ip`).
+pub fn client_ip(req: &HttpRequest, data: &Data<Context>) -> String {
+    crate::client_ip::of(req, &data.config.http.trusted_networks())
 }
 
 /// Looks the viewer up once per request (kept in the request's
@@ -286,7 +285,7 @@ pub async fn login(
         )
         .await;
     }
-    let ip = client_ip(&req);
+    let ip = client_ip(&req, &data);
     match service::sessions::sign_in(&data.db, &data.limits, &ip, &form.username, &form.password)
         .await?
     {

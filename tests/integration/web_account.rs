@@ -520,14 +520,26 @@ async fn api_sign_up(
     token: &str,
     fields: &[(&str, &str)],
 ) -> (u16, serde_json::Value) {
-    let response = instance
+    api_sign_up_from(instance, token, fields, None).await
+}
+
+/// A sign-up through the API, optionally claiming to come from
+/// `forwarded_for` (as a reverse proxy says, or an attacker forges).
+async fn api_sign_up_from(
+    instance: &TestInstance,
+    token: &str,
+    fields: &[(&str, &str)],
+    forwarded_for: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request = instance
         .client
         .post(instance.url("/api/v1/accounts"))
         .bearer_auth(token)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
+        .form(fields);
+    if let Some(address) = forwarded_for {
+        request = request.header("X-Forwarded-For", address);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
 }
@@ -872,7 +884,47 @@ async fn sign_ups_are_rate_limited(backend: Backend) {
     let page = register_as(&mut web, "late", "").await;
     assert_eq!(page.status, 429);
     assert!(page.body.contains("Too many sign-ups from your address"));
+    // Without trusted proxies a forged X-Forwarded-For changes nothing.
+    let (status, body) = api_sign_up_from(&open, &token, &good, Some("198.51.100.7")).await;
+    assert_eq!(status, 429, "{body}");
     assert_eq!(user_count(&open).await, 0);
+}
+
+/// Behind a trusted reverse proxy (here 127.0.0.1) the limits count per
+/// client address the proxy names, so one visitor's attempts do not lock
+/// out the others; the entries left of the proxy's own are not believed.
+async fn sign_up_limits_see_through_trusted_proxies(backend: Backend) {
+    let open = TestInstance::spawn_with("alpha", backend, |c| {
+        c.instance.registrations = Registrations::Open;
+        c.http.trusted_proxies = vec!["127.0.0.0/8".into()];
+    })
+    .await;
+    let token = app_token(&open).await;
+    let noisy = Some("203.0.113.5, 198.51.100.1");
+    for n in 0..outloud::ratelimit::SIGN_UPS_PER_5_MINUTES {
+        let fields = [
+            ("username", format!("user{n}")),
+            ("password", "short".to_string()),
+            ("agreement", "true".to_string()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = api_sign_up_from(&open, &token, &fields, noisy).await;
+        assert_eq!(status, 422, "attempt {n}: {body}");
+    }
+    let good = [
+        ("username", "late"),
+        ("password", "a long password"),
+        ("agreement", "true"),
+    ];
+    // The proxy named 198.51.100.1: that address is spent, whatever the
+    // client wrote before it.
+    let (status, body) =
+        api_sign_up_from(&open, &token, &good, Some("192.0.2.99, 198.51.100.1")).await;
+    assert_eq!(status, 429, "{body}");
+    // Another visitor behind the same proxy signs up.
+    let (status, body) = api_sign_up_from(&open, &token, &good, Some("198.51.100.2")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(user_count(&open).await, 1);
 }
 
 async fn registration_waits_for_approval(backend: Backend) {
@@ -1356,6 +1408,7 @@ both_backends!(
     registration_by_invite,
     invites_join_a_community,
     sign_ups_are_rate_limited,
+    sign_up_limits_see_through_trusted_proxies,
     registration_waits_for_approval,
     admin_pages_are_for_admins,
     oauth_approval_with_the_session,
