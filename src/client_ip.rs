@@ -14,9 +14,13 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
-/// The client's address of `req`, seen through `trusted` proxies; "unknown"
-/// when the connection has no peer address (never on TCP).
-pub fn of(req: &HttpRequest, trusted: &[IpNet]) -> String {
+use crate::config::HttpConfig;
+
+/// The client's address of `req`, seen through the proxies of
+/// `http.trusted_proxies`; "unknown" when the connection has no peer
+/// address (never on TCP).
+pub fn of(req: &HttpRequest, http: &HttpConfig) -> String {
+    let trusted = http.trusted_networks();
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return "unknown".into();
     };
@@ -26,7 +30,7 @@ pub fn of(req: &HttpRequest, trusted: &[IpNet]) -> String {
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    behind_proxies(peer, &forwarded, trusted).to_string()
+    behind_proxies(peer, &forwarded, &trusted).to_string()
 }
 
 /// The rule of [`of`] on plain values.

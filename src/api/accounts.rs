@@ -491,7 +491,7 @@ async fn create(
         name: new.username.trim(),
         password: &new.password,
         invite: new.invite_code.as_deref(),
-        ip: &super::oauth::client_ip(&req, &data),
+        ip: &crate::client_ip::of(&req, &data.config.http),
         reason: new.reason.as_deref(),
     };
     let registered = service::registrations::register(&data, sign_up)

@@ -140,7 +140,7 @@ async fn rate_limit(
                 .unwrap_or_else(|| {
                     format!(
                         "ip:{}",
-                        crate::client_ip::of(req.request(), &data.config.http.trusted_networks())
+                        crate::client_ip::of(req.request(), &data.config.http)
                     )
                 });
             Some(data.limits.api.hit(&key))

@@ -226,12 +226,6 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Result<HttpRespo
         .finish())
 }
 
-/// The request's address, for the login and sign-up limits, seen through
-/// the configured reverse proxies (`crate::client_ip`).
-pub(super) fn client_ip(req: &HttpRequest, data: &Data<Context>) -> String {
-    crate::client_ip::of(req, &data.config.http.trusted_networks())
-}
-
 /// Checks a name and password under the login limits
 /// (`service::sessions::sign_in`).
 async fn login(
@@ -243,7 +237,7 @@ async fn login(
     let found = service::sessions::sign_in(
         &data.db,
         &data.limits,
-        &client_ip(req, data),
+        &crate::client_ip::of(req, &data.config.http),
         username.unwrap_or_default(),
         password.unwrap_or_default(),
     )

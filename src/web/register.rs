@@ -140,7 +140,7 @@ pub async fn register(
     viewer: Viewer,
     Form(form): Form<RegisterForm>,
 ) -> Result<HttpResponse, WebError> {
-    let ip = super::session::client_ip(&req, &data);
+    let ip = crate::client_ip::of(&req, &data.config.http);
     let invite = form.invite.as_deref().unwrap_or("");
     let again = |status: StatusCode, message: String| {
         let (data, viewer) = (&data, &viewer);

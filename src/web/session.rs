@@ -107,12 +107,6 @@ fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// The request's address, for login limits and the sessions list, seen
-/// through the configured reverse proxies (`crate::client_ip`).
-pub fn client_ip(req: &HttpRequest, data: &Data<Context>) -> String {
-    crate::client_ip::of(req, &data.config.http.trusted_networks())
-}
-
 /// Looks the viewer up once per request (kept in the request's
 /// extensions, so `Viewer` and `Form` share one database read).
 pub(super) async fn viewer_of(req: &HttpRequest) -> Result<Viewer, WebError> {
@@ -285,7 +279,7 @@ pub async fn login(
         )
         .await;
     }
-    let ip = client_ip(&req, &data);
+    let ip = crate::client_ip::of(&req, &data.config.http);
     match service::sessions::sign_in(&data.db, &data.limits, &ip, &form.username, &form.password)
         .await?
     {
