@@ -663,6 +663,29 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_come_from_the_environment_and_are_checked() {
+        let config = Config::from_sources(
+            None,
+            env(&[(
+                "OUTLOUD_HTTP__TRUSTED_PROXIES",
+                r#"["127.0.0.1", "10.0.0.0/8"]"#,
+            )]),
+        )
+        .unwrap();
+        assert_eq!(config.http.trusted_networks().len(), 2);
+        let error = Config::from_sources(
+            None,
+            env(&[("OUTLOUD_HTTP__TRUSTED_PROXIES", r#"["10.0.0.0/33"]"#)]),
+        )
+        .unwrap_err();
+        assert!(
+            error.0.contains("http.trusted_proxies: `10.0.0.0/33`"),
+            "{}",
+            error.0
+        );
+    }
+
+    #[test]
     fn example_config_parses_and_matches_defaults() {
         let text = include_str!("../config.example.toml");
         let config = Config::from_sources(Some(text), env(&[])).unwrap();
