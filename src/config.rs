@@ -238,6 +238,17 @@ pub struct StreamingConfig {
     /// Events that may wait for one slow connection; a connection that
     /// falls this far behind is closed (clients reconnect).
     pub queue: usize,
+    /// Where to serve the streaming API on a listener of its own as well
+    /// (`host:port`; empty: only on `http.bind`). Like Mastodon's
+    /// streaming server on port 4000 behind the same reverse proxy: a
+    /// connection there costs a few KB instead of the ~16 KB of buffers
+    /// actix keeps for every open response (docs/performance.md).
+    pub bind: String,
+    /// The streaming API's base URL that clients are told
+    /// (`urls.streaming`), e.g. `wss://streaming.example.org`; empty: the
+    /// instance's own origin, for a proxy that routes
+    /// `/api/v1/streaming` to `bind`.
+    pub url: String,
 }
 
 impl Default for StreamingConfig {
@@ -245,6 +256,8 @@ impl Default for StreamingConfig {
         Self {
             heartbeat_secs: 15,
             queue: 64,
+            bind: String::new(),
+            url: String::new(),
         }
     }
 }
@@ -508,6 +521,24 @@ impl Config {
             return Err(ConfigError(
                 "streaming.heartbeat_secs and streaming.queue must be at least 1".into(),
             ));
+        }
+        if !self.streaming.bind.is_empty()
+            && self.streaming.bind.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(ConfigError(format!(
+                "streaming.bind must be an address and port such as 127.0.0.1:4000, not {:?}",
+                self.streaming.bind
+            )));
+        }
+        if !self.streaming.url.is_empty() {
+            let ok = url::Url::parse(&self.streaming.url)
+                .is_ok_and(|u| matches!(u.scheme(), "ws" | "wss" | "http" | "https"));
+            if !ok {
+                return Err(ConfigError(format!(
+                    "streaming.url must be a ws://, wss://, http:// or https:// URL, not {:?}",
+                    self.streaming.url
+                )));
+            }
         }
         self.media.validate()?;
         self.mail.validate()?;

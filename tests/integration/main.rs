@@ -53,6 +53,7 @@ mod signed_fetch;
 mod streaming;
 mod streaming_client;
 mod streaming_masto;
+mod streaming_port;
 mod streaming_processes;
 mod streaming_visibility;
 mod suspension;

@@ -3,7 +3,7 @@
 //! messages; frames `{"stream":[…],"event":…,"payload":"<JSON text>"}`;
 //! a ping every heartbeat.
 
-use super::{allow, authenticate, StreamQuery};
+use super::{allow, open_websocket, Credentials, StreamQuery};
 use crate::{
     api::{auth::Auth, params::Query},
     apub::Data,
@@ -15,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, Session};
 use serde::Deserialize;
 use serde_json::json;
+use std::future::Future;
 use tokio::time::{interval_at, Instant};
 
 /// Longest client message taken (subscriptions are tiny).
@@ -28,31 +29,17 @@ pub async fn websocket(
     data: Data<Context>,
     Query(query): Query<StreamQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (auth, protocol) = authenticate(&data, &req, &query).await?;
-    let first = match &query.stream {
-        Some(name) => {
-            let stream = Stream::parse(name, query.tag.as_deref(), query.list.as_deref())?;
-            allow(&data, &auth, &stream).await?;
-            Some(stream)
-        }
-        None => None,
-    };
+    let (auth, protocol, registration) =
+        open_websocket(&data, &Credentials::of(&req, &query), &query).await?;
     let protocols: Vec<&str> = protocol.iter().map(String::as_str).collect();
     let (response, session, messages) = actix_ws::handle_with_protocols(&req, body, &protocols)
         .map_err(|e| Error::new(ErrorKind::BadRequest, e.to_string()))?;
-    let viewer_id = auth
-        .actor
-        .as_ref()
-        .map(|a| a.id.clone())
-        .unwrap_or_default();
-    let registration = data
-        .streams
-        .register(&viewer_id, first.into_iter().collect());
     let messages = messages
         .max_frame_size(MAX_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
-    actix_web::rt::spawn(serve(data, auth, session, messages, registration));
+    let socket = ActixSocket { session, messages };
+    actix_web::rt::spawn(serve(data, auth, socket, registration));
     Ok(response)
 }
 
@@ -70,11 +57,35 @@ fn error_json(error: &Error) -> String {
     json!({ "error": error.safe_message(), "status": error.kind.status().as_u16() }).to_string()
 }
 
-async fn serve(
+/// A client's message, as [`serve`] needs it.
+pub enum Incoming {
+    Text(String),
+    Ping(Vec<u8>),
+    /// Anything else (pongs, binary): ignored.
+    Other,
+}
+
+/// A WebSocket as [`serve`] sees it, whichever server carries it (actix
+/// here, or `super::port`). Errors are the end of the connection.
+pub trait Socket {
+    /// Sends a frame's text (made once, shared by every connection).
+    fn text(&mut self, frame: &Frame) -> impl Future<Output = Result<(), ()>>;
+    /// Sends any other text (an error answer).
+    fn reply(&mut self, text: String) -> impl Future<Output = Result<(), ()>>;
+    fn ping(&mut self) -> impl Future<Output = Result<(), ()>>;
+    fn pong(&mut self, payload: Vec<u8>) -> impl Future<Output = Result<(), ()>>;
+    /// The client's next message; `None` once it closed or broke.
+    fn next(&mut self) -> impl Future<Output = Option<Incoming>>;
+    fn close(self) -> impl Future<Output = ()>;
+}
+
+/// The life of one WebSocket: frames out, subscriptions in, a ping each
+/// heartbeat (which also ends the stream once its token is revoked, even
+/// by another process: the account suspended).
+pub async fn serve<S: Socket>(
     data: Data<Context>,
     auth: Auth,
-    mut session: Session,
-    mut messages: actix_ws::AggregatedMessageStream,
+    mut socket: S,
     mut registration: Registration,
 ) {
     let every = data.streams.heartbeat;
@@ -82,38 +93,70 @@ async fn serve(
     loop {
         let sent = tokio::select! {
             frame = registration.frames.recv() => match frame {
-                Some(frame) => session.text(frame.ws(frame_json)).await,
+                Some(frame) => socket.text(&frame).await,
                 // The hub closed it: it fell behind.
                 None => break,
             },
-            message = messages.recv() => match message {
-                Some(Ok(AggregatedMessage::Text(text))) => {
+            message = socket.next() => match message {
+                Some(Incoming::Text(text)) => {
                     match command(&data, &auth, &registration, &text).await {
                         Ok(()) => Ok(()),
-                        Err(e) => session.text(error_json(&e)).await,
+                        Err(e) => socket.reply(error_json(&e)).await,
                     }
                 }
-                Some(Ok(AggregatedMessage::Ping(bytes))) => session.pong(&bytes).await,
-                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => Ok(()),
+                Some(Incoming::Ping(payload)) => socket.pong(payload).await,
+                Some(Incoming::Other) => Ok(()),
+                None => break,
             },
             _ = tick.tick() => {
-                // A token revoked since (the account suspended, even by
-                // another process) ends the stream; a failed check does not.
+                // A failed check keeps the stream (the database may be
+                // briefly away).
                 if !crate::service::oauth::token_is_live(&data.db, &auth.token.id)
                     .await
                     .unwrap_or(true)
                 {
                     break;
                 }
-                session.ping(b"").await
+                socket.ping().await
             }
         };
         if sent.is_err() {
             break;
         }
     }
-    let _ = session.close(None).await;
+    socket.close().await;
+}
+
+/// actix-ws's session and message stream.
+struct ActixSocket {
+    session: Session,
+    messages: actix_ws::AggregatedMessageStream,
+}
+
+impl Socket for ActixSocket {
+    async fn text(&mut self, frame: &Frame) -> Result<(), ()> {
+        self.session.text(frame.ws(frame_json)).await.map_err(drop)
+    }
+    async fn reply(&mut self, text: String) -> Result<(), ()> {
+        self.session.text(text).await.map_err(drop)
+    }
+    async fn ping(&mut self) -> Result<(), ()> {
+        self.session.ping(b"").await.map_err(drop)
+    }
+    async fn pong(&mut self, payload: Vec<u8>) -> Result<(), ()> {
+        self.session.pong(&payload).await.map_err(drop)
+    }
+    async fn next(&mut self) -> Option<Incoming> {
+        Some(match self.messages.recv().await? {
+            Ok(AggregatedMessage::Text(text)) => Incoming::Text(text.to_string()),
+            Ok(AggregatedMessage::Ping(bytes)) => Incoming::Ping(bytes.to_vec()),
+            Ok(AggregatedMessage::Close(_)) | Err(_) => return None,
+            Ok(_) => Incoming::Other,
+        })
+    }
+    async fn close(self) {
+        let _ = self.session.close(None).await;
+    }
 }
 
 #[derive(Deserialize)]
