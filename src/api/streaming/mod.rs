@@ -9,7 +9,7 @@ pub mod sse;
 pub mod ws;
 
 use super::{
-    auth::{authenticate_token, Auth},
+    auth::{authenticate_token, Auth, INVALID_TOKEN},
     params::Query,
 };
 use crate::{
@@ -17,7 +17,7 @@ use crate::{
     context::Context,
     db::actor::Actor,
     error::{Error, ErrorKind},
-    service::streams,
+    service::{oauth::Scopes, streams},
     streaming::{Registration, Stream},
 };
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -90,43 +90,67 @@ impl<'a> Credentials<'a> {
     }
 }
 
-/// The token's account: 401 for no token, an unknown or revoked one, or
+/// The token's reader: 401 for no token, an unknown or revoked one, or
 /// one without a user (Mastodon's streams are a person's). Also the
 /// WebSocket protocol to echo.
 pub async fn authenticate(
     data: &Context,
     credentials: &Credentials<'_>,
-) -> Result<(Auth, Option<String>), Error> {
+) -> Result<(Reader, Option<String>), Error> {
     let (token, protocol) = credentials.token();
     let token = token.ok_or_else(|| Error::new(ErrorKind::Unauthorized, "Missing access token"))?;
     let auth = authenticate_token(data, &token).await?;
-    if auth.actor.is_none() {
-        return Err(Error::new(
-            ErrorKind::Unauthorized,
-            "This stream requires a user's access token",
-        ));
-    }
-    Ok((auth, protocol))
+    Ok((Reader::of(&auth)?, protocol))
 }
 
-/// Checks that `auth` may read `stream` (scope, and for a list that it
+/// What an open stream keeps of its token: enough to check later
+/// subscriptions (scopes, and lists by their owner) and, at heartbeats,
+/// that the token still holds. Not the whole [`Auth`]: the account row
+/// with its keys is ~3 KB, times every open connection.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub token_id: String,
+    pub actor_id: String,
+    scopes: Scopes,
+}
+
+impl Reader {
+    /// Errors: 401 for a token without a user (streams are a person's).
+    fn of(auth: &Auth) -> Result<Reader, Error> {
+        let actor = auth.actor.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unauthorized,
+                "This stream requires a user's access token",
+            )
+        })?;
+        Ok(Reader {
+            token_id: auth.token.id.clone(),
+            actor_id: actor.id.clone(),
+            scopes: auth.scopes().clone(),
+        })
+    }
+}
+
+/// Checks that `reader` may read `stream` (scope, and for a list that it
 /// is the reader's): 401 for a missing scope, as Mastodon's streaming
 /// server answers; 404 for an unknown list.
-pub async fn allow<'a>(
-    data: &Data<Context>,
-    auth: &'a Auth,
-    stream: &Stream,
-) -> Result<&'a Actor, Error> {
-    let me = auth.user(stream.scope()).map_err(|_| {
-        Error::new(
+pub async fn allow(data: &Data<Context>, reader: &Reader, stream: &Stream) -> Result<(), Error> {
+    if !reader.scopes.allows(stream.scope()) {
+        return Err(Error::new(
             ErrorKind::Unauthorized,
             "Access token does not have the required scopes",
-        )
-    })?;
-    if let Stream::List(list) = stream {
-        streams::list_readable(data, me, list).await?;
+        ));
     }
-    Ok(me)
+    if let Stream::List(list) = stream {
+        let id = reader.actor_id.clone();
+        let me = data
+            .db
+            .run(move |conn| Ok(Actor::by_id(conn, &id)?))
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Unauthorized, INVALID_TOKEN))?;
+        streams::list_readable(data, &me, list).await?;
+    }
+    Ok(())
 }
 
 /// Opens the server-sent-events stream `path` names (`user`,
@@ -138,12 +162,12 @@ pub async fn open_sse(
     path: &str,
     query: &StreamQuery,
 ) -> Result<(Registration, sse::Holder), Error> {
-    let (auth, _) = authenticate(data, credentials).await?;
+    let (reader, _) = authenticate(data, credentials).await?;
     let name = path.trim_matches('/').replace('/', ":");
     let stream = Stream::parse(&name, query.tag.as_deref(), query.list.as_deref())?;
-    let me = allow(data, &auth, &stream).await?;
-    let registration = data.streams.register(&me.id, vec![stream]);
-    Ok((registration, sse::Holder::Token(auth.token.id)))
+    allow(data, &reader, &stream).await?;
+    let registration = data.streams.register(&reader.actor_id, vec![stream]);
+    Ok((registration, sse::Holder::Token(reader.token_id)))
 }
 
 /// Checks a WebSocket's token and its first stream (the `stream`
@@ -153,25 +177,20 @@ pub async fn open_websocket(
     data: &Data<Context>,
     credentials: &Credentials<'_>,
     query: &StreamQuery,
-) -> Result<(Auth, Option<String>, Registration), Error> {
-    let (auth, protocol) = authenticate(data, credentials).await?;
+) -> Result<(Reader, Option<String>, Registration), Error> {
+    let (reader, protocol) = authenticate(data, credentials).await?;
     let first = match &query.stream {
         Some(name) => {
             let stream = Stream::parse(name, query.tag.as_deref(), query.list.as_deref())?;
-            allow(data, &auth, &stream).await?;
+            allow(data, &reader, &stream).await?;
             Some(stream)
         }
         None => None,
     };
-    let viewer_id = auth
-        .actor
-        .as_ref()
-        .map(|a| a.id.clone())
-        .unwrap_or_default();
     let registration = data
         .streams
-        .register(&viewer_id, first.into_iter().collect());
-    Ok((auth, protocol, registration))
+        .register(&reader.actor_id, first.into_iter().collect());
+    Ok((reader, protocol, registration))
 }
 
 /// `GET /api/v1/streaming/{user, user/notification, public, public/local,

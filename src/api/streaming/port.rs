@@ -120,18 +120,82 @@ impl From<Error> for Refusal {
     }
 }
 
+/// One connection. The steps before the stream starts (reading the head,
+/// checking the token, the stream and the list) are boxed, so their
+/// state is freed once they are done: an open stream's task holds only
+/// what [`serve_sse`] or [`ws::serve`] need, not the largest state of
+/// every query that opened it.
 async fn connection(mut socket: TcpStream, federation: Arc<FederationConfig<Context>>) {
     let _ = socket.set_nodelay(true);
-    let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut socket)).await {
+    let read = Box::pin(tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut socket)));
+    let head = match read.await {
         Ok(Ok(Some(head))) => head,
         // The client went away, or sent nothing in time.
         Ok(Ok(None)) | Err(_) => return,
-        Ok(Err(Refusal(status, message))) => return refuse(socket, status, &message).await,
+        Ok(Err(Refusal(status, message))) => {
+            return Box::pin(refuse(socket, status, &message)).await
+        }
     };
     tracing::debug!(method = %head.method, path = %head.path, "stream request");
-    if let Err(Refusal(status, message)) = route(&mut socket, head, &federation).await {
-        refuse(socket, status, &message).await;
+    let opened = Box::pin(open(&mut socket, head, &federation)).await;
+    match opened {
+        Ok(Opened::Sse(stream)) => serve_sse(&mut socket, stream).await,
+        Ok(Opened::WebSocket(stream)) => Box::pin(serve_websocket(&mut socket, *stream)).await,
+        Ok(Opened::Answered) => {}
+        Err(Refusal(status, message)) => Box::pin(refuse(socket, status, &message)).await,
     }
+}
+
+/// A WebSocket after its handshake: tungstenite's framing, then
+/// [`ws::serve`]. Not an `async fn`, which would keep its arguments twice
+/// (rust-lang/rust#62958) for the life of the connection.
+#[allow(clippy::manual_async_fn)] // see above: not an `async fn` on purpose
+fn serve_websocket(
+    socket: &mut TcpStream,
+    stream: WsStream,
+) -> impl std::future::Future<Output = ()> + '_ {
+    async move {
+        let WsStream {
+            data,
+            reader,
+            registration,
+            rest,
+        } = stream;
+        // Boxed: the handshake's state is freed once it is done.
+        let framed = Box::pin(WebSocketStream::from_partially_read(
+            socket,
+            rest,
+            Role::Server,
+            Some(websocket_config()),
+        ))
+        .await;
+        ws::serve(data, reader, Tungstenite(framed), registration).await;
+    }
+}
+
+/// An SSE stream checked and registered, with what it needs while open.
+struct SseStream {
+    registration: crate::streaming::Registration,
+    holder: sse::Holder,
+    db: crate::db::Db,
+    every: Duration,
+}
+
+/// A WebSocket after its handshake.
+struct WsStream {
+    data: Data<Context>,
+    reader: super::Reader,
+    registration: crate::streaming::Registration,
+    /// What the client sent after its request head.
+    rest: Vec<u8>,
+}
+
+/// What [`open`] made of a request.
+enum Opened {
+    Sse(SseStream),
+    WebSocket(Box<WsStream>),
+    /// Answered in full (health, a preflight).
+    Answered,
 }
 
 /// Reads the request head; `None` when the client closed first.
@@ -203,12 +267,13 @@ fn parsed(request: &httparse::Request<'_, '_>) -> Head {
     head
 }
 
-/// Serves the request, or says why not before anything was sent.
-async fn route(
+/// Routes the request and checks it; answers what needs no stream. A
+/// refusal comes back before anything was sent.
+async fn open(
     socket: &mut TcpStream,
     head: Head,
     federation: &FederationConfig<Context>,
-) -> Result<(), Refusal> {
+) -> Result<Opened, Refusal> {
     if head.method == "OPTIONS" {
         // A browser's preflight for a stream opened with an
         // `Authorization` header.
@@ -217,7 +282,7 @@ async fn route(
                       Access-Control-Allow-Headers: Authorization\r\n\
                       Connection: close\r\n\r\n";
         let _ = socket.write_all(answer.as_bytes()).await;
-        return Ok(());
+        return Ok(Opened::Answered);
     }
     if head.method != "GET" {
         return Err(Refusal(405, "Only GET is served here".into()));
@@ -234,38 +299,42 @@ async fn route(
             let answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
                           Content-Length: 2\r\nConnection: close\r\n\r\nOK";
             let _ = socket.write_all(answer.as_bytes()).await;
-            Ok(())
+            Ok(Opened::Answered)
         }
         "" if head.upgrade_websocket => websocket(socket, head, &query, data).await,
         "" => Err(Refusal(400, "Expected a WebSocket upgrade".into())),
         stream => {
             let (registration, holder) =
                 open_sse(&data, &head.credentials(&query), stream, &query).await?;
-            let (every, db) = (data.streams.heartbeat, data.db.clone());
-            // Only what the stream needs stays held while it is open.
-            drop((data, head, query));
-            serve_sse(socket, registration, holder, db, every).await;
-            Ok(())
+            Ok(Opened::Sse(SseStream {
+                registration,
+                holder,
+                db: data.db.clone(),
+                every: data.streams.heartbeat,
+            }))
         }
     }
 }
 
 /// A server-sent-events stream: no length, so it ends with the
 /// connection, which either side may close.
-async fn serve_sse(
-    socket: &mut TcpStream,
-    mut registration: crate::streaming::Registration,
-    holder: sse::Holder,
-    db: crate::db::Db,
-    every: Duration,
-) {
+async fn serve_sse(socket: &mut TcpStream, stream: SseStream) {
+    let SseStream {
+        mut registration,
+        holder,
+        db,
+        every,
+    } = stream;
     let (mut reader, mut writer) = socket.split();
-    let mut opening = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
-                        Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\
-                        Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n"
-        .to_vec();
-    opening.extend_from_slice(sse::OPENING);
-    if writer.write_all(&opening).await.is_err() {
+    let opening = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+          Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\
+          Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n"
+            .as_slice(),
+        sse::OPENING,
+    ]
+    .concat();
+    if Box::pin(writer.write_all(&opening)).await.is_err() {
         return;
     }
     drop(opening);
@@ -292,20 +361,20 @@ async fn serve_sse(
 }
 
 /// The WebSocket handshake (RFC 6455 §4.2.2) after the token and first
-/// stream were checked, then [`ws::serve`].
+/// stream were checked.
 async fn websocket(
     socket: &mut TcpStream,
     head: Head,
     query: &StreamQuery,
     data: Data<Context>,
-) -> Result<(), Refusal> {
+) -> Result<Opened, Refusal> {
     if head.websocket_version.as_deref() != Some("13") {
         return Err(Refusal(426, "Only WebSocket version 13 is served".into()));
     }
     let Some(key) = head.websocket_key.as_deref() else {
         return Err(Refusal(400, "Missing Sec-WebSocket-Key".into()));
     };
-    let (auth, protocol, registration) =
+    let (reader, protocol, registration) =
         open_websocket(&data, &head.credentials(query), query).await?;
     let mut answer = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -317,17 +386,23 @@ async fn websocket(
     }
     answer.push_str("\r\n");
     if socket.write_all(answer.as_bytes()).await.is_err() {
-        return Ok(());
+        return Ok(Opened::Answered);
     }
-    let config = WebSocketConfig::default()
+    Ok(Opened::WebSocket(Box::new(WsStream {
+        data,
+        reader,
+        registration,
+        rest: head.rest,
+    })))
+}
+
+/// Small buffers: a client only sends subscriptions.
+fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
         .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
-    let stream =
-        WebSocketStream::from_partially_read(socket, head.rest, Role::Server, Some(config)).await;
-    ws::serve(data, auth, Tungstenite(stream), registration).await;
-    Ok(())
+        .max_frame_size(Some(MAX_MESSAGE))
 }
 
 /// tungstenite's WebSocket. It answers pings itself.
@@ -389,4 +464,28 @@ async fn refuse(mut socket: TcpStream, status: u16, message: &str) {
     answer.push_str(&body);
     let _ = socket.write_all(answer.as_bytes()).await;
     let _ = socket.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+
+    /// The size of the future a function returns, without calling it.
+    fn future_size<A, B, F: Future>(_: fn(A, B) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// An open stream's task is one allocation that lives as long as the
+    /// connection: what it holds counts in the memory per idle stream
+    /// (docs/performance.md). The bounds are about twice today's sizes in
+    /// the dev profile (smaller in release), so a query's state creeping
+    /// back in unboxed shows here.
+    #[test]
+    fn an_open_streams_task_stays_small() {
+        let connection = future_size(connection);
+        let websocket = future_size(serve_websocket);
+        assert!(connection <= 2048, "connection's future: {connection} B");
+        assert!(websocket <= 4096, "serve_websocket's future: {websocket} B");
+    }
 }

@@ -73,7 +73,8 @@ pub async fn next_chunk(
     tokio::select! {
         frame = registration.frames.recv() => Some(frame?.sse(event_bytes)),
         _ = tick.tick() => {
-            if !holder.holds(db).await {
+            // Boxed: an idle stream's task need not hold room for a query.
+            if !Box::pin(holder.holds(db)).await {
                 return None;
             }
             Some(Bytes::from_static(b":thump\n\n"))

@@ -3,9 +3,9 @@
 //! messages; frames `{"stream":[…],"event":…,"payload":"<JSON text>"}`;
 //! a ping every heartbeat.
 
-use super::{allow, open_websocket, Credentials, StreamQuery};
+use super::{allow, open_websocket, Credentials, Reader, StreamQuery};
 use crate::{
-    api::{auth::Auth, params::Query},
+    api::params::Query,
     apub::Data,
     context::Context,
     error::{Error, ErrorKind},
@@ -29,7 +29,7 @@ pub async fn websocket(
     data: Data<Context>,
     Query(query): Query<StreamQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (auth, protocol, registration) =
+    let (reader, protocol, registration) =
         open_websocket(&data, &Credentials::of(&req, &query), &query).await?;
     let protocols: Vec<&str> = protocol.iter().map(String::as_str).collect();
     let (response, session, messages) = actix_ws::handle_with_protocols(&req, body, &protocols)
@@ -39,7 +39,7 @@ pub async fn websocket(
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
     let socket = ActixSocket { session, messages };
-    actix_web::rt::spawn(serve(data, auth, socket, registration));
+    actix_web::rt::spawn(serve(data, reader, socket, registration));
     Ok(response)
 }
 
@@ -82,49 +82,86 @@ pub trait Socket {
 /// The life of one WebSocket: frames out, subscriptions in, a ping each
 /// heartbeat (which also ends the stream once its token is revoked, even
 /// by another process: the account suspended).
-pub async fn serve<S: Socket>(
+///
+/// Not an `async fn`: its arguments would be kept twice in the future
+/// (rust-lang/rust#62958), and this future lives as long as the
+/// connection.
+#[allow(clippy::manual_async_fn)] // see above: not an `async fn` on purpose
+pub fn serve<S: Socket>(
     data: Data<Context>,
-    auth: Auth,
-    mut socket: S,
-    mut registration: Registration,
-) {
-    let every = data.streams.heartbeat;
-    let mut tick = interval_at(Instant::now() + every, every);
-    loop {
-        let sent = tokio::select! {
-            frame = registration.frames.recv() => match frame {
-                Some(frame) => socket.text(&frame).await,
-                // The hub closed it: it fell behind.
-                None => break,
-            },
-            message = socket.next() => match message {
-                Some(Incoming::Text(text)) => {
-                    match command(&data, &auth, &registration, &text).await {
-                        Ok(()) => Ok(()),
-                        Err(e) => socket.reply(error_json(&e)).await,
-                    }
-                }
-                Some(Incoming::Ping(payload)) => socket.pong(payload).await,
-                Some(Incoming::Other) => Ok(()),
-                None => break,
-            },
-            _ = tick.tick() => {
-                // A failed check keeps the stream (the database may be
-                // briefly away).
-                if !crate::service::oauth::token_is_live(&data.db, &auth.token.id)
-                    .await
-                    .unwrap_or(true)
-                {
-                    break;
-                }
-                socket.ping().await
+    reader: Reader,
+    socket: S,
+    registration: Registration,
+) -> impl Future<Output = ()> {
+    async move {
+        let (mut socket, mut registration) = (socket, registration);
+        let every = data.streams.heartbeat;
+        let mut tick = interval_at(Instant::now() + every, every);
+        loop {
+            let next = tokio::select! {
+                frame = registration.frames.recv() => match frame {
+                    Some(frame) => Next::Frame(frame),
+                    // The hub closed it: it fell behind.
+                    None => break,
+                },
+                message = socket.next() => match message {
+                    Some(message) => Next::Message(message),
+                    None => break,
+                },
+                _ = tick.tick() => Next::Heartbeat,
+            };
+            let sent = match next {
+                Next::Frame(frame) => socket.text(&frame).await,
+                // Rare, and boxed: an open connection's task need not hold
+                // room for the state of the queries they make.
+                other => Box::pin(answer(&data, &reader, &mut socket, &registration, other)).await,
+            };
+            if sent.is_err() {
+                break;
             }
-        };
-        if sent.is_err() {
-            break;
+        }
+        socket.close().await;
+    }
+}
+
+/// What woke a WebSocket.
+enum Next {
+    Frame(std::sync::Arc<Frame>),
+    Message(Incoming),
+    Heartbeat,
+}
+
+/// Answers a client's message or a heartbeat; `Err` ends the connection.
+async fn answer<S: Socket>(
+    data: &Data<Context>,
+    reader: &Reader,
+    socket: &mut S,
+    registration: &Registration,
+    next: Next,
+) -> Result<(), ()> {
+    match next {
+        Next::Frame(frame) => socket.text(&frame).await,
+        Next::Message(Incoming::Text(text)) => {
+            match command(data, reader, registration, &text).await {
+                Ok(()) => Ok(()),
+                Err(e) => socket.reply(error_json(&e)).await,
+            }
+        }
+        Next::Message(Incoming::Ping(payload)) => socket.pong(payload).await,
+        Next::Message(Incoming::Other) => Ok(()),
+        Next::Heartbeat => {
+            // A token revoked since (the account suspended, even by
+            // another process) ends the stream; a failed check does not
+            // (the database may be briefly away).
+            if !crate::service::oauth::token_is_live(&data.db, &reader.token_id)
+                .await
+                .unwrap_or(true)
+            {
+                return Err(());
+            }
+            socket.ping().await
         }
     }
-    socket.close().await;
 }
 
 /// actix-ws's session and message stream.
@@ -171,7 +208,7 @@ struct Command {
 /// Applies a `subscribe` or `unsubscribe` message.
 async fn command(
     data: &Data<Context>,
-    auth: &Auth,
+    reader: &Reader,
     registration: &Registration,
     text: &str,
 ) -> Result<(), Error> {
@@ -184,7 +221,7 @@ async fn command(
     )?;
     match command.kind.as_str() {
         "subscribe" => {
-            allow(data, auth, &stream).await?;
+            allow(data, reader, &stream).await?;
             registration.subscriber.subscribe(stream);
         }
         "unsubscribe" => registration.subscriber.unsubscribe(&stream),
