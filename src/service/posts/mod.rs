@@ -244,6 +244,57 @@ pub async fn publish_with_media(
     idempotency_key: Option<String>,
     media_ids: Vec<String>,
 ) -> Result<Post> {
+    publish_inner(data, author, new, idempotency_key, media_ids, None).await
+}
+
+/// A narration re-published from an archive (`service::portability`).
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// Its id in the archive, remembered in `imported_posts`.
+    pub original_id: String,
+    /// Its original date, kept as the new post's `published`.
+    pub published: chrono::NaiveDateTime,
+}
+
+/// [`publish`] for a narration imported from an archive: the post keeps
+/// its original date (and an id of that time, so it sorts among the
+/// author's narrations where it was written), the import is remembered in
+/// the same transaction (a second import of it fails on the key), and
+/// nothing is delivered: followers already saw it where it was first
+/// published, and a flood of years-old `Create`s would bury their home
+/// timelines (Mastodon does not re-deliver imports either). It is on the
+/// profile and in the outbox for whoever looks.
+///
+/// Errors: as [`publish`]; a unique violation when it was imported
+/// concurrently.
+pub async fn publish_imported(
+    data: &Data<Context>,
+    author: &Actor,
+    new: NewPost,
+    imported: Imported,
+) -> Result<Post> {
+    publish_inner(data, author, new, None, Vec::new(), Some(imported)).await
+}
+
+/// A time-ordered id of the moment `at` (UUIDv7, as `db::new_id`).
+fn id_at(at: chrono::NaiveDateTime) -> String {
+    let utc = at.and_utc();
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        utc.timestamp().max(0) as u64,
+        utc.timestamp_subsec_nanos(),
+    );
+    uuid::Uuid::new_v7(ts).to_string()
+}
+
+async fn publish_inner(
+    data: &Data<Context>,
+    author: &Actor,
+    new: NewPost,
+    idempotency_key: Option<String>,
+    media_ids: Vec<String>,
+    imported: Option<Imported>,
+) -> Result<Post> {
     let mut new = new;
     new.source = narrations::with_kind_hashtag(&new.source, new.narration);
     let attachments = {
@@ -254,7 +305,10 @@ pub async fn publish_with_media(
     };
     let media_ids: Vec<String> = attachments.iter().map(|m| m.id.clone()).collect();
     validate(&new, !attachments.is_empty())?;
-    let id = new_id();
+    let id = match &imported {
+        Some(i) => id_at(i.published),
+        None => new_id(),
+    };
     let ap_id = data.urls.object(&id);
     let parent = match &new.in_reply_to {
         Some(parent) => Some(find(data, parent).await?),
@@ -361,7 +415,7 @@ pub async fn publish_with_media(
         to_json: serde_json::to_string(&to)?,
         cc_json: serde_json::to_string(&cc)?,
         local: true,
-        published: now(),
+        published: imported.as_ref().map_or_else(now, |i| i.published),
         updated: None,
         deleted_at: None,
         community_id: community.as_ref().map(|g| g.id.clone()),
@@ -395,6 +449,7 @@ pub async fn publish_with_media(
         .collect();
     let (stored, author_row, policy) =
         (post.clone(), author.clone(), data.config.federation.policy);
+    let imported_row = imported.clone();
     data.db
         .transaction(move |conn| {
             Post::insert(conn, &stored, &tags)?;
@@ -403,6 +458,15 @@ pub async fn publish_with_media(
             }
             if let Some(key) = &idempotency_key {
                 marks::remember_idempotency_key(conn, &author_row.id, key, &stored.id)?;
+            }
+            if let Some(imported) = &imported_row {
+                crate::db::portability::remember(
+                    conn,
+                    &author_row.id,
+                    &imported.original_id,
+                    &stored.id,
+                )?;
+                return Ok(());
             }
             enqueue_for_post(
                 conn,
@@ -416,7 +480,13 @@ pub async fn publish_with_media(
         })
         .await?;
     data.delivery.wake();
-    // Communities on this instance receive the post directly.
+    // Communities on this instance receive the post directly (not an
+    // imported one: like followers, their members saw it long ago).
+    let local_groups = if imported.is_some() {
+        Vec::new()
+    } else {
+        local_groups
+    };
     for (group, community) in crate::service::communities::addressed(data, &local_groups).await? {
         crate::service::communities::receive_post(data, &group, &community, &post, &create_json)
             .await?;
