@@ -108,6 +108,15 @@ enum Admin {
         #[arg(long, value_name = "HOST", conflicts_with = "host")]
         revive: Option<String>,
     },
+    /// Write the archive of any local account (its profile, narrations,
+    /// follows and communities: docs/web.md, "Your archive") to a zip file.
+    Export {
+        /// The local account's name.
+        user: String,
+        /// The zip file to write (`-` for standard output).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +191,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
+            Command::Admin(Admin::Export { user, out }) => export(config, user, out).await,
         }
     })
 }
@@ -269,6 +279,51 @@ async fn create_token(config: Config, user: String, scopes: String) -> Result<()
         .await
         .map_err(|e| e.to_string())?;
     println!("{}", token.access_token);
+    Ok(())
+}
+
+/// `admin export USER --out FILE`: the same streamed archive as the
+/// download, written chunk by chunk (never whole in memory).
+async fn export(config: Config, user: String, out: std::path::PathBuf) -> Result<(), String> {
+    use std::io::Write;
+    let name = service::accounts::normalize_name(&user)
+        .map_err(|_| format!("no local user named `{user}`"))?;
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let federation = startup::build_context(config, db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = federation.to_request_data();
+    let actor = service::accounts::local_person(&data.db, &name)
+        .await
+        .map_err(|_| format!("no local user named `{name}`"))?;
+    let mut writer: Box<dyn Write> = if out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(&out)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?,
+        )
+    };
+    let mut stream = service::portability::export(&data, actor);
+    let mut bytes = 0usize;
+    while let Some(chunk) = stream.recv().await {
+        let chunk = chunk.map_err(|e| format!("the export failed: {e}"))?;
+        bytes += chunk.len();
+        writer
+            .write_all(&chunk)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    writer
+        .flush()
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    if out.as_os_str() != "-" {
+        eprintln!(
+            "wrote the archive of @{name} to {} ({bytes} bytes)",
+            out.display()
+        );
+    }
     Ok(())
 }
 

@@ -87,7 +87,10 @@ pub fn export(data: &Data<Context>, person: Actor) -> ArchiveStream {
 }
 
 /// The blocking half: pieces in, zip bytes out.
-fn write_zip(mut pieces: mpsc::Receiver<Piece>, out: mpsc::Sender<io::Result<Bytes>>) -> io::Result<()> {
+fn write_zip(
+    mut pieces: mpsc::Receiver<Piece>,
+    out: mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
     let mut zip = zip::ZipWriter::new_stream(ChannelWriter {
         tx: out,
         buf: Vec::with_capacity(CHUNK),
@@ -157,8 +160,18 @@ async fn produce(data: &Data<Context>, person: &Actor, pieces: &mpsc::Sender<Pie
     actor["@context"] = context();
     entry(pieces, "actor.json", serde_json::to_vec_pretty(&actor)?).await?;
     let (people, groups) = follows(data, person).await?;
-    entry(pieces, "following.json", collection("following.json", &people)?).await?;
-    entry(pieces, "communities.json", collection("communities.json", &groups)?).await?;
+    entry(
+        pieces,
+        "following.json",
+        collection("following.json", &people)?,
+    )
+    .await?;
+    entry(
+        pieces,
+        "communities.json",
+        collection("communities.json", &groups)?,
+    )
+    .await?;
     outbox(data, person, pieces).await?;
     markdown(data, person, pieces).await
 }
@@ -197,10 +210,22 @@ fn collection(id: &str, urls: &[String]) -> Result<Vec<u8>> {
 }
 
 /// One page of `person`'s narrations, newest first, before `before`.
-async fn page_of(data: &Data<Context>, person: &Actor, before: Option<String>) -> Result<Vec<Post>> {
+async fn page_of(
+    data: &Data<Context>,
+    person: &Actor,
+    before: Option<String>,
+) -> Result<Vec<Post>> {
     let id = person.id.clone();
     data.db
-        .run(move |conn| Ok(Post::list_by_author(conn, &id, &ALL, before.as_deref(), PAGE)?))
+        .run(move |conn| {
+            Ok(Post::list_by_author(
+                conn,
+                &id,
+                &ALL,
+                before.as_deref(),
+                PAGE,
+            )?)
+        })
         .await
 }
 
@@ -263,7 +288,11 @@ async fn create_of(data: &Data<Context>, post: &Post) -> Result<Value> {
 
 /// `markdown/<yyyy-mm-dd>-<id>.md`: each narration's Markdown under a
 /// small front matter, for people rather than programs.
-async fn markdown(data: &Data<Context>, person: &Actor, pieces: &mpsc::Sender<Piece>) -> Result<()> {
+async fn markdown(
+    data: &Data<Context>,
+    person: &Actor,
+    pieces: &mpsc::Sender<Piece>,
+) -> Result<()> {
     let mut before = None;
     loop {
         let posts = page_of(data, person, before.clone()).await?;
@@ -276,7 +305,11 @@ async fn markdown(data: &Data<Context>, person: &Actor, pieces: &mpsc::Sender<Pi
                     .map(|g| g.ap_id.to_string()),
                 None => None,
             };
-            let name = format!("markdown/{}-{}.md", post.published.format("%Y-%m-%d"), post.id);
+            let name = format!(
+                "markdown/{}-{}.md",
+                post.published.format("%Y-%m-%d"),
+                post.id
+            );
             entry(pieces, &name, front_matter(post, community).into_bytes()).await?;
         }
         match posts.last() {
@@ -300,7 +333,10 @@ pub fn front_matter(post: &Post, community: Option<String>) -> String {
     if let Some(title) = &post.title {
         out += &line("title", json!(title));
     }
-    out += &line("communities", json!(community.into_iter().collect::<Vec<_>>()));
+    out += &line(
+        "communities",
+        json!(community.into_iter().collect::<Vec<_>>()),
+    );
     out += &line("in_reply_to", json!(post.in_reply_to));
     out += "---\n\n";
     out += post.source.as_deref().unwrap_or(&post.content);

@@ -53,6 +53,7 @@ pub struct Summary {
 /// A narration of the archive, ready to be published.
 struct Candidate {
     original_id: String,
+    footer: Option<String>,
     published: chrono::NaiveDateTime,
     parent: Option<String>,
     new: NewPost,
@@ -108,13 +109,16 @@ fn candidates(archive: &Archive, summary: &mut Summary) -> Vec<Candidate> {
         let note: Note = match serde_json::from_value(object.clone()) {
             Ok(note) => note,
             Err(e) => {
-                summary
-                    .errors
-                    .push(format!("An item of outbox.json is not a readable post: {e}."));
+                summary.errors.push(format!(
+                    "An item of outbox.json is not a readable post: {e}."
+                ));
                 continue;
             }
         };
-        let visibility = match (archive.origin, activity.get("visibility").and_then(Value::as_str)) {
+        let visibility = match (
+            archive.origin,
+            activity.get("visibility").and_then(Value::as_str),
+        ) {
             (Origin::Outloud, Some(v)) => Visibility::parse(v),
             _ => Some(visibility_from_addressing(&note.to, &note.cc, followers)),
         };
@@ -151,11 +155,15 @@ fn candidate_of(note: Note, visibility: Visibility, published: chrono::NaiveDate
         Some(Value::String(url)) => url.clone(),
         _ => note.id.to_string(),
     };
-    let source = if text::is_http_url(&link) {
-        format!("{}\n\n*Originally published at <{link}>*", markdown.trim_end())
-    } else {
-        markdown
-    };
+    let footer = Url::parse(&link)
+        .ok()
+        .filter(|_| text::is_http_url(&link))
+        .map(|url| {
+            let host = url.host_str().unwrap_or("the original");
+            // The host as the link's text: the URL itself may hold an
+            // `@name` that reads as a mention.
+            format!("*Originally published at [{host}](<{url}>)*")
+        });
     let kind = match note.kind.as_str() {
         "Article" => PostKind::Article,
         _ => PostKind::Note,
@@ -167,12 +175,13 @@ fn candidate_of(note: Note, visibility: Visibility, published: chrono::NaiveDate
     };
     Candidate {
         original_id: note.id.to_string(),
+        footer,
         published,
         parent: note.in_reply_to.as_ref().map(Url::to_string),
         new: NewPost {
             kind,
             title,
-            source,
+            source: markdown,
             visibility,
             in_reply_to: None,
             summary: note.summary.clone().filter(|s| !s.trim().is_empty()),
@@ -182,7 +191,10 @@ fn candidate_of(note: Note, visibility: Visibility, published: chrono::NaiveDate
                 .as_ref()
                 .and_then(|m| m.keys().next().cloned()),
             community: note.audience.clone(),
-            narration: note.narration_kind.as_deref().and_then(NarrationKind::parse),
+            narration: note
+                .narration_kind
+                .as_deref()
+                .and_then(NarrationKind::parse),
         },
     }
 }
@@ -251,6 +263,7 @@ async fn publish_one(
     let imported = Imported {
         original_id: original.clone(),
         published: candidate.published,
+        footer: candidate.footer,
     };
     let mut outcome = posts::publish_imported(data, person, new.clone(), imported.clone()).await;
     // The thread or community may be gone (or unreachable) where it came
@@ -304,10 +317,14 @@ mod tests {
 
     #[test]
     fn html_becomes_text_paragraphs() {
-        let html = "<p>Hello <a href=\"https://x.example/\"><span>https://x.example/</span></a></p>\
+        let html =
+            "<p>Hello <a href=\"https://x.example/\"><span>https://x.example/</span></a></p>\
                     <p>second<br>line <script>alert(1)</script></p>";
         let md = markdown_of_html(html);
-        assert!(md.starts_with("Hello https://x.example/\n\nsecond\nline"), "{md}");
+        assert!(
+            md.starts_with("Hello https://x.example/\n\nsecond\nline"),
+            "{md}"
+        );
         assert!(!md.contains('<'), "{md}");
     }
 }

@@ -137,7 +137,18 @@ async fn render(
     post_id: &str,
     source: &str,
 ) -> (String, Vec<PostTag>, Vec<Actor>) {
-    let mentions = resolve_mentions(data, source).await;
+    render_with(data, post_id, source, source).await
+}
+
+/// [`render`], finding mentions and hashtags in `written` only (a part of
+/// `source`: an imported narration's link to its original is no mention).
+async fn render_with(
+    data: &Data<Context>,
+    post_id: &str,
+    source: &str,
+    written: &str,
+) -> (String, Vec<PostTag>, Vec<Actor>) {
+    let mentions = resolve_mentions(data, written).await;
     let urls = data.urls.clone();
     let html = text::render_markdown(
         source,
@@ -149,7 +160,7 @@ async fn render(
         },
         |tag| urls.tag(tag).to_string(),
     );
-    let mut tags: Vec<PostTag> = text::find_hashtags(source)
+    let mut tags: Vec<PostTag> = text::find_hashtags(written)
         .into_iter()
         .map(|tag| PostTag {
             post_id: post_id.to_string(),
@@ -254,6 +265,9 @@ pub struct Imported {
     pub original_id: String,
     /// Its original date, kept as the new post's `published`.
     pub published: chrono::NaiveDateTime,
+    /// Markdown appended to the source (the link to the original); no
+    /// mention or hashtag is looked for in it.
+    pub footer: Option<String>,
 }
 
 /// [`publish`] for a narration imported from an archive: the post keeps
@@ -314,7 +328,11 @@ async fn publish_inner(
         Some(parent) => Some(find(data, parent).await?),
         None => None,
     };
-    let (content, tags, mut mentioned) = render(data, &id, &new.source).await;
+    let written = new.source.clone();
+    if let Some(footer) = imported.as_ref().and_then(|i| i.footer.as_deref()) {
+        new.source = format!("{}\n\n{footer}", new.source.trim_end());
+    }
+    let (content, tags, mut mentioned) = render_with(data, &id, &new.source, &written).await;
     let narration_kind = narrations::kind_of(new.narration, &hashtags_of(&tags));
     // A reply reaches the author of what it answers.
     if let Some(parent) = &parent {
