@@ -282,11 +282,18 @@ async fn create_token(config: Config, user: String, scopes: String) -> Result<()
     Ok(())
 }
 
-/// `admin export USER --out FILE`: the same streamed archive as the
-/// download, written chunk by chunk (never whole in memory).
-async fn export(config: Config, user: String, out: std::path::PathBuf) -> Result<(), String> {
-    use std::io::Write;
-    let name = service::accounts::normalize_name(&user)
+/// The federation data of an admin command and the local person `user`.
+async fn local_person(
+    config: Config,
+    user: &str,
+) -> Result<
+    (
+        outloud::apub::Data<outloud::Context>,
+        outloud::db::actor::Actor,
+    ),
+    String,
+> {
+    let name = service::accounts::normalize_name(user)
         .map_err(|_| format!("no local user named `{user}`"))?;
     let db = startup::open_database(&config)
         .await
@@ -298,6 +305,15 @@ async fn export(config: Config, user: String, out: std::path::PathBuf) -> Result
     let actor = service::accounts::local_person(&data.db, &name)
         .await
         .map_err(|_| format!("no local user named `{name}`"))?;
+    Ok((data, actor))
+}
+
+/// `admin export USER --out FILE`: the same streamed archive as the
+/// download, written chunk by chunk (never whole in memory).
+async fn export(config: Config, user: String, out: std::path::PathBuf) -> Result<(), String> {
+    use std::io::Write;
+    let (data, actor) = local_person(config, &user).await?;
+    let name = actor.username.clone();
     let mut writer: Box<dyn Write> = if out.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
     } else {
@@ -330,18 +346,7 @@ async fn export(config: Config, user: String, out: std::path::PathBuf) -> Result
 /// `admin suspend|unsuspend USER`. The Update for the followers' servers
 /// is queued in the database; the running server's delivery workers send it.
 async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), String> {
-    let name = service::accounts::normalize_name(&user)
-        .map_err(|_| format!("no local user named `{user}`"))?;
-    let db = startup::open_database(&config)
-        .await
-        .map_err(|e| e.to_string())?;
-    let federation = startup::build_context(config, db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let data = federation.to_request_data();
-    let actor = service::accounts::local_person(&data.db, &name)
-        .await
-        .map_err(|_| format!("no local user named `{name}`"))?;
+    let (data, actor) = local_person(config, &user).await?;
     let changed = service::suspension::set_suspended(
         &data,
         service::suspension::Suspender::Operator,

@@ -131,13 +131,7 @@ async fn export(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, Error> {
     let me = auth.user("read")?;
-    let person = match &query.username {
-        Some(name) if *name != me.username => {
-            service::accounts::require_admin(&data.db, me).await?;
-            service::accounts::local_person(&data.db, name).await?
-        }
-        _ => me.clone(),
-    };
+    let person = service::portability::whose(&data.db, me, query.username.as_deref()).await?;
     let name = service::portability::file_name(&person);
     Ok(download(service::portability::export(&data, person), &name))
 }

@@ -77,13 +77,8 @@ async fn download(
     query: web::Query<DownloadQuery>,
 ) -> Result<HttpResponse, WebError> {
     let me = viewer.require()?;
-    let person = match &query.username {
-        Some(name) if *name != me.actor.username => {
-            service::accounts::require_admin(&data.db, &me.actor).await?;
-            service::accounts::local_person(&data.db, name).await?
-        }
-        _ => me.actor.clone(),
-    };
+    let person =
+        service::portability::whose(&data.db, &me.actor, query.username.as_deref()).await?;
     let name = service::portability::file_name(&person);
     let stream = service::portability::export(&data, person);
     Ok(crate::api::portability::download(stream, &name))

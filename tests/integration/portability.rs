@@ -27,6 +27,7 @@ both_backends!(
     export_then_import_on_another_instance,
     mastodon_archive_imports,
     hostile_archives_are_refused,
+    admin_export_command,
 );
 
 const PASSWORD: &str = "password for tests";
@@ -209,14 +210,7 @@ impl Browser {
 
 async fn posts_of(instance: &TestInstance, actor: &Actor) -> Vec<Post> {
     let id = actor.id.clone();
-    let all = [
-        Visibility::Public,
-        Visibility::Unlisted,
-        Visibility::Followers,
-        Visibility::Direct,
-        Visibility::Local,
-        Visibility::LocalUnlisted,
-    ];
+    let all = outloud::service::portability::export::ALL;
     instance
         .context
         .db
@@ -629,4 +623,44 @@ async fn hostile_archives_are_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(other.status(), 403);
+}
+
+/// `outloud admin export USER --out FILE` writes the same archive; an
+/// unknown account is refused with its name.
+async fn admin_export_command(backend: Backend) {
+    let db = crate::harness::database(backend, "portability_cli");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("erin.zip");
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outloud"));
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("OUTLOUD_")) {
+            cmd.env_remove(name);
+        }
+        cmd.args(args)
+            .env("RUST_LOG", "warn")
+            .env("OUTLOUD_DATABASE__URL", &db.url)
+            .env("OUTLOUD_INSTANCE__DOMAIN", "cli.localhost")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let created = run(&["admin", "create-user", "erin"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let exported = run(&["admin", "export", "erin", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&exported.stderr);
+    assert!(exported.status.success(), "{stderr}");
+    assert!(stderr.contains("wrote the archive of @erin"), "{stderr}");
+    let files = entries(&std::fs::read(&out).unwrap());
+    let actor: Value = serde_json::from_str(&files["actor.json"]).unwrap();
+    assert_eq!(actor["preferredUsername"], "erin");
+    let outbox: Value = serde_json::from_str(&files["outbox.json"]).unwrap();
+    assert_eq!(outbox["totalItems"], 0);
+    assert_eq!(outbox["orderedItems"], json!([]));
+    let unknown = run(&["admin", "export", "nobody", "--out", out.to_str().unwrap()]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no local user named `nobody`"));
 }

@@ -29,7 +29,7 @@ const PAGE: i64 = 100;
 const CHUNK: usize = 64 * 1024;
 
 /// Every visibility: an archive is the person's own, all of it.
-const ALL: [Visibility; 6] = [
+pub const ALL: [Visibility; 6] = [
     Visibility::Public,
     Visibility::Unlisted,
     Visibility::Followers,
@@ -47,6 +47,21 @@ enum Piece {
     Entry(String),
     /// Bytes of the current entry.
     Bytes(Vec<u8>),
+}
+
+/// Whose archive `me` asks for: their own, or (admins only) the local
+/// account `username`.
+///
+/// Errors: `Forbidden` for another account when `me` is no admin,
+/// `NotFound` for an unknown one.
+pub async fn whose(db: &crate::db::Db, me: &Actor, username: Option<&str>) -> Result<Actor> {
+    match username {
+        Some(name) if name != me.username => {
+            crate::service::accounts::require_admin(db, me).await?;
+            crate::service::accounts::local_person(db, name).await
+        }
+        _ => Ok(me.clone()),
+    }
 }
 
 /// The file name offered for a person's archive.

@@ -7,5 +7,5 @@ pub mod archive;
 pub mod export;
 pub mod import;
 
-pub use export::{export, file_name, ArchiveStream};
+pub use export::{export, file_name, whose, ArchiveStream};
 pub use import::{import, Summary};
