@@ -28,6 +28,7 @@ both_backends!(
     mastodon_archive_imports,
     hostile_archives_are_refused,
     admin_export_command,
+    long_archives_page_through_and_admins_export_anyone,
 );
 
 const PASSWORD: &str = "password for tests";
@@ -663,4 +664,70 @@ async fn admin_export_command(backend: Backend) {
     let unknown = run(&["admin", "export", "nobody", "--out", out.to_str().unwrap()]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no local user named `nobody`"));
+}
+
+/// More narrations than one page of the export's reads (100): every one
+/// is in the outbox and the Markdown folder, once. An admin downloads
+/// another person's archive.
+async fn long_archives_page_through_and_admins_export_anyone(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("frank").await;
+    for i in 0..230 {
+        alpha
+            .publish("frank", NewPost::note(&format!("Narration number {i}")))
+            .await;
+    }
+    outloud::service::accounts::create_user(
+        &alpha.context.db,
+        &alpha.context.urls,
+        outloud::service::accounts::NewUser {
+            name: "root",
+            password: PASSWORD,
+            role: outloud::db::local_user::Role::Admin,
+        },
+    )
+    .await
+    .unwrap();
+    let response = alpha
+        .client
+        .get(alpha.url("/api/v1/outloud/export?username=frank"))
+        .bearer_auth(token(&alpha, "root").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let files = entries(&response.bytes().await.unwrap());
+    let outbox: Value = serde_json::from_str(&files["outbox.json"]).unwrap();
+    assert_eq!(outbox["totalItems"], 230);
+    let items = outbox["orderedItems"].as_array().unwrap();
+    let mut texts: Vec<String> = items
+        .iter()
+        .map(|i| {
+            i["object"]["source"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 230);
+    assert_eq!(
+        files.keys().filter(|k| k.starts_with("markdown/")).count(),
+        230
+    );
+    let web = sign_in(&alpha, "root").await;
+    let response = alpha
+        .client
+        .get(alpha.url("/settings/archive/download?username=frank"))
+        .header("cookie", &web.cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let frank = entries(&response.bytes().await.unwrap());
+    assert!(
+        frank["actor.json"].contains("\"preferredUsername\":\"frank\"")
+            || frank["actor.json"].contains("\"preferredUsername\": \"frank\"")
+    );
 }

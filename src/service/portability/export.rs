@@ -43,8 +43,9 @@ pub type ArchiveStream = mpsc::Receiver<io::Result<Bytes>>;
 
 /// What the reading task hands the zip writer.
 enum Piece {
-    /// Starts the entry of that name (ending the previous one).
-    Entry(String),
+    /// Starts the entry of that name (ending the previous one), dated
+    /// when given (a narration's file, by its `published`).
+    Entry(String, Option<chrono::NaiveDateTime>),
     /// Bytes of the current entry.
     Bytes(Vec<u8>),
 }
@@ -115,12 +116,32 @@ fn write_zip(
         .large_file(true);
     while let Some(piece) = pieces.blocking_recv() {
         match piece {
-            Piece::Entry(name) => zip.start_file(name, options).map_err(io::Error::other)?,
+            Piece::Entry(name, date) => {
+                let options = match date.and_then(zip_time) {
+                    Some(time) => options.last_modified_time(time),
+                    None => options,
+                };
+                zip.start_file(name, options).map_err(io::Error::other)?
+            }
             Piece::Bytes(bytes) => zip.write_all(&bytes)?,
         }
     }
     let mut inner = zip.finish().map_err(io::Error::other)?;
     inner.flush()
+}
+
+/// A zip entry's date (zip dates run from 1980 to 2107).
+fn zip_time(at: chrono::NaiveDateTime) -> Option<zip::DateTime> {
+    use chrono::{Datelike, Timelike};
+    zip::DateTime::from_date_and_time(
+        u16::try_from(at.year()).ok()?,
+        at.month() as u8,
+        at.day() as u8,
+        at.hour() as u8,
+        at.minute() as u8,
+        at.second() as u8,
+    )
+    .ok()
 }
 
 /// A `Write` whose bytes go, in chunks, to the archive's reader.
@@ -165,7 +186,7 @@ async fn send(pieces: &mpsc::Sender<Piece>, piece: Piece) -> Result<()> {
 }
 
 async fn entry(pieces: &mpsc::Sender<Piece>, name: &str, bytes: Vec<u8>) -> Result<()> {
-    send(pieces, Piece::Entry(name.to_string())).await?;
+    send(pieces, Piece::Entry(name.to_string(), None)).await?;
     send(pieces, Piece::Bytes(bytes)).await
 }
 
@@ -254,7 +275,7 @@ async fn outbox(data: &Data<Context>, person: &Actor, pieces: &mpsc::Sender<Piec
         .db
         .run(move |conn| Ok(Post::count_by_author(conn, &id, &ALL)?))
         .await?;
-    send(pieces, Piece::Entry("outbox.json".into())).await?;
+    send(pieces, Piece::Entry("outbox.json".into(), None)).await?;
     let head = json!({
         "@context": context(),
         "id": "outbox.json",
@@ -325,7 +346,12 @@ async fn markdown(
                 post.published.format("%Y-%m-%d"),
                 post.id
             );
-            entry(pieces, &name, front_matter(post, community).into_bytes()).await?;
+            send(pieces, Piece::Entry(name, Some(post.published))).await?;
+            send(
+                pieces,
+                Piece::Bytes(front_matter(post, community).into_bytes()),
+            )
+            .await?;
         }
         match posts.last() {
             Some(last) if posts.len() as i64 == PAGE => before = Some(last.id.clone()),
