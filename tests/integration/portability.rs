@@ -89,6 +89,8 @@ async fn api_export(instance: &TestInstance, token: &str) -> Vec<u8> {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
+    // Streamed: sent as it is made, so no length is known up front.
+    assert!(response.headers().get("content-length").is_none());
     assert!(response.headers()["content-disposition"]
         .to_str()
         .unwrap()
