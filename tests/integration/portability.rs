@@ -462,8 +462,15 @@ async fn export_then_import_on_another_instance(backend: Backend) {
         Some(FollowState::Accepted)
     );
 
-    // Importing again creates nothing; the web form says so.
+    // Importing again creates nothing; the web form says so. A form
+    // from elsewhere (no matching CSRF token) is refused.
     let beta_web = sign_in(&beta, "alice2").await;
+    let forged = Browser {
+        csrf: "not the token at all, but long enough to try".into(),
+        cookies: beta_web.cookies.clone(),
+    };
+    let (status, html) = forged.upload(&beta, &archive).await;
+    assert_eq!(status, 403, "{html}");
     let (status, html) = beta_web
         .upload(&beta, b"just some text, not an archive")
         .await;

@@ -44,7 +44,7 @@ pub type ArchiveStream = mpsc::Receiver<io::Result<Bytes>>;
 /// What the reading task hands the zip writer.
 enum Piece {
     /// Starts the entry of that name (ending the previous one), dated
-    /// when given (a narration's file, by its `published`).
+    /// when given (a narration's file, by its `published`), else now.
     Entry(String, Option<chrono::NaiveDateTime>),
     /// Bytes of the current entry.
     Bytes(Vec<u8>),
@@ -117,7 +117,8 @@ fn write_zip(
     while let Some(piece) = pieces.blocking_recv() {
         match piece {
             Piece::Entry(name, date) => {
-                let options = match date.and_then(zip_time) {
+                let date = date.unwrap_or_else(crate::db::now);
+                let options = match zip_time(date) {
                     Some(time) => options.last_modified_time(time),
                     None => options,
                 };
