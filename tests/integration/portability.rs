@@ -60,23 +60,10 @@ fn entries(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
 
 /// A `multipart/form-data` body with text fields and the file `archive`.
 fn multipart(fields: &[(&str, &str)], archive: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----outloud-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"archive.zip\"\r\nContent-Type: application/zip\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(archive);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    crate::web_media::multipart(
+        fields,
+        &[("archive", "archive.zip", "application/zip", archive)],
+    )
 }
 
 async fn api_export(instance: &TestInstance, token: &str) -> Vec<u8> {
