@@ -20,7 +20,9 @@ pub const ENV_CONFIG_FILE: &str = "OUTLOUD_CONFIG";
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+mod archives;
 mod mail;
+pub use archives::ArchivesConfig;
 pub use mail::{DigestConfig, MailConfig, MailTls};
 
 /// The whole configuration, one field per TOML section.
@@ -40,6 +42,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub mail: MailConfig,
     pub digest: DigestConfig,
+    pub archives: ArchivesConfig,
 }
 
 /// `[instance]`: who this instance is.
@@ -543,6 +546,7 @@ impl Config {
         self.media.validate()?;
         self.mail.validate()?;
         self.digest.validate()?;
+        self.archives.validate()?;
         Ok(())
     }
 

@@ -34,6 +34,7 @@ pub mod notification;
 pub mod notification_policy;
 pub mod oauth;
 pub mod partner;
+pub mod portability;
 pub mod post;
 pub mod push;
 pub mod reaction;

@@ -666,3 +666,16 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(partner_instances, actors);
 diesel::allow_tables_to_appear_in_same_query!(partner_instances, posts);
+
+// Narrations imported from archives (migration 2026-12-10-000100_portability_imported_posts).
+diesel::table! {
+    imported_posts (actor_id, original_id) {
+        actor_id -> Text,
+        original_id -> Text,
+        post_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(imported_posts -> posts (post_id));
+diesel::allow_tables_to_appear_in_same_query!(imported_posts, posts);

@@ -27,6 +27,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod partners;
 pub mod policy;
+pub mod portability;
 pub mod posts;
 pub mod push;
 pub mod reactions;

@@ -40,6 +40,7 @@ pub mod narrations;
 pub mod notifications;
 pub mod pages;
 pub mod partners;
+pub mod portability;
 pub mod profiles;
 pub mod questions;
 pub mod register;
@@ -87,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(timelines::configure)
         .configure(partners::configure)
         .configure(settings::configure)
+        .configure(portability::configure)
         .configure(register::configure)
         .configure(admin::configure)
         .configure(live::configure)

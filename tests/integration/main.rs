@@ -45,6 +45,7 @@ mod narrations;
 mod notification_policy;
 mod partners;
 mod peer_learning;
+mod portability;
 mod push;
 mod remote_content;
 mod reports;
