@@ -29,6 +29,7 @@ pub mod list;
 pub mod local_user;
 pub mod marks;
 pub mod media;
+pub mod moves;
 pub mod migrations;
 pub mod notification;
 pub mod notification_policy;
