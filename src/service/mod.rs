@@ -20,6 +20,7 @@ pub mod invites;
 pub mod lists;
 pub mod media;
 pub mod media_proxy;
+pub mod moves;
 pub mod moderation;
 pub mod narrations;
 pub mod notification_policy;

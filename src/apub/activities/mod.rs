@@ -19,13 +19,15 @@ pub mod block;
 pub mod flag;
 pub mod following;
 pub mod moderation;
+pub mod moving;
 pub mod posts;
 pub mod reactions;
 
 use crate::{
     apub::{
         protocol::activity::{
-            Accept, Announce, Create, Delete, Flag, Follow, Like, PersonBlock, Reject, Undo, Update,
+            Accept, Announce, Create, Delete, Flag, Follow, Like, Move, PersonBlock, Reject, Undo,
+            Update,
         },
         Data,
     },
@@ -54,6 +56,8 @@ pub enum InboxActivity {
     /// A person blocking one of ours (a `Block` without `target`).
     Block(PersonBlock),
     Flag(Flag),
+    /// An account moving elsewhere (Mastodon's migration).
+    Move(Move),
     Other(OtherActivity),
 }
 
@@ -88,6 +92,7 @@ impl<'de> Deserialize<'de> for InboxActivity {
                 serde_json::from_value(value).map(InboxActivity::Block)
             }
             "Flag" => serde_json::from_value(value).map(InboxActivity::Flag),
+            "Move" => serde_json::from_value(value).map(InboxActivity::Move),
             "Block" | "Add" | "Remove" => {
                 serde_json::from_value(value).map(InboxActivity::Moderation)
             }
@@ -116,6 +121,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.id(),
             InboxActivity::Block(a) => a.id(),
             InboxActivity::Flag(a) => a.id(),
+            InboxActivity::Move(a) => a.id(),
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -134,6 +140,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.actor(),
             InboxActivity::Block(a) => a.actor(),
             InboxActivity::Flag(a) => a.actor(),
+            InboxActivity::Move(a) => a.actor(),
             InboxActivity::Other(a) => &a.actor,
         }
     }
@@ -152,6 +159,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.verify(data).await,
             InboxActivity::Block(a) => a.verify(data).await,
             InboxActivity::Flag(a) => a.verify(data).await,
+            InboxActivity::Move(a) => a.verify(data).await,
             InboxActivity::Other(_) => Ok(()),
         }
     }
@@ -170,6 +178,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.receive(data).await,
             InboxActivity::Block(a) => a.receive(data).await,
             InboxActivity::Flag(a) => a.receive(data).await,
+            InboxActivity::Move(a) => a.receive(data).await,
             InboxActivity::Other(a) => {
                 tracing::debug!(id = %a.id, kind = %a.kind, "ignoring activity of unhandled type");
                 Ok(())
