@@ -45,6 +45,7 @@ pub mod questions;
 pub mod register;
 pub mod search;
 pub mod session;
+pub mod moving;
 pub mod settings;
 pub mod tags;
 pub mod timelines;
@@ -87,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(timelines::configure)
         .configure(partners::configure)
         .configure(settings::configure)
+        .configure(moving::configure)
         .configure(register::configure)
         .configure(admin::configure)
         .configure(live::configure)
