@@ -22,7 +22,10 @@ pub struct ActorMove {
 pub fn aliases_of(conn: &mut DbConn, actor_id: &str) -> QueryResult<Vec<String>> {
     actor_aliases::table
         .filter(actor_aliases::actor_id.eq(actor_id))
-        .order((actor_aliases::created_at.asc(), actor_aliases::alias_ap_id.asc()))
+        .order((
+            actor_aliases::created_at.asc(),
+            actor_aliases::alias_ap_id.asc(),
+        ))
         .select(actor_aliases::alias_ap_id)
         .load(conn)
 }
@@ -170,8 +173,16 @@ mod tests {
             assert!(ActorMove::set(conn, &actor, b).unwrap());
             assert!(!ActorMove::set(conn, &actor, b).unwrap());
             assert!(ActorMove::set(conn, &actor, c).unwrap());
-            assert_eq!(ActorMove::of(conn, &actor).unwrap().unwrap().target_ap_id, c);
-            assert_eq!(ActorMove::among(conn, &[actor.clone()]).unwrap().len(), 1);
+            assert_eq!(
+                ActorMove::of(conn, &actor).unwrap().unwrap().target_ap_id,
+                c
+            );
+            assert_eq!(
+                ActorMove::among(conn, std::slice::from_ref(&actor))
+                    .unwrap()
+                    .len(),
+                1
+            );
             assert_eq!(ActorMove::clear(conn, &actor).unwrap(), 1);
             assert!(ActorMove::of(conn, &actor).unwrap().is_none());
         });

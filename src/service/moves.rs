@@ -206,7 +206,9 @@ pub async fn receive_move(
         Err(Error::bad_request(format!("Move refused: {why}")))
     };
     if actor != object {
-        return refuse("only the account that moves may send its Move (actor must be object)".into());
+        return refuse(
+            "only the account that moves may send its Move (actor must be object)".into(),
+        );
     }
     if actor == target {
         return refuse("an account cannot move to itself".into());

@@ -61,9 +61,7 @@ async fn page(
     error: Option<(StatusCode, String)>,
     target: String,
 ) -> Result<HttpResponse, WebError> {
-    let layout = Layout::new(data, viewer, "Moving")
-        .await?
-        .nav("settings");
+    let layout = Layout::new(data, viewer, "Moving").await?.nav("settings");
     let aliases = service::moves::aliases(data, &me.actor).await?;
     let moved_to = service::moves::moved_to(data, &me.actor)
         .await?

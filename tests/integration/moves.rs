@@ -180,7 +180,10 @@ async fn refused_moves_change_nothing(backend: Backend) {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    assert!(html.contains("does not list this account as an alias"), "{html}");
+    assert!(
+        html.contains("does not list this account as an alias"),
+        "{html}"
+    );
     let res = web
         .submit(
             "/settings/moving",
@@ -314,7 +317,10 @@ async fn moving_on_one_instance_to_a_locked_account(backend: Backend) {
     outloud::service::moves::remove_alias(&alpha.data(), &alice3, &alpha.actor_url("alice"))
         .await
         .unwrap();
-    assert!(actor_doc(&alpha, "alice3").await.get("alsoKnownAs").is_none());
+    assert!(actor_doc(&alpha, "alice3")
+        .await
+        .get("alsoKnownAs")
+        .is_none());
     let again =
         outloud::service::moves::remove_alias(&alpha.data(), &alice3, &alpha.actor_url("alice"))
             .await;
@@ -344,7 +350,8 @@ async fn moving_to_and_from_the_foreign_peer(backend: Backend) {
     let alice = alpha.local("alice").await;
     let refused = outloud::service::moves::move_account(&alpha.data(), &alice, &carol).await;
     assert_eq!(refused.unwrap_err().kind, ErrorKind::Unprocessable);
-    peer.control("alias", json!({ "aliases": [alice_url] })).await;
+    peer.control("alias", json!({ "aliases": [alice_url] }))
+        .await;
     outloud::service::moves::move_account(&alpha.data(), &alice, &carol)
         .await
         .unwrap();
@@ -356,7 +363,10 @@ async fn moving_to_and_from_the_foreign_peer(backend: Backend) {
     assert_eq!(mv["target"], peer.carol());
     assert_eq!(mv["signedBy"], format!("{alice_url}#main-key"));
     follows(&[&alpha], &alpha, &bob, &carol).await;
-    assert_eq!(alpha.follow_state(&bob, &alpha.handle_of("alice")).await, None);
+    assert_eq!(
+        alpha.follow_state(&bob, &alpha.handle_of("alice")).await,
+        None
+    );
 
     // (b) carol moves to alice2, which lists her.
     alpha.follow("bob2", &carol).await;

@@ -238,6 +238,23 @@ mod tests {
             serde_json::from_value::<InboxActivity>(block).unwrap(),
             InboxActivity::Moderation(_)
         ));
+        // A Move (account migration), actors as ids or embedded.
+        let mv = serde_json::json!({
+            "id": "https://a.example/activities/7", "type": "Move",
+            "actor": "https://a.example/users/ana", "object": {"id": "https://a.example/users/ana"},
+            "target": "https://b.example/users/ana"
+        });
+        let InboxActivity::Move(mv) = serde_json::from_value::<InboxActivity>(mv).unwrap() else {
+            panic!("a Move was not read as one");
+        };
+        assert_eq!(mv.object.inner(), mv.actor.inner());
+        assert_eq!(mv.target.inner().as_str(), "https://b.example/users/ana");
+        // A Move without its target is an error.
+        let broken = serde_json::json!({
+            "id": "https://a.example/activities/8", "type": "Move",
+            "actor": "https://a.example/users/ana", "object": "https://a.example/users/ana"
+        });
+        assert!(serde_json::from_value::<InboxActivity>(broken).is_err());
         // A Flag naming one object or several.
         for object in [
             serde_json::json!("https://b.example/users/bo"),
