@@ -52,20 +52,36 @@ async fn actor_doc(instance: &TestInstance, name: &str) -> Value {
         .unwrap()
 }
 
-/// alpha: alice (who moves) and bob; beta: alice2 (the new account) and
-/// carol. bob and carol follow alice; afterwards both follow alice2 and
-/// not alice, alice's profile and API account say where she went.
-async fn moving_between_two_instances(backend: Backend) {
+/// alpha: alice and bob, who follows her; beta: alice2 and `other`.
+async fn alice_bob_and_alice2(backend: Backend, other: &str) -> (TestInstance, TestInstance) {
     let alpha = TestInstance::spawn("alpha", backend).await;
     let beta = TestInstance::spawn("beta", backend).await;
     alpha.create_user("alice").await;
     alpha.create_user("bob").await;
     beta.create_user("alice2").await;
-    beta.create_user("carol").await;
+    beta.create_user(other).await;
+    alpha.follow("bob", &alpha.handle_of("alice")).await;
+    (alpha, beta)
+}
+
+/// The move form of the settings, sent.
+async fn web_move(web: &WebClient, target: &str, password: &str) -> reqwest::Response {
+    web.submit(
+        "/settings/moving",
+        "/settings/moving",
+        &[("target", target), ("password", password)],
+    )
+    .await
+}
+
+/// alpha: alice (who moves) and bob; beta: alice2 (the new account) and
+/// carol. bob and carol follow alice; afterwards both follow alice2 and
+/// not alice, alice's profile and API account say where she went.
+async fn moving_between_two_instances(backend: Backend) {
+    let (alpha, beta) = alice_bob_and_alice2(backend, "carol").await;
     let (alice, alice2) = (alpha.handle_of("alice"), beta.handle_of("alice2"));
     let (bob, carol) = (alpha.handle_of("bob"), beta.handle_of("carol"));
     let both = [&alpha, &beta];
-    alpha.follow("bob", &alice).await;
     beta.follow("carol", &alice).await;
     follows(&both, &beta, &carol, &alice).await;
 
@@ -88,13 +104,7 @@ async fn moving_between_two_instances(backend: Backend) {
 
     // alice moves from her settings, with her password.
     let web = WebClient::sign_in(&alpha, "alice").await;
-    let res = web
-        .submit(
-            "/settings/moving",
-            "/settings/moving",
-            &[("target", &alice2), ("password", "password for tests")],
-        )
-        .await;
+    let res = web_move(&web, &alice2, "password for tests").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let doc = actor_doc(&alpha, "alice").await;
     assert_eq!(doc["movedTo"], beta.actor_url("alice2"));
@@ -156,41 +166,24 @@ async fn moving_between_two_instances(backend: Backend) {
 /// whose target does not list the origin, or that the origin does not
 /// say, or that someone else sends, is refused with 400: followers stay.
 async fn refused_moves_change_nothing(backend: Backend) {
-    let alpha = TestInstance::spawn("alpha", backend).await;
-    let beta = TestInstance::spawn("beta", backend).await;
-    alpha.create_user("alice").await;
-    alpha.create_user("bob").await;
-    let mallory = beta.create_user("mallory").await;
-    beta.create_user("alice2").await;
+    let (alpha, beta) = alice_bob_and_alice2(backend, "mallory").await;
+    let mallory = beta.local("mallory").await;
     let (alice, alice2) = (alpha.handle_of("alice"), beta.handle_of("alice2"));
     let (bob, mallory_handle) = (alpha.handle_of("bob"), beta.handle_of("mallory"));
     let both = [&alpha, &beta];
-    alpha.follow("bob", &alice).await;
     alpha.follow("bob", &mallory_handle).await;
     follows(&both, &alpha, &bob, &mallory_handle).await;
 
     // Outbound: alice2 does not list alice.
     let web = WebClient::sign_in(&alpha, "alice").await;
-    let res = web
-        .submit(
-            "/settings/moving",
-            "/settings/moving",
-            &[("target", &alice2), ("password", "password for tests")],
-        )
-        .await;
+    let res = web_move(&web, &alice2, "password for tests").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(
         html.contains("does not list this account as an alias"),
         "{html}"
     );
-    let res = web
-        .submit(
-            "/settings/moving",
-            "/settings/moving",
-            &[("target", &alice2), ("password", "wrong password")],
-        )
-        .await;
+    let res = web_move(&web, &alice2, "wrong password").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let alice_row = alpha.local("alice").await;
     let refused = outloud::service::moves::move_account(&alpha.data(), &alice_row, &alice2).await;
