@@ -90,6 +90,15 @@ enum Admin {
         /// The local account's name.
         user: String,
     },
+    /// Move a local account to another one (Mastodon's account migration):
+    /// the target must list the account in its aliases (`alsoKnownAs`);
+    /// followers are sent a `Move` (docs/FEDERATION.md, Moving accounts).
+    Move {
+        /// The local account's name.
+        user: String,
+        /// The new account: `name@host` or its actor URL.
+        target: String,
+    },
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
     Federation(Federation),
@@ -179,6 +188,9 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Command::Admin(Admin::Suspend { user }) => suspend(config, user, true).await,
             Command::Admin(Admin::Unsuspend { user }) => suspend(config, user, false).await,
+            Command::Admin(Admin::Move { user, target }) => {
+                move_account(config, user, target).await
+            }
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
@@ -275,18 +287,7 @@ async fn create_token(config: Config, user: String, scopes: String) -> Result<()
 /// `admin suspend|unsuspend USER`. The Update for the followers' servers
 /// is queued in the database; the running server's delivery workers send it.
 async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), String> {
-    let name = service::accounts::normalize_name(&user)
-        .map_err(|_| format!("no local user named `{user}`"))?;
-    let db = startup::open_database(&config)
-        .await
-        .map_err(|e| e.to_string())?;
-    let federation = startup::build_context(config, db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let data = federation.to_request_data();
-    let actor = service::accounts::local_person(&data.db, &name)
-        .await
-        .map_err(|_| format!("no local user named `{name}`"))?;
+    let (data, actor) = person_with_context(config, &user).await?;
     let changed = service::suspension::set_suspended(
         &data,
         service::suspension::Suspender::Operator,
@@ -306,6 +307,48 @@ async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), St
         }
         (false, false) => println!("{handle} was not suspended"),
     }
+    Ok(())
+}
+
+/// The federation context of the instance, and its local person `user`.
+async fn person_with_context(
+    config: Config,
+    user: &str,
+) -> Result<
+    (
+        outloud::apub::Data<outloud::Context>,
+        outloud::db::actor::Actor,
+    ),
+    String,
+> {
+    let name = service::accounts::normalize_name(user)
+        .map_err(|_| format!("no local user named `{user}`"))?;
+    let db = startup::open_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let federation = startup::build_context(config, db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = federation.to_request_data();
+    let actor = service::accounts::local_person(&data.db, &name)
+        .await
+        .map_err(|_| format!("no local user named `{name}`"))?;
+    Ok((data, actor))
+}
+
+/// `admin move USER TARGET`. The `Move` and `Update` are queued in the
+/// database; the running server's delivery workers send them.
+async fn move_account(config: Config, user: String, target: String) -> Result<(), String> {
+    let (data, actor) = person_with_context(config, &user).await?;
+    let moved = service::moves::move_account(&data, &actor, &target)
+        .await
+        .map_err(|e| e.safe_message().to_string())?;
+    println!(
+        "moved @{}@{} to {}: its followers' servers will be told",
+        actor.username,
+        data.urls.domain(),
+        moved.ap_id
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use crate::{
     api_client::Api,
     foreign_peer::{alpha_and_peer, carol_follows_alice},
     harness::{both_backends, settle, settled, TestInstance},
+    suspension::{failure, outloud, success},
     web_narrations::WebClient,
 };
 use outloud::{config::Backend, db::follow::FollowState, ErrorKind};
@@ -291,14 +292,22 @@ async fn moving_on_one_instance_to_a_locked_account(backend: Backend) {
         alpha.handle_of("bob"),
     );
     alpha.follow("bob", &alice_h).await;
+    // From the command line: refused before alice3 lists alice, then done.
+    let reason = failure(outloud(&alpha, &["admin", "move", "alice", &alice3_h]));
+    assert!(reason.contains("does not list this account"), "{reason}");
+    let reason = failure(outloud(&alpha, &["admin", "move", "nobody", &alice3_h]));
+    assert!(reason.contains("no local user named `nobody`"), "{reason}");
     let alice3 = alpha.local("alice3").await;
     outloud::service::moves::add_alias(&alpha.data(), &alice3, &alpha.actor_url("alice"))
         .await
         .unwrap();
-    let target = outloud::service::moves::move_account(&alpha.data(), &alice, &alice3_h)
+    let said = success(outloud(&alpha, &["admin", "move", "alice", &alice3_h]));
+    assert!(said.contains(&alpha.actor_url("alice3")), "{said}");
+    let moved = outloud::service::moves::moved_to(&alpha.data(), &alice)
         .await
+        .unwrap()
         .unwrap();
-    assert_eq!(target.id, alice3.id);
+    assert_eq!(moved.id, alice3.id);
     assert_eq!(
         alpha.follow_state(&bob, &alice3_h).await,
         Some(FollowState::Accepted)
