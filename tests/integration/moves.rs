@@ -136,6 +136,7 @@ async fn moving_between_two_instances(backend: Backend) {
         .await
         .ok();
     assert_eq!(account["moved"]["acct"], alice2, "{account:#}");
+    crate::schema::assert_valid("Account", &account);
     let bob_account = Api::anonymous(&alpha)
         .get(&format!("/api/v1/accounts/{}", alpha.local("bob").await.id))
         .await
