@@ -176,6 +176,9 @@ async fn refused_moves_change_nothing(backend: Backend) {
     alpha.follow("bob", &mallory_handle).await;
     follows(&both, &alpha, &bob, &mallory_handle).await;
 
+    // The page is for the signed-in only.
+    let res = alpha.get_html("/settings/moving").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // Outbound: alice2 does not list alice.
     let web = WebClient::sign_in(&alpha, "alice").await;
     let res = web_move(&web, &alice2, "password for tests").await;
