@@ -109,10 +109,13 @@ async fn refused(
 ) -> Result<HttpResponse, WebError> {
     let status = match e.kind {
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorKind::Unprocessable | ErrorKind::BadRequest | ErrorKind::NotFound => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        ErrorKind::Forbidden | ErrorKind::Federation => StatusCode::UNPROCESSABLE_ENTITY,
+        // Not listed, nobody answering, a host the policy refuses, a
+        // server failing: all said on the page.
+        ErrorKind::Unprocessable
+        | ErrorKind::BadRequest
+        | ErrorKind::NotFound
+        | ErrorKind::Forbidden
+        | ErrorKind::Federation => StatusCode::UNPROCESSABLE_ENTITY,
         _ => return Err(e.into()),
     };
     page(
