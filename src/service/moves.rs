@@ -191,7 +191,9 @@ pub struct Moved {
 /// (fetched fresh) says `movedTo` the target, and the target's document
 /// (fetched fresh when remote) lists the origin in `alsoKnownAs`. Then
 /// every local follower of the origin follows the target and stops
-/// following the origin. A repeated `Move` finds nobody left to move.
+/// following the origin. A repeated `Move` finds nobody left to move; a
+/// `Move` of an account nobody here follows is accepted and ignored
+/// without fetching anything.
 ///
 /// Errors: `BadRequest` when any check fails (nothing changes), as the
 /// fetches fail otherwise.
@@ -215,6 +217,24 @@ pub async fn receive_move(
     }
     if ObjectId::<Actor>::from(object.clone()).is_local(data) {
         return refuse("the origin is an account of this instance".into());
+    }
+    // Nobody here follows the origin: nothing to do, and nothing fetched
+    // (a Move must not make this server fetch whatever it names).
+    let known = object.clone();
+    let followed_here = data
+        .db
+        .run(move |conn| {
+            let Some(origin) = Actor::by_ap_id(conn, &known)? else {
+                return Ok(false);
+            };
+            Ok(Follow::all_followers(conn, &origin.id)?
+                .iter()
+                .any(|f| f.local))
+        })
+        .await?;
+    if !followed_here {
+        tracing::debug!(origin = %object, "Move of an account nobody here follows: ignored");
+        return Ok(Moved { followers: 0 });
     }
     let origin = fresh(data, object).await?;
     let target_actor = fresh(data, target).await?;

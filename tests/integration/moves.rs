@@ -271,6 +271,20 @@ async fn refused_moves_change_nothing(backend: Backend) {
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().await.unwrap().contains("movedTo"));
+    // A Move of someone nobody on alpha follows: accepted, ignored.
+    let alice2_url = beta.actor_url("alice2");
+    let res = beta
+        .signed_post(
+            &beta.local("alice2").await,
+            &inbox,
+            &json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": beta.url("/activities/m4"), "type": "Move",
+                "actor": alice2_url, "object": alice2_url, "target": mallory_url,
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
     settle(&both).await;
     assert_eq!(
         alpha.follow_state(&bob, &mallory_handle).await,
