@@ -4,8 +4,10 @@
 
 use crate::{
     api_client::Api,
+    browser::Browser,
     foreign_peer::{alpha_and_peer, carol_follows_alice},
     harness::{both_backends, settle, settled, TestInstance},
+    partners::sign_in,
     suspension::{failure, outloud, success},
     web_narrations::WebClient,
 };
@@ -18,6 +20,7 @@ both_backends!(
     refused_moves_change_nothing,
     moving_on_one_instance_to_a_locked_account,
     moving_to_and_from_the_foreign_peer,
+    the_moving_page_in_a_browser,
 );
 
 /// Waits until `follower` follows `followee` (accepted) as `on` records it.
@@ -407,4 +410,51 @@ async fn moving_to_and_from_the_foreign_peer(backend: Backend) {
     // The peer is told bob2 left (Undo of the Follow).
     peer.received_one("Undo", |a| a["actor"] == alpha.actor_url("bob2").as_str())
         .await;
+}
+
+/// The Moving page in Chromium (console clean, accessible): a bad alias
+/// is refused on the page, then alice moves to alice3, which lists her,
+/// and her profile says so.
+async fn the_moving_page_in_a_browser(backend: Backend) {
+    let alpha = TestInstance::spawn("alpha", backend).await;
+    alpha.create_user("alice").await;
+    let alice3 = alpha.create_user("alice3").await;
+    let label = format!("moving-{backend:?}").to_lowercase();
+    let Some(b) = Browser::start(&label).await else {
+        return;
+    };
+    sign_in(&b, &alpha, "alice").await;
+    b.visit(&alpha.url("/settings/moving"), "empty").await;
+    b.fill("#f-alias", "not a handle").await;
+    b.click("form[action=\"/settings/moving/aliases\"] button")
+        .await;
+    assert!(b
+        .text("#error")
+        .await
+        .contains("neither name@host nor a URL"));
+    // Not listed by alice3 yet: refused with the reason.
+    b.fill("#f-target", &alpha.handle_of("alice3")).await;
+    b.fill("#f-password", "password for tests").await;
+    b.click("form[action=\"/settings/moving\"] button").await;
+    assert!(b
+        .text("#error")
+        .await
+        .contains("does not list this account"));
+    // The two refusals were 422s, which the console lists; nothing else.
+    let errors = b.console_errors().await;
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().all(|e| e.contains("422")), "{errors:?}");
+    b.assert_accessible().await;
+    outloud::service::moves::add_alias(&alpha.data(), &alice3, &alpha.handle_of("alice"))
+        .await
+        .unwrap();
+    b.fill("#f-target", &alpha.handle_of("alice3")).await;
+    b.fill("#f-password", "password for tests").await;
+    b.click("form[action=\"/settings/moving\"] button").await;
+    assert!(b.current_url().await.ends_with("done=moved"));
+    b.screenshot("moved").await;
+    assert!(b.text("#moved").await.contains(&alpha.handle_of("alice3")));
+    b.visit(&alpha.url("/@alice"), "profile").await;
+    assert!(b.text("#moved").await.contains("has moved to"));
+    b.close().await;
 }
