@@ -398,6 +398,18 @@ async fn moving_to_and_from_the_foreign_peer(backend: Backend) {
     outloud::service::moves::add_alias(&alpha.data(), &alice2_row, &carol)
         .await
         .unwrap();
+    // Fedify reads alice2's alsoKnownAs, and alice's movedTo, from their
+    // documents (our JSON-LD terms).
+    let found = peer.control("resolve", json!({ "handle": alice2 })).await;
+    assert_eq!(
+        found["actor"]["aliases"],
+        json!([peer.carol()]),
+        "{found:#}"
+    );
+    let found = peer
+        .control("resolve", json!({ "handle": alpha.handle_of("alice") }))
+        .await;
+    assert_eq!(found["actor"]["successor"], peer.carol(), "{found:#}");
     peer.control(
         "move",
         json!({ "target": alpha.actor_url("alice2"), "recipients": [alpha.actor_url("bob2")] }),

@@ -421,6 +421,9 @@ const control = {
         followers: actor.followersId?.href ?? null,
         publicKeyId: key?.id?.href ?? null,
         publicKeyOwner: key?.ownerId?.href ?? null,
+        // Account migration, as Fedify reads alsoKnownAs and movedTo.
+        aliases: actor.aliasIds.map((u) => u.href),
+        successor: actor.successorId?.href ?? null,
       },
     };
   },
