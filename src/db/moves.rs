@@ -41,18 +41,18 @@ pub fn has_alias(conn: &mut DbConn, actor_id: &str, alias: &str) -> QueryResult<
 }
 
 /// Adds one alias; adding it again changes nothing. Whether it was new.
+/// One statement: two fetches of the same actor at once both succeed.
 pub fn add_alias(conn: &mut DbConn, actor_id: &str, alias: &str) -> QueryResult<bool> {
-    if has_alias(conn, actor_id, alias)? {
-        return Ok(false);
-    }
-    diesel::insert_into(actor_aliases::table)
-        .values((
-            actor_aliases::actor_id.eq(actor_id),
-            actor_aliases::alias_ap_id.eq(alias),
-            actor_aliases::created_at.eq(super::now()),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let row = (
+        actor_aliases::actor_id.eq(actor_id),
+        actor_aliases::alias_ap_id.eq(alias),
+        actor_aliases::created_at.eq(super::now()),
+    );
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(actor_aliases::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
 /// Removes one alias; the number of rows removed (0 or 1).
@@ -112,14 +112,19 @@ impl ActorMove {
                 Ok(true)
             }
             None => {
-                diesel::insert_into(actor_moves::table)
-                    .values(&ActorMove {
-                        actor_id: actor_id.to_string(),
-                        target_ap_id: target_ap_id.to_string(),
-                        moved_at: super::now(),
-                    })
-                    .execute(conn)?;
-                Ok(true)
+                let row = ActorMove {
+                    actor_id: actor_id.to_string(),
+                    target_ap_id: target_ap_id.to_string(),
+                    moved_at: super::now(),
+                };
+                // Two fetches of the same moved actor at once: the one
+                // that loses leaves the other's row (the same document).
+                let inserted =
+                    crate::per_backend!(conn, |c| diesel::insert_into(actor_moves::table)
+                        .values(&row)
+                        .on_conflict_do_nothing()
+                        .execute(c))?;
+                Ok(inserted == 1)
             }
         }
     }
