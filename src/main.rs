@@ -90,6 +90,15 @@ enum Admin {
         /// The local account's name.
         user: String,
     },
+    /// Move a local account to another one (Mastodon's account migration):
+    /// the target must list the account in its aliases (`alsoKnownAs`);
+    /// followers are sent a `Move` (docs/FEDERATION.md, Moving accounts).
+    Move {
+        /// The local account's name.
+        user: String,
+        /// The new account: `name@host` or its actor URL.
+        target: String,
+    },
     /// The federation policy: which domains this instance talks to.
     #[command(subcommand)]
     Federation(Federation),
@@ -188,6 +197,9 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Command::Admin(Admin::Suspend { user }) => suspend(config, user, true).await,
             Command::Admin(Admin::Unsuspend { user }) => suspend(config, user, false).await,
+            Command::Admin(Admin::Move { user, target }) => {
+                move_account(config, user, target).await
+            }
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
@@ -366,6 +378,23 @@ async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), St
         }
         (false, false) => println!("{handle} was not suspended"),
     }
+    Ok(())
+}
+
+
+/// `admin move USER TARGET`. The `Move` and `Update` are queued in the
+/// database; the running server's delivery workers send them.
+async fn move_account(config: Config, user: String, target: String) -> Result<(), String> {
+    let (data, actor) = local_person(config, &user).await?;
+    let moved = service::moves::move_account(&data, &actor, &target)
+        .await
+        .map_err(|e| e.safe_message().to_string())?;
+    println!(
+        "moved @{}@{} to {}: its followers' servers will be told",
+        actor.username,
+        data.urls.domain(),
+        moved.ap_id
+    );
     Ok(())
 }
 

@@ -124,6 +124,7 @@ fn account_of(
         following_count: counts.following_count,
         roles: Vec::new(),
         suspended: None,
+        moved: None,
     }
 }
 
@@ -148,13 +149,39 @@ fn accounts_sync(
     } else {
         LocalUser::suspended_among(conn, &local)?
     };
+    let moved = moved_targets(conn, &ids)?;
     Ok(actors
         .iter()
         .map(|a| Account {
             suspended: suspended.contains(&a.id).then_some(true),
+            moved: moved
+                .get(&a.id)
+                .map(|(target, counts)| Box::new(account_of(urls, links, target, Some(counts)))),
             ..account_of(urls, links, a, counts.get(&a.id))
         })
         .collect())
+}
+
+/// The accounts some of `ids` moved to (when known here), with their
+/// counts; one query when none moved.
+fn moved_targets(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<HashMap<String, (Actor, ActorStats)>> {
+    let moves = crate::db::moves::ActorMove::among(conn, ids)?;
+    let mut targets = HashMap::new();
+    for (id, row) in moves {
+        let Ok(url) = url::Url::parse(&row.target_ap_id) else {
+            continue;
+        };
+        if let Some(target) = Actor::by_ap_id(conn, &url)? {
+            let counts = stats::of(conn, std::slice::from_ref(&target.id))?
+                .remove(&target.id)
+                .unwrap_or_default();
+            targets.insert(id, (target, counts));
+        }
+    }
+    Ok(targets)
 }
 
 fn account_sync(

@@ -43,6 +43,9 @@ pub struct Account {
     /// Mastodon's: present, and `true`, only for a suspended account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
+    /// Mastodon's: the account this one moved to, present only when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Box<Account>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -30,6 +30,7 @@ pub mod local_user;
 pub mod marks;
 pub mod media;
 pub mod migrations;
+pub mod moves;
 pub mod notification;
 pub mod notification_policy;
 pub mod oauth;

@@ -679,3 +679,26 @@ diesel::table! {
 
 diesel::joinable!(imported_posts -> posts (post_id));
 diesel::allow_tables_to_appear_in_same_query!(imported_posts, posts);
+
+// Account migration: aliases and moves (migration 2026-12-10-000300_moves).
+diesel::table! {
+    actor_aliases (actor_id, alias_ap_id) {
+        actor_id -> Text,
+        alias_ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    actor_moves (actor_id) {
+        actor_id -> Text,
+        target_ap_id -> Text,
+        moved_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(actor_aliases -> actors (actor_id));
+diesel::joinable!(actor_moves -> actors (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(actor_aliases, actors);
+diesel::allow_tables_to_appear_in_same_query!(actor_moves, actors);
+diesel::allow_tables_to_appear_in_same_query!(actor_moves, follows);

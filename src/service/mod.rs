@@ -21,6 +21,7 @@ pub mod lists;
 pub mod media;
 pub mod media_proxy;
 pub mod moderation;
+pub mod moves;
 pub mod narrations;
 pub mod notification_policy;
 pub mod notifications;

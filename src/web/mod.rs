@@ -35,6 +35,7 @@ pub mod layout;
 pub mod live;
 pub mod media_files;
 pub mod media_proxy;
+pub mod moving;
 pub mod multipart;
 pub mod narrations;
 pub mod notifications;
@@ -89,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(partners::configure)
         .configure(settings::configure)
         .configure(portability::configure)
+        .configure(moving::configure)
         .configure(register::configure)
         .configure(admin::configure)
         .configure(live::configure)

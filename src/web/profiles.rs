@@ -179,6 +179,9 @@ struct ProfilePage {
     locked: bool,
     /// An admin suspended the account (its profile says so).
     suspended: bool,
+    /// The account this one moved to (Mastodon's migration): the page says
+    /// so and links there.
+    moved_to: Option<ActorCard>,
     is_self: bool,
     /// Why there is no button, when a block stands between them.
     blocked: bool,
@@ -273,6 +276,9 @@ pub async fn profile(
         following: stats.following_count,
         locked: actor.manually_approves_followers,
         suspended: service::suspension::is_suspended(&data.db, &actor).await?,
+        moved_to: service::moves::moved_to(&data, &actor)
+            .await?
+            .map(|a| ActorCard::of(&a)),
         is_self,
         blocked,
         button,

@@ -40,6 +40,7 @@ mod media_api;
 mod media_federation;
 mod media_s3;
 mod media_support;
+mod moves;
 mod narration_kinds;
 mod narrations;
 mod notification_policy;

@@ -315,7 +315,7 @@ async fn carol_on_alpha(alpha: &TestInstance, gamma: &TestInstance) -> String {
 }
 
 /// Signs `name` in on `instance` through the sign-in page.
-async fn sign_in(b: &Browser, instance: &TestInstance, name: &str) {
+pub(crate) async fn sign_in(b: &Browser, instance: &TestInstance, name: &str) {
     b.goto(&instance.url("/login")).await;
     b.fill("#username", name).await;
     b.fill("#password", "password for tests").await;

@@ -25,7 +25,7 @@ both_backends!(
 
 /// `outloud ARGS` against `instance`'s database and domain, with no other
 /// OUTLOUD_* variables.
-fn outloud(instance: &TestInstance, args: &[&str]) -> Output {
+pub(crate) fn outloud(instance: &TestInstance, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_outloud"));
     cmd.args(args)
         .env_remove("OUTLOUD_CONFIG")
@@ -46,7 +46,7 @@ fn outloud(instance: &TestInstance, args: &[&str]) -> Output {
 }
 
 /// Standard output of a command that must succeed.
-fn success(out: Output) -> String {
+pub(crate) fn success(out: Output) -> String {
     assert!(
         out.status.success(),
         "failed: {}",
@@ -56,7 +56,7 @@ fn success(out: Output) -> String {
 }
 
 /// The one-line reason of a command that must fail.
-fn failure(out: Output) -> String {
+pub(crate) fn failure(out: Output) -> String {
     assert!(
         !out.status.success(),
         "should fail: {}",

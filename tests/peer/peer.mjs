@@ -36,6 +36,12 @@
 //   POST /control/like {object, recipient}
 //   POST /control/undo {activity, recipient}
 //   POST /control/fetch {url, signed} dereference an object, signed as carol or not
+//   POST /control/alias {aliases}    sets carol's alsoKnownAs (actor URLs)
+//   POST /control/move {target, recipients}
+//                                    carol moves: her Person says movedTo `target`
+//                                    and a Move (object carol, target) goes to each
+//                                    recipient. A received Move is recorded with
+//                                    `target` (its targetId)
 //
 // Dev settings, because the test hosts are plain-http `*.localhost` names on
 // 127.0.0.1 (none of them weakens signature checks):
@@ -66,6 +72,7 @@ import {
   MemoryKvStore,
   Object as ASObject,
   Mention,
+  Move,
   Note,
   Person,
   PUBLIC_COLLECTION,
@@ -181,6 +188,8 @@ const notes = new Map();
 const sent = new Map();
 /** Actor ids following carol. */
 const followers = new Map();
+/** carol's `alsoKnownAs` and `movedTo` (account migration). */
+const migration = { aliases: [], movedTo: null };
 
 const server = http.createServer((req, res) => {
   serve(req, res).catch((error) => {
@@ -217,6 +226,10 @@ federation
       publicKey: keys[0].cryptographicKey,
       assertionMethods: keys.map((k) => k.multikey),
       manuallyApprovesFollowers: false,
+      // Account migration (POST /control/alias, /control/move): unset
+      // unless a test sets them.
+      aliases: migration.aliases.map((u) => new URL(u)),
+      successor: migration.movedTo ? new URL(migration.movedTo) : null,
     });
   })
   .setKeyPairsDispatcher((_ctx, identifier) =>
@@ -362,6 +375,9 @@ federation
     }
     await record(ctx, announce, { object });
   })
+  .on(Move, async (ctx, move) => {
+    await record(ctx, move, { target: move.targetId?.href ?? null });
+  })
   .on(Activity, async (ctx, activity) => {
     await record(ctx, activity);
   })
@@ -405,6 +421,9 @@ const control = {
         followers: actor.followersId?.href ?? null,
         publicKeyId: key?.id?.href ?? null,
         publicKeyOwner: key?.ownerId?.href ?? null,
+        // Account migration, as Fedify reads alsoKnownAs and movedTo.
+        aliases: actor.aliasIds.map((u) => u.href),
+        successor: actor.successorId?.href ?? null,
       },
     };
   },
@@ -543,6 +562,31 @@ const control = {
       });
       await send(ctx, actor, block);
       return { id: block.id.href };
+    },
+  });
+}
+
+// ---- account migration (Outloud's tests/integration/moves.rs) ------------
+{
+  Object.assign(control, {
+    async alias({ aliases }) {
+      migration.aliases = aliases ?? [];
+      return { aliases: migration.aliases };
+    },
+
+    async move({ target, recipients }) {
+      const ctx = context();
+      migration.movedTo = target;
+      const move = new Move({
+        id: new URL(`/activities/${randomUUID()}`, origin),
+        actor: ctx.getActorUri(CAROL),
+        object: ctx.getActorUri(CAROL),
+        target: new URL(target),
+      });
+      for (const recipient of recipients ?? []) {
+        await send(ctx, await resolveActor(ctx, recipient), move);
+      }
+      return { id: move.id.href };
     },
   });
 }

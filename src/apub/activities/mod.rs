@@ -19,13 +19,15 @@ pub mod block;
 pub mod flag;
 pub mod following;
 pub mod moderation;
+pub mod moving;
 pub mod posts;
 pub mod reactions;
 
 use crate::{
     apub::{
         protocol::activity::{
-            Accept, Announce, Create, Delete, Flag, Follow, Like, PersonBlock, Reject, Undo, Update,
+            Accept, Announce, Create, Delete, Flag, Follow, Like, Move, PersonBlock, Reject, Undo,
+            Update,
         },
         Data,
     },
@@ -54,6 +56,8 @@ pub enum InboxActivity {
     /// A person blocking one of ours (a `Block` without `target`).
     Block(PersonBlock),
     Flag(Flag),
+    /// An account moving elsewhere (Mastodon's migration).
+    Move(Move),
     Other(OtherActivity),
 }
 
@@ -88,6 +92,7 @@ impl<'de> Deserialize<'de> for InboxActivity {
                 serde_json::from_value(value).map(InboxActivity::Block)
             }
             "Flag" => serde_json::from_value(value).map(InboxActivity::Flag),
+            "Move" => serde_json::from_value(value).map(InboxActivity::Move),
             "Block" | "Add" | "Remove" => {
                 serde_json::from_value(value).map(InboxActivity::Moderation)
             }
@@ -116,6 +121,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.id(),
             InboxActivity::Block(a) => a.id(),
             InboxActivity::Flag(a) => a.id(),
+            InboxActivity::Move(a) => a.id(),
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -134,6 +140,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.actor(),
             InboxActivity::Block(a) => a.actor(),
             InboxActivity::Flag(a) => a.actor(),
+            InboxActivity::Move(a) => a.actor(),
             InboxActivity::Other(a) => &a.actor,
         }
     }
@@ -152,6 +159,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.verify(data).await,
             InboxActivity::Block(a) => a.verify(data).await,
             InboxActivity::Flag(a) => a.verify(data).await,
+            InboxActivity::Move(a) => a.verify(data).await,
             InboxActivity::Other(_) => Ok(()),
         }
     }
@@ -170,6 +178,7 @@ impl Activity for InboxActivity {
             InboxActivity::Moderation(a) => a.receive(data).await,
             InboxActivity::Block(a) => a.receive(data).await,
             InboxActivity::Flag(a) => a.receive(data).await,
+            InboxActivity::Move(a) => a.receive(data).await,
             InboxActivity::Other(a) => {
                 tracing::debug!(id = %a.id, kind = %a.kind, "ignoring activity of unhandled type");
                 Ok(())
@@ -229,6 +238,23 @@ mod tests {
             serde_json::from_value::<InboxActivity>(block).unwrap(),
             InboxActivity::Moderation(_)
         ));
+        // A Move (account migration), actors as ids or embedded.
+        let mv = serde_json::json!({
+            "id": "https://a.example/activities/7", "type": "Move",
+            "actor": "https://a.example/users/ana", "object": {"id": "https://a.example/users/ana"},
+            "target": "https://b.example/users/ana"
+        });
+        let InboxActivity::Move(mv) = serde_json::from_value::<InboxActivity>(mv).unwrap() else {
+            panic!("a Move was not read as one");
+        };
+        assert_eq!(mv.object.inner(), mv.actor.inner());
+        assert_eq!(mv.target.inner().as_str(), "https://b.example/users/ana");
+        // A Move without its target is an error.
+        let broken = serde_json::json!({
+            "id": "https://a.example/activities/8", "type": "Move",
+            "actor": "https://a.example/users/ana", "object": "https://a.example/users/ana"
+        });
+        assert!(serde_json::from_value::<InboxActivity>(broken).is_err());
         // A Flag naming one object or several.
         for object in [
             serde_json::json!("https://b.example/users/bo"),

@@ -7,7 +7,7 @@ use crate::{
         actor::{Actor, ActorKind},
         community::{Community, Posting},
         local_user::LocalUser,
-        now, DbUrl,
+        moves, now, DbUrl,
     },
     error::{Error, Result},
     text,
@@ -37,6 +37,31 @@ fn image_of(url: Option<&str>) -> Option<crate::apub::protocol::actor::Image> {
             url,
             media_type: None,
         })
+}
+
+/// At most this many of a remote actor's `alsoKnownAs` are kept.
+const MAX_ALIASES: usize = 16;
+
+/// A local actor's `alsoKnownAs` and `movedTo` as stored (remote actors'
+/// documents are never rendered from rows).
+async fn migration_of(data: &Data<Context>, actor: &Actor) -> Result<(Vec<Url>, Option<Url>)> {
+    if !actor.local {
+        return Ok((Vec::new(), None));
+    }
+    let id = actor.id.clone();
+    let (aliases, moved) = data
+        .db
+        .run(move |conn| {
+            Ok((
+                moves::aliases_of(conn, &id)?,
+                moves::ActorMove::of(conn, &id)?,
+            ))
+        })
+        .await?;
+    Ok((
+        aliases.iter().filter_map(|a| Url::parse(a).ok()).collect(),
+        moved.and_then(|m| Url::parse(&m.target_ap_id).ok()),
+    ))
 }
 
 fn parse_opt(url: &Option<String>) -> Option<Url> {
@@ -88,6 +113,7 @@ impl traits::Object for Actor {
         } else {
             false
         };
+        let (also_known_as, moved_to) = migration_of(data, &self).await?;
         if suspended {
             return Ok(ActorObject {
                 name: Some(self.username.clone()),
@@ -102,7 +128,11 @@ impl traits::Object for Actor {
                 ..self.object_of(data, None)
             });
         }
-        Ok(self.object_of(data, community.as_ref()))
+        Ok(ActorObject {
+            also_known_as,
+            moved_to,
+            ..self.object_of(data, community.as_ref())
+        })
     }
     /// The actor must live where it was fetched from, and own its key.
     async fn verify(
@@ -129,6 +159,18 @@ impl traits::Object for Actor {
             .image
             .as_ref()
             .map(|i| i.url.to_string())
+            .filter(|u| text::is_http_url(u));
+        let also_known_as: Vec<String> = json
+            .also_known_as
+            .iter()
+            .filter(|u| text::is_http_url(u.as_str()))
+            .take(MAX_ALIASES)
+            .map(|u| u.to_string())
+            .collect();
+        let moved_to = json
+            .moved_to
+            .as_ref()
+            .map(|u| u.to_string())
             .filter(|u| text::is_http_url(u));
         let fetched = Actor {
             id: crate::db::new_id(),
@@ -167,24 +209,38 @@ impl traits::Object for Actor {
         // actor at once, and the loser of the insert must be able to read
         // the winner's row (an aborted PostgreSQL transaction could not).
         data.db
-            .run(move |conn| match Actor::by_ap_id(conn, &fetched.ap_id)? {
-                Some(existing) if existing.local => {
-                    Err(Error::bad_request("refusing to overwrite a local actor"))
+            .run(move |conn| {
+                let stored = match Actor::by_ap_id(conn, &fetched.ap_id)? {
+                    Some(existing) if existing.local => {
+                        return Err(Error::bad_request("refusing to overwrite a local actor"))
+                    }
+                    Some(existing) => {
+                        let refreshed = Actor {
+                            id: existing.id,
+                            ..fetched
+                        };
+                        Actor::update(conn, &refreshed)?;
+                        refreshed
+                    }
+                    None => match Actor::insert(conn, &fetched) {
+                        Ok(()) => fetched,
+                        Err(e) => Actor::by_ap_id(conn, &fetched.ap_id)?
+                            .filter(|a| !a.local)
+                            .ok_or(e)?,
+                    },
+                };
+                // What the document says about account migration, as it
+                // says it now (a `Move` is checked against a fresh fetch).
+                moves::set_aliases(conn, &stored.id, &also_known_as)?;
+                match &moved_to {
+                    Some(target) => {
+                        moves::ActorMove::set(conn, &stored.id, target)?;
+                    }
+                    None => {
+                        moves::ActorMove::clear(conn, &stored.id)?;
+                    }
                 }
-                Some(existing) => {
-                    let refreshed = Actor {
-                        id: existing.id,
-                        ..fetched
-                    };
-                    Actor::update(conn, &refreshed)?;
-                    Ok(refreshed)
-                }
-                None => match Actor::insert(conn, &fetched) {
-                    Ok(()) => Ok(fetched),
-                    Err(e) => Actor::by_ap_id(conn, &fetched.ap_id)?
-                        .filter(|a| !a.local)
-                        .ok_or_else(|| e.into()),
-                },
+                Ok(stored)
             })
             .await
     }
@@ -251,6 +307,8 @@ impl Actor {
                 self.fields_json.as_deref(),
             ),
             suspended: None,
+            also_known_as: Vec::new(),
+            moved_to: None,
         }
     }
 }

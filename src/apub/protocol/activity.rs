@@ -248,6 +248,26 @@ pub struct PersonBlock {
     pub object: ObjectId<Actor>,
 }
 
+/// `Move` (Mastodon's account migration): `actor` moved to `target`. The
+/// origin signs it and names itself as `object`; `target` must list the
+/// origin in its `alsoKnownAs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Move {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: activitypub_federation::kinds::activity::MoveType,
+    #[serde(deserialize_with = "actor_id")]
+    pub actor: ObjectId<Actor>,
+    #[serde(deserialize_with = "actor_id")]
+    pub object: ObjectId<Actor>,
+    #[serde(deserialize_with = "actor_id")]
+    pub target: ObjectId<Actor>,
+    #[serde(default, deserialize_with = "deserialize_one_or_many")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<Url>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

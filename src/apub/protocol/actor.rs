@@ -69,6 +69,44 @@ pub struct ActorObject {
     /// servers' actors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
+    /// The other accounts this actor says it also is (Mastodon's aliases):
+    /// an account moving here must be listed before its `Move` is honoured.
+    /// Read leniently: entries that are not URLs are dropped.
+    #[serde(
+        default,
+        deserialize_with = "lenient_urls",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub also_known_as: Vec<Url>,
+    /// Where this actor moved to (its `Move`'s target).
+    #[serde(
+        default,
+        deserialize_with = "lenient_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub moved_to: Option<Url>,
+}
+
+/// An id from a string or an object with `id`.
+fn url_of(v: &serde_json::Value) -> Option<Url> {
+    match v {
+        serde_json::Value::String(s) => Url::parse(s).ok(),
+        serde_json::Value::Object(o) => o.get("id").and_then(url_of),
+        _ => None,
+    }
+}
+
+/// One URL or many (as ids or objects with `id`); anything else is dropped.
+fn lenient_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Url>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(items) => items.iter().filter_map(url_of).collect(),
+        other => url_of(&other).into_iter().collect(),
+    })
+}
+
+/// A URL (or an object with `id`); anything else reads as none.
+fn lenient_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    Ok(url_of(&serde_json::Value::deserialize(d)?))
 }
 
 /// Profile fields from an actor's `attachment`, as the JSON stored in
@@ -148,6 +186,33 @@ fn lenient_image<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Image>
 #[cfg(test)]
 mod image_tests {
     use super::*;
+
+    #[test]
+    fn aliases_and_move_are_read_leniently() {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct T {
+            #[serde(default, deserialize_with = "lenient_urls")]
+            also_known_as: Vec<Url>,
+            #[serde(default, deserialize_with = "lenient_url")]
+            moved_to: Option<Url>,
+        }
+        let t: T = serde_json::from_value(serde_json::json!({
+            "alsoKnownAs": ["https://a.example/u/1", 7, {"id": "https://b.example/u/2"}, "nope"],
+            "movedTo": "https://c.example/u/3"
+        }))
+        .unwrap();
+        assert_eq!(t.also_known_as.len(), 2);
+        assert_eq!(t.moved_to.unwrap().as_str(), "https://c.example/u/3");
+        let t: T = serde_json::from_value(serde_json::json!({
+            "alsoKnownAs": "https://a.example/u/1", "movedTo": 3
+        }))
+        .unwrap();
+        assert_eq!(t.also_known_as.len(), 1);
+        assert!(t.moved_to.is_none());
+        let t: T = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert!(t.also_known_as.is_empty() && t.moved_to.is_none());
+    }
 
     #[test]
     fn odd_header_images_are_ignored_not_fatal() {

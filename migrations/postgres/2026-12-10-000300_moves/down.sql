@@ -1,0 +1,2 @@
+DROP TABLE actor_moves;
+DROP TABLE actor_aliases;
