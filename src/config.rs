@@ -21,7 +21,9 @@ pub const ENV_CONFIG_FILE: &str = "OUTLOUD_CONFIG";
 pub struct ConfigError(pub String);
 
 mod mail;
+mod oidc;
 pub use mail::{DigestConfig, MailConfig, MailTls};
+pub use oidc::OidcConfig;
 
 /// The whole configuration, one field per TOML section.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -40,6 +42,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub mail: MailConfig,
     pub digest: DigestConfig,
+    pub oidc: OidcConfig,
 }
 
 /// `[instance]`: who this instance is.
@@ -512,6 +515,7 @@ impl Config {
         self.media.validate()?;
         self.mail.validate()?;
         self.digest.validate()?;
+        self.oidc.validate()?;
         Ok(())
     }
 

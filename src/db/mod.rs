@@ -32,6 +32,7 @@ pub mod media;
 pub mod migrations;
 pub mod notification;
 pub mod notification_policy;
+pub mod oidc;
 pub mod oauth;
 pub mod partner;
 pub mod post;

@@ -293,6 +293,20 @@ pub async fn require_admin(db: &Db, actor: &Actor) -> Result<()> {
     }
 }
 
+/// Refuses anyone but an admin or an instance moderator: the rule for
+/// handling reports and suspending accounts.
+///
+/// Errors: `Forbidden`.
+pub async fn require_staff(db: &Db, actor: &Actor) -> Result<()> {
+    let refused = || Error::forbidden("Only admins and moderators may do that.");
+    let user = user_of(db, actor).await.map_err(|_| refused())?;
+    if user.role().is_staff() && standing(&user) == Standing::Active {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
 /// The visibility a person's new narrations start with (the compose form).
 pub async fn default_visibility(db: &Db, actor: &Actor) -> Result<Visibility> {
     let user = user_of(db, actor).await?;
