@@ -169,6 +169,10 @@ mod tests {
         assert!(config.validate().is_ok());
         assert!(!format!("{config:?}").contains("s3cret"));
         config.issuer = "id.example.org".into();
-        assert!(config.validate().unwrap_err().0.contains("not an http(s) URL"));
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .0
+            .contains("not an http(s) URL"));
     }
 }

@@ -29,13 +29,18 @@ impl OidcLogin {
     /// Deletes and returns the sign-in of `state_hash`: a `state` is good
     /// for one callback, whichever process gets it (the delete decides).
     pub fn take(conn: &mut DbConn, state_hash: &str) -> QueryResult<Option<OidcLogin>> {
-        let found: Option<OidcLogin> = oidc_logins::table.find(state_hash).first(conn).optional()?;
+        let found: Option<OidcLogin> =
+            oidc_logins::table.find(state_hash).first(conn).optional()?;
         let deleted = diesel::delete(oidc_logins::table.find(state_hash)).execute(conn)?;
         Ok(found.filter(|_| deleted == 1))
     }
 
     /// Deletes up to `limit` sign-ins started before `before` (housekeeping).
-    pub fn prune(conn: &mut DbConn, before: chrono::NaiveDateTime, limit: i64) -> QueryResult<usize> {
+    pub fn prune(
+        conn: &mut DbConn,
+        before: chrono::NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<usize> {
         let old: Vec<String> = oidc_logins::table
             .filter(oidc_logins::created_at.lt(before))
             .select(oidc_logins::state_hash)
@@ -65,7 +70,11 @@ impl OidcIdentity {
             .map(|_| ())
     }
 
-    pub fn find(conn: &mut DbConn, issuer: &str, subject: &str) -> QueryResult<Option<OidcIdentity>> {
+    pub fn find(
+        conn: &mut DbConn,
+        issuer: &str,
+        subject: &str,
+    ) -> QueryResult<Option<OidcIdentity>> {
         oidc_identities::table
             .find((issuer, subject))
             .first(conn)
@@ -107,7 +116,10 @@ impl OidcIdentity {
 /// The local person whose digest e-mail is `email` (as given, or
 /// lower-cased), when exactly one is: an e-mail two accounts share links
 /// neither.
-pub fn person_with_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<super::actor::Actor>> {
+pub fn person_with_email(
+    conn: &mut DbConn,
+    email: &str,
+) -> QueryResult<Option<super::actor::Actor>> {
     use super::schema::{actors, digest_settings};
     let found: Vec<super::actor::Actor> = actors::table
         .inner_join(digest_settings::table.on(digest_settings::actor_id.eq(actors::id)))

@@ -73,7 +73,8 @@ impl ProviderClient {
 
 impl<'c> AsyncHttpClient<'c> for ProviderClient {
     type Error = ProviderHttpError;
-    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, ProviderHttpError>> + Send + 'c>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<HttpResponse, ProviderHttpError>> + Send + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(self.send(request))

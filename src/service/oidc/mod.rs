@@ -19,7 +19,7 @@ use crate::{
     apub::Data,
     config::OidcConfig,
     context::Context,
-    db::{now, oauth::OauthToken, oidc::OidcIdentity, oidc::OidcLogin, actor::Actor},
+    db::{actor::Actor, now, oauth::OauthToken, oidc::OidcIdentity, oidc::OidcLogin},
     error::{Error, ErrorKind, Result},
     service::oauth::{hash_secret, OauthError},
 };
@@ -82,7 +82,9 @@ fn config(data: &Data<Context>) -> Result<&OidcConfig> {
     if config.enabled() {
         Ok(config)
     } else {
-        Err(Error::not_found("This instance has no OpenID Connect sign-in."))
+        Err(Error::not_found(
+            "This instance has no OpenID Connect sign-in.",
+        ))
     }
 }
 
@@ -229,7 +231,9 @@ pub async fn finish(data: &Data<Context>, callback: Callback<'_>) -> Result<Sign
         .map_err(|e| match e {
             RequestTokenError::ServerResponse(r) => {
                 tracing::info!(error = %r, "the provider refused the authorization code");
-                bad_callback("The sign-in provider refused this sign-in: start again from the sign-in page.")
+                bad_callback(
+                    "The sign-in provider refused this sign-in: start again from the sign-in page.",
+                )
             }
             other => provider_error("its token endpoint failed", error_chain(&other)),
         })?;
@@ -250,7 +254,11 @@ pub async fn finish(data: &Data<Context>, callback: Callback<'_>) -> Result<Sign
 
 /// Verifies an ID token (signature, issuer, audience, expiry, and the
 /// nonce when one was sent) and reads its claims, custom ones included.
-fn verified_claims(client: &Client, id_token: &CoreIdToken, nonce: Option<&Nonce>) -> Result<Claims> {
+fn verified_claims(
+    client: &Client,
+    id_token: &CoreIdToken,
+    nonce: Option<&Nonce>,
+) -> Result<Claims> {
     let verifier = client.id_token_verifier();
     let refused = |e: &dyn std::fmt::Display| {
         tracing::warn!(error = %e, "an ID token was refused");

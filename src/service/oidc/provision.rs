@@ -232,7 +232,11 @@ async fn create(data: &Data<Context>, claims: &Claims) -> Result<(Actor, Option<
     // matches once the account exists.
     let throwaway = crypto::random_token(32)?;
     for n in 1..=50u32 {
-        let name = if n == 1 { base.clone() } else { numbered(&base, n) };
+        let name = if n == 1 {
+            base.clone()
+        } else {
+            numbered(&base, n)
+        };
         let created = accounts::create_account(
             &data.db,
             &data.urls,
@@ -343,7 +347,10 @@ mod tests {
     #[test]
     fn names_are_brought_to_the_rules() {
         assert_eq!(sanitize_name("Alice").as_deref(), Some("alice"));
-        assert_eq!(sanitize_name("jean-luc.picard").as_deref(), Some("jean_luc_picard"));
+        assert_eq!(
+            sanitize_name("jean-luc.picard").as_deref(),
+            Some("jean_luc_picard")
+        );
         assert_eq!(sanitize_name("bob@corp.example").as_deref(), Some("bob"));
         assert_eq!(sanitize_name("Zoë Ünal").as_deref(), Some("zo_nal"));
         assert_eq!(sanitize_name("ü…").as_deref(), None);
@@ -369,7 +376,10 @@ mod tests {
         let set = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         assert!(!allowed(&config, &set(&["ops"])));
         assert!(allowed(&config, &set(&["staff"])));
-        assert_eq!(role_of(&config, &set(&["staff", "ops", "mods"])), Role::Admin);
+        assert_eq!(
+            role_of(&config, &set(&["staff", "ops", "mods"])),
+            Role::Admin
+        );
         assert_eq!(role_of(&config, &set(&["staff", "mods"])), Role::Moderator);
         assert_eq!(role_of(&config, &set(&["staff"])), Role::User);
         assert!(!crypto::verify_password("", NO_PASSWORD));
