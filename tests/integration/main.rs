@@ -43,6 +43,7 @@ mod media_support;
 mod narration_kinds;
 mod narrations;
 mod notification_policy;
+mod oidc;
 mod partners;
 mod peer_learning;
 mod push;
