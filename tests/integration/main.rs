@@ -44,6 +44,7 @@ mod narration_kinds;
 mod narrations;
 mod notification_policy;
 mod oidc;
+mod oidc_apps;
 mod partners;
 mod peer_learning;
 mod push;

@@ -105,7 +105,6 @@ fn install() -> Result<PathBuf, String> {
 /// in a JSON file it reads at every request ([`Provider::set`]).
 pub(crate) struct Provider {
     child: Child,
-    pub issuer: String,
     state_file: PathBuf,
     _dir: tempfile::TempDir,
     state: Value,
@@ -162,7 +161,6 @@ impl Provider {
         assert!(line.starts_with("listening "), "provider said {line:?}");
         Provider {
             child,
-            issuer: format!("http://127.0.0.1:{port}"),
             state_file,
             _dir: tmp,
             state,
