@@ -41,27 +41,17 @@ impl ProviderClient {
         crate::apub::client::check_fetchable(&url, self.dev_mode)
             .map_err(|e| ProviderHttpError::Refused(url.to_string(), e.to_string()))?;
         let (parts, body) = request.into_parts();
-        let build = || {
-            let mut builder = self.client.request(parts.method.clone(), url.clone());
-            for (name, value) in &parts.headers {
-                builder = builder.header(name, value);
-            }
-            if body.is_empty() {
-                builder
-            } else {
-                builder.body(body.clone())
-            }
-        };
-        let mut response = match build().send().await {
-            // A kept-alive connection the provider has just closed: once
-            // more on a new one, for requests that may be repeated.
-            Err(e) if parts.method == http::Method::GET && e.is_request() => {
-                tracing::debug!(error = ?e, "provider request failed, retrying once");
-                build().send().await
-            }
-            other => other,
+        let mut builder = self.client.request(parts.method, url);
+        for (name, value) in &parts.headers {
+            builder = builder.header(name, value);
         }
-        .map_err(|e| ProviderHttpError::Network(e.to_string()))?;
+        if !body.is_empty() {
+            builder = builder.body(body);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| ProviderHttpError::Network(e.to_string()))?;
         let mut answer = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             answer = answer.header(name, value);
