@@ -32,6 +32,7 @@ both_backends!(
     sign_in_creates_links_and_maps_groups,
     refusals_are_clear_pages,
     only_mode_refuses_passwords,
+    a_real_browser_signs_in_with_the_button,
 );
 
 // ---- the provider process ---------------------------------------------------
@@ -337,6 +338,20 @@ impl Browser {
     }
 }
 
+/// A client app with the out-of-band redirect and `read`: its JSON.
+pub(crate) async fn register_app(instance: &TestInstance) -> Value {
+    let form = [
+        ("client_name", "app"),
+        ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+        ("scopes", "read"),
+    ];
+    let response = instance
+        .client
+        .post(instance.url("/api/v1/apps"))
+        .form(&form);
+    response.send().await.unwrap().json().await.unwrap()
+}
+
 /// A person at the provider.
 pub(crate) fn account(username: &str, email: &str, groups: &[&str]) -> Value {
     json!({
@@ -624,20 +639,7 @@ async fn only_mode_refuses_passwords(backend: Backend) {
         refused.body
     );
 
-    let app: Value = alpha
-        .client
-        .post(alpha.url("/api/v1/apps"))
-        .form(&[
-            ("client_name", "cli"),
-            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
-            ("scopes", "read"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let app = register_app(&alpha).await;
     let grant = alpha
         .client
         .post(alpha.url("/oauth/token"))
@@ -664,4 +666,27 @@ async fn only_mode_refuses_passwords(backend: Backend) {
         .sign_in_at_provider(&alpha.url("/auth/oidc"), "sub-dan")
         .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{back:?}");
+}
+
+/// Headless Chromium clicks "Sign in with Corp ID" on the sign-in page,
+/// signs in at the provider and lands at home, signed in (the sign-in
+/// page's screenshot is docs/screenshots/sign-in-oidc.png).
+async fn a_real_browser_signs_in_with_the_button(backend: Backend) {
+    let accounts = json!({ "sub-hana": account("hana", "hana@corp.example", &["staff"]) });
+    let (alpha, _provider) = instance_and_provider(backend, accounts, |_| {}).await;
+    let label = format!("oidc-{backend:?}").to_lowercase();
+    let Some(b) = crate::browser::Browser::start(&label).await else {
+        return;
+    };
+    b.visit(&alpha.url("/login"), "sign-in").await;
+    assert_eq!(b.text("#oidc-sign-in").await, "Sign in with Corp ID");
+    b.click("#oidc-sign-in").await;
+    // The provider's own page (not Outloud's: no console check).
+    b.fill("input[name=login]", "sub-hana").await;
+    b.click("form button").await;
+    let url = b.current_url().await;
+    assert!(url.ends_with("/home"), "landed at {url}");
+    assert!(b.source().await.contains("hana"));
+    b.assert_console_clean().await;
+    b.close().await;
 }

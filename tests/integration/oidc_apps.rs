@@ -8,7 +8,7 @@
 use crate::{
     harness::{both_backends, TestInstance},
     mastodon_py::{run_client_script, venv_python},
-    oidc::{account, instance_and_provider, Browser},
+    oidc::{account, instance_and_provider, register_app, Browser},
 };
 use outloud::config::Backend;
 use reqwest::StatusCode;
@@ -45,20 +45,7 @@ async fn app_tokens(
     browser: &mut Browser,
     login: &str,
 ) -> (Value, (String, String)) {
-    let app: Value = alpha
-        .client
-        .post(alpha.url("/api/v1/apps"))
-        .form(&[
-            ("client_name", "app"),
-            ("redirect_uris", OOB),
-            ("scopes", "read"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let app = register_app(alpha).await;
     let client_id = app["client_id"].as_str().unwrap().to_string();
     let authorize = format!(
         "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=read",

@@ -123,7 +123,7 @@ provider.use(async (ctx, next) => {
   if (interaction && ctx.method === 'GET' && !interaction[2]) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     ctx.type = 'html';
-    ctx.body = `<!doctype html><title>Test provider</title>
+    ctx.body = `<!doctype html><title>Test provider</title><link rel="icon" href="data:,">
 <form method="post" action="/interaction/${details.uid}/login">
 <input name="login" placeholder="account"><button>Sign in</button></form>`;
     return;
