@@ -20,6 +20,9 @@ use serde::Deserialize;
 
 const STATE_COOKIE: &str = "outloud_oidc";
 
+/// The longest `return` path kept.
+const MAX_RETURN: usize = 4096;
+
 /// `/auth/oidc?return=…`: the href of the provider button for a page that
 /// wants to come back to `return_to` (a local path).
 pub fn start_href(return_to: &str) -> String {
@@ -42,7 +45,11 @@ pub async fn start(
     viewer: Viewer,
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let return_to = local_path(query.return_to.as_deref()).unwrap_or("/home");
+    // A long path (an app's authorization request) fits; a huge one is
+    // not kept in the database.
+    let return_to = local_path(query.return_to.as_deref())
+        .filter(|to| to.len() <= MAX_RETURN)
+        .unwrap_or("/home");
     if viewer.signed_in().is_some() {
         return see_other(return_to);
     }

@@ -540,6 +540,13 @@ async fn refusals_are_clear_pages(backend: Backend) {
     let (alpha, mut provider) = instance_and_provider(backend, accounts, |_| {}).await;
     let mut browser = Browser::default();
 
+    // Without [oidc]: no button, no route.
+    let beta = TestInstance::spawn("beta", backend).await;
+    let login = browser.get(&beta.url("/login")).await;
+    assert!(!login.body.contains("oidc-sign-in"));
+    let none = browser.send(&beta.url("/auth/oidc"), None).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+
     let bogus = browser
         .send(&alpha.url("/auth/oidc/callback?state=made-up&code=x"), None)
         .await;
