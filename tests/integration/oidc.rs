@@ -12,6 +12,7 @@
 
 use crate::{
     communities::create_community,
+    foreign_peer::install_npm_project,
     harness::{both_backends, http_client, TestInstance},
 };
 use outloud::{
@@ -41,66 +42,16 @@ both_backends!(
 pub(crate) const CLIENT_ID: &str = "outloud-test";
 pub(crate) const CLIENT_SECRET: &str = "a client secret for tests";
 
-/// `target/` of this build (`CARGO_TARGET_TMPDIR` is `target/tmp`).
-fn target_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).to_path_buf()
-}
-
-/// Installs tests/oidc into `target/oidc` unless the same lockfile (for
-/// the same node) is installed there already; once per process.
+/// Installs tests/oidc into `target/oidc` (foreign_peer.rs's installer);
+/// once per process.
 fn installed() -> Result<&'static Path, &'static str> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match DIR.get_or_init(install) {
+    let hint = "the OpenID Connect tests (tests/integration/oidc.rs) need Node.js 20 or newer \
+                and npm on PATH (Debian: `apt-get install -y nodejs npm`)";
+    match DIR.get_or_init(|| install_npm_project("oidc", "provider.mjs", hint)) {
         Ok(dir) => Ok(dir),
         Err(e) => Err(e),
     }
-}
-
-fn install() -> Result<PathBuf, String> {
-    let hint = "the OpenID Connect tests (tests/integration/oidc.rs) need Node.js 20 or newer \
-                and npm on PATH (Debian: `apt-get install -y nodejs npm`)";
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("{hint} (running `node --version`: {e})"))?;
-    let version = String::from_utf8_lossy(&node.stdout).trim().to_string();
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
-    let dir = target_dir().join("oidc");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let lock = std::fs::File::create(target_dir().join("oidc.lock")).map_err(|e| e.to_string())?;
-    lock.lock()
-        .map_err(|e| format!("locking target/oidc.lock: {e}"))?;
-    let read = |name: &str| {
-        std::fs::read(source.join(name)).map_err(|e| format!("reading tests/oidc/{name}: {e}"))
-    };
-    let lockfile = read("package-lock.json")?;
-    let mut stamp = lockfile.clone();
-    stamp.extend_from_slice(version.as_bytes());
-    let marker = dir.join(".installed");
-    if std::fs::read(&marker).ok().as_deref() != Some(stamp.as_slice()) {
-        let _ = std::fs::remove_file(&marker);
-        std::fs::write(dir.join("package.json"), read("package.json")?)
-            .map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("package-lock.json"), &lockfile).map_err(|e| e.to_string())?;
-        eprintln!("oidc: installing oidc-provider into {dir:?}");
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
-            .current_dir(&dir)
-            .output()
-            .map_err(|e| format!("{hint} (running `npm ci`: {e})"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "`npm ci` in {dir:?} failed (the first run needs the npm registry):\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        std::fs::write(&marker, &stamp).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(dir.join("provider.mjs"), read("provider.mjs")?).map_err(|e| e.to_string())?;
-    drop(lock);
-    Ok(dir)
 }
 
 /// A running provider, killed on drop. Its accounts and tamper mode live
