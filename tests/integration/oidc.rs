@@ -484,7 +484,7 @@ async fn sign_in_creates_links_and_maps_groups(backend: Backend) {
 }
 
 /// A wrong, replayed or other browser's `state`, the provider's `error`,
-/// a forged and an expired ID token: each a 4xx HTML page saying what
+/// an ID token forged, expired, for another client or with another nonce: each a 4xx HTML page saying what
 /// happened, and nobody signed in. `return` to another site is ignored.
 async fn refusals_are_clear_pages(backend: Backend) {
     let accounts = json!({ "sub-carol": account("carol", "carol@corp.example", &["staff"]) });
@@ -560,7 +560,7 @@ async fn refusals_are_clear_pages(backend: Backend) {
         pushed.body
     );
 
-    for (mode, _) in [("forged", ()), ("expired", ())] {
+    for mode in ["forged", "expired", "audience", "nonce"] {
         provider.set("tamper", json!(mode));
         let mut browser = Browser::default();
         let refused = browser

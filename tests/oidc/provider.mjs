@@ -12,11 +12,12 @@
 //   OIDC_STATE                           path of a JSON file:
 //     { "accounts": { "<sub>": { "preferred_username": "...", "email": "...",
 //                                "email_verified": true, "groups": [...] } },
-//       "tamper": "none" | "forged" | "expired" }
+//       "tamper": "none" | "forged" | "expired" | "audience" | "nonce" }
 //
 // "tamper" rewrites the `id_token` of /token answers: `forged` re-signs it
-// with a key the provider never published, `expired` re-signs it with the
-// provider's own key but an `exp` an hour ago. Outloud must refuse both.
+// with a key the provider never published; `expired`, `audience` and
+// `nonce` re-sign it with the provider's own key but an `exp` an hour ago,
+// another client as `aud`, or another `nonce`. Outloud must refuse each.
 //
 // Interactions are this file's own, for a program to drive: GET
 // /interaction/:uid answers a small form; POST /interaction/:uid/login
@@ -63,6 +64,12 @@ function tamper(idToken, mode) {
   if (mode === 'expired') {
     const now = Math.floor(Date.now() / 1000);
     return sign(header, { ...payload, iat: now - 7200, exp: now - 3600 }, signing.privateKey);
+  }
+  if (mode === 'audience') {
+    return sign(header, { ...payload, aud: 'another-client' }, signing.privateKey);
+  }
+  if (mode === 'nonce') {
+    return sign(header, { ...payload, nonce: 'not-the-nonce-sent' }, signing.privateKey);
   }
   return idToken;
 }

@@ -82,3 +82,28 @@ impl<'c> AsyncHttpClient<'c> for ProviderClient {
         Box::pin(self.send(request))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Outside dev mode the provider may not be on loopback or a private
+    /// address, nor anything but http(s): refused before any request.
+    #[tokio::test]
+    async fn internal_addresses_are_refused_outside_dev_mode() {
+        let client = ProviderClient::new(reqwest::Client::new().into(), false);
+        for url in [
+            "http://127.0.0.1:8080/.well-known/openid-configuration",
+            "http://10.0.0.7/jwks",
+            "http://id.localhost/token",
+            "ftp://files.example/key",
+        ] {
+            let request = http::Request::get(url).body(Vec::new()).unwrap();
+            let refused = client.call(request).await;
+            assert!(
+                matches!(refused, Err(ProviderHttpError::Refused(..))),
+                "{url}: {refused:?}"
+            );
+        }
+    }
+}
