@@ -392,11 +392,12 @@ pub struct UserEntry {
     pub standing: Standing,
 }
 
-/// Every local account, newest first (admins only).
+/// Every local account, newest first (admins and moderators: the people
+/// page, where moderators suspend and reinstate).
 ///
-/// Errors: `Forbidden` for anyone but an admin.
+/// Errors: `Forbidden` for anyone else.
 pub async fn list_users(db: &Db, admin: &Actor) -> Result<Vec<UserEntry>> {
-    require_admin(db, admin).await?;
+    require_staff(db, admin).await?;
     let rows = db.run(|conn| Ok(LocalUser::all_with_actors(conn)?)).await?;
     Ok(rows
         .into_iter()

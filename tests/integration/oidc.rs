@@ -402,6 +402,26 @@ async fn sign_in_creates_links_and_maps_groups(backend: Backend) {
             .await
             .unwrap());
     }
+    // And on the people page, which is all of the administration they see.
+    let people = browser.get(&alpha.url("/admin")).await;
+    assert_eq!(people.status, StatusCode::OK, "{}", people.body);
+    assert!(people.body.contains("Moderator"));
+    assert!(!people.body.contains("href=\"/admin/instance\""));
+    assert!(!people.body.contains("new-user-heading"));
+    let csrf = people.body.split("name=\"csrf\" value=\"").nth(1).unwrap();
+    let csrf = csrf[..csrf.find('"').unwrap()].to_string();
+    for action in ["suspend", "unsuspend"] {
+        let url = alpha.url(&format!("/admin/users/{}/{action}", owner.id));
+        let done = browser.send(&url, Some(&[("csrf", csrf.as_str())])).await;
+        assert_eq!(
+            done.status,
+            StatusCode::SEE_OTHER,
+            "{action}: {}",
+            done.body
+        );
+    }
+    let instance_page = browser.send(&alpha.url("/admin/instance"), None).await;
+    assert_eq!(instance_page.status, StatusCode::FORBIDDEN);
     // No password signs in to an account the provider made.
     let user = outloud::service::accounts::user_of(&alpha.context.db, &alpha.local("alice2").await)
         .await
