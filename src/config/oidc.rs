@@ -175,4 +175,19 @@ mod tests {
             .0
             .contains("not an http(s) URL"));
     }
+
+    #[test]
+    fn the_environment_sets_groups_and_communities() {
+        let env = [
+            ("OUTLOUD_OIDC__ISSUER", "https://id.example.org"),
+            ("OUTLOUD_OIDC__CLIENT_ID", "outloud"),
+            ("OUTLOUD_OIDC__CLIENT_SECRET", "s"),
+            ("OUTLOUD_OIDC__ALLOWED_GROUPS", r#"["staff"]"#),
+            ("OUTLOUD_OIDC__COMMUNITIES", r#"{ "rust-guild" = "rust" }"#),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let config = crate::config::Config::from_sources(None, env).unwrap();
+        assert_eq!(config.oidc.allowed_groups, ["staff"]);
+        assert_eq!(config.oidc.communities["rust-guild"], "rust");
+    }
 }
