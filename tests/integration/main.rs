@@ -45,6 +45,7 @@ mod narrations;
 mod notification_policy;
 mod oidc;
 mod oidc_apps;
+mod oidc_web;
 mod partners;
 mod peer_learning;
 mod push;
