@@ -4,8 +4,12 @@
 //! Runs `outloud serve` as a child process, so the server's memory can be
 //! read on its own (`/proc/<pid>/status` VmRSS), with `BENCH_STREAMS`
 //! accounts (default 10,000) who all follow one author. Each opens one
-//! idle server-sent-events connection to `/api/v1/streaming/user`; the
-//! server's RSS before and after gives the memory per idle connection.
+//! idle connection to the `user` stream; the server's RSS before and after
+//! gives the memory per idle connection. Each transport runs on a fresh
+//! server and database (`BENCH_TRANSPORTS`, comma-separated, default all
+//! three): `port-sse` and `port-ws`, server-sent events and the WebSocket
+//! on the streaming port (`[streaming] bind`), and `http-sse`, server-sent
+//! events on `http.bind` (actix).
 //! Then the author posts `BENCH_POSTS` statuses (default 20), one after
 //! another, and for each the time from the POST returning until every
 //! connection has read its `update` is taken: p50, p99 and max per post,
@@ -83,16 +87,29 @@ fn main() {
     } else {
         println!("NOTICE: PostgreSQL does not answer; SQLite only");
     }
+    let transports =
+        std::env::var("BENCH_TRANSPORTS").unwrap_or_else(|_| "port-sse,port-ws,http-sse".into());
+    let transports: Vec<Transport> = transports
+        .split(',')
+        .map(|t| match t.trim() {
+            "port-sse" => Transport::PortSse,
+            "port-ws" => Transport::PortWs,
+            "http-sse" => Transport::HttpSse,
+            other => panic!("BENCH_TRANSPORTS: unknown transport {other:?}"),
+        })
+        .collect();
     let mut rows = Vec::new();
     for (name, make) in backends {
-        let database = make();
-        rows.push(runtime.block_on(run(name, &database, streams)));
+        for &transport in &transports {
+            let database = make();
+            rows.push(runtime.block_on(run(name, &database, streams, transport)));
+        }
     }
     println!(
-        "\n| backend | streams | RSS before MiB | RSS after MiB | bytes/idle stream | posts | \
+        "\n| backend | transport | streams | RSS before MiB | RSS after MiB | bytes/idle stream | posts | \
          per post p50 ms | p99 ms | max ms | per delivery p50 ms | p99 ms |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
@@ -124,9 +141,39 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn run(backend: &str, database: &TestDatabase, streams: usize) -> String {
+/// Where and how the bench's clients read their streams.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Transport {
+    /// Server-sent events on the streaming port.
+    PortSse,
+    /// The WebSocket on the streaming port.
+    PortWs,
+    /// Server-sent events on `http.bind`.
+    HttpSse,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::PortSse => "port-sse",
+            Transport::PortWs => "port-ws",
+            Transport::HttpSse => "http-sse",
+        }
+    }
+}
+
+async fn run(
+    backend: &str,
+    database: &TestDatabase,
+    streams: usize,
+    transport: Transport,
+) -> String {
     let posts = env_usize("BENCH_POSTS", 20);
     let port = free_port();
+    let stream_port = match transport {
+        Transport::HttpSse => port,
+        Transport::PortSse | Transport::PortWs => free_port(),
+    };
     let domain = format!("bench.localhost:{port}");
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_outloud"));
@@ -140,6 +187,14 @@ async fn run(backend: &str, database: &TestDatabase, streams: usize) -> String {
         .env("OUTLOUD_INSTANCE__DOMAIN", &domain)
         .env("OUTLOUD_FEDERATION__DEV_MODE", "true")
         .env("OUTLOUD_API__RATE_LIMIT", "0")
+        .env(
+            "OUTLOUD_STREAMING__BIND",
+            if stream_port == port {
+                String::new()
+            } else {
+                format!("127.0.0.1:{stream_port}")
+            },
+        )
         .stdin(Stdio::null())
         .stdout(log.reopen().unwrap())
         .stderr(log.reopen().unwrap());
@@ -190,16 +245,17 @@ async fn run(backend: &str, database: &TestDatabase, streams: usize) -> String {
         let (gate, domain, arrivals_tx) = (gate.clone(), domain.clone(), arrivals_tx.clone());
         opened.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.unwrap();
-            let socket = open_stream(port, &domain, &token).await;
+            let socket = open_stream(stream_port, &domain, &token, transport).await;
             drop(permit);
-            tokio::spawn(read_updates(socket, arrivals_tx));
+            tokio::spawn(read_updates(socket, arrivals_tx, transport));
         }));
     }
     for task in opened {
         task.await.unwrap();
     }
     eprintln!(
-        "({backend}: {streams} streams opened in {:.1} s)",
+        "({backend}, {}: {streams} streams opened in {:.1} s)",
+        transport.name(),
         opening.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -232,7 +288,8 @@ async fn run(backend: &str, database: &TestDatabase, streams: usize) -> String {
         ms(all[((all.len() as f64 * p) as usize).min(all.len() - 1)])
     };
     let row = format!(
-        "| {backend} | {streams} | {:.1} | {:.1} | {:.0} | {posts} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        "| {backend} | {} | {streams} | {:.1} | {:.1} | {:.0} | {posts} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        transport.name(),
         before as f64 / 1048576.0,
         after as f64 / 1048576.0,
         per_stream,
@@ -345,33 +402,60 @@ async fn post(
     Instant::now()
 }
 
-/// Opens `/api/v1/streaming/user` and reads until the stream's first
-/// comment (`:)`), so the server has registered it.
-async fn open_stream(port: u16, domain: &str, token: &str) -> TcpStream {
+/// Opens the `user` stream and reads until the server has registered it:
+/// the stream's first comment (`:)`) for SSE, the handshake's answer for
+/// the WebSocket (the token and stream are checked and the connection
+/// registered before it).
+async fn open_stream(port: u16, domain: &str, token: &str, transport: Transport) -> TcpStream {
     let mut socket = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!(
-        "GET /api/v1/streaming/user HTTP/1.1\r\nHost: {domain}\r\n\
-         Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
-    );
+    let (request, until, starts): (String, &[u8], &[u8]) = match transport {
+        Transport::PortWs => (
+            format!(
+                "GET /api/v1/streaming?stream=user HTTP/1.1\r\nHost: {domain}\r\n\
+                 Authorization: Bearer {token}\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            ),
+            b"\r\n\r\n",
+            b"HTTP/1.1 101",
+        ),
+        Transport::PortSse | Transport::HttpSse => (
+            format!(
+                "GET /api/v1/streaming/user HTTP/1.1\r\nHost: {domain}\r\n\
+                 Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            ),
+            b":)\n",
+            b"HTTP/1.1 200",
+        ),
+    };
     socket.write_all(request.as_bytes()).await.unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
-    while !seen.windows(3).any(|w| w == b":)\n") {
+    while !seen.windows(until.len()).any(|w| w == until) {
         let n = socket.read(&mut buf).await.unwrap();
         assert!(n > 0, "stream closed: {}", String::from_utf8_lossy(&seen));
         seen.extend_from_slice(&buf[..n]);
     }
     assert!(
-        seen.starts_with(b"HTTP/1.1 200"),
+        seen.starts_with(starts),
         "{}",
         String::from_utf8_lossy(&seen)
     );
     socket
 }
 
-/// Reports the moment each `update` event is read on one connection.
-async fn read_updates(mut socket: TcpStream, arrivals: mpsc::UnboundedSender<Instant>) {
-    const MARK: &[u8] = b"event: update\n";
+/// Reports the moment each `update` event is read on one connection: an
+/// SSE `event: update` line, or a WebSocket frame's `"event":"update"`
+/// (server frames are unmasked, so the JSON text is on the wire as is).
+async fn read_updates(
+    mut socket: TcpStream,
+    arrivals: mpsc::UnboundedSender<Instant>,
+    transport: Transport,
+) {
+    let mark: &[u8] = match transport {
+        Transport::PortWs => b"\"event\":\"update\"",
+        Transport::PortSse | Transport::HttpSse => b"event: update\n",
+    };
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
     loop {
@@ -382,14 +466,14 @@ async fn read_updates(mut socket: TcpStream, arrivals: mpsc::UnboundedSender<Ins
         let at = Instant::now();
         pending.extend_from_slice(&buf[..n]);
         let mut from = 0;
-        while let Some(i) = pending[from..].windows(MARK.len()).position(|w| w == MARK) {
+        while let Some(i) = pending[from..].windows(mark.len()).position(|w| w == mark) {
             if arrivals.send(at).is_err() {
                 return;
             }
-            from += i + MARK.len();
+            from += i + mark.len();
         }
         // Keep only what could be the start of a mark cut by the read.
-        let keep = pending.len().saturating_sub(MARK.len() - 1).max(from);
+        let keep = pending.len().saturating_sub(mark.len() - 1).max(from);
         pending.drain(..keep);
     }
 }

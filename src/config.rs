@@ -20,8 +20,10 @@ pub const ENV_CONFIG_FILE: &str = "OUTLOUD_CONFIG";
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+mod archives;
 mod mail;
 mod oidc;
+pub use archives::ArchivesConfig;
 pub use mail::{DigestConfig, MailConfig, MailTls};
 pub use oidc::OidcConfig;
 
@@ -43,6 +45,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub digest: DigestConfig,
     pub oidc: OidcConfig,
+    pub archives: ArchivesConfig,
 }
 
 /// `[instance]`: who this instance is.
@@ -241,6 +244,17 @@ pub struct StreamingConfig {
     /// Events that may wait for one slow connection; a connection that
     /// falls this far behind is closed (clients reconnect).
     pub queue: usize,
+    /// Where to serve the streaming API on a listener of its own as well
+    /// (`host:port`; empty: only on `http.bind`). Like Mastodon's
+    /// streaming server on port 4000 behind the same reverse proxy: a
+    /// connection there costs a few KB instead of the ~16 KB of buffers
+    /// actix keeps for every open response (docs/performance.md).
+    pub bind: String,
+    /// The streaming API's base URL that clients are told
+    /// (`urls.streaming`), e.g. `wss://streaming.example.org`; empty: the
+    /// instance's own origin, for a proxy that routes
+    /// `/api/v1/streaming` to `bind`.
+    pub url: String,
 }
 
 impl Default for StreamingConfig {
@@ -248,6 +262,8 @@ impl Default for StreamingConfig {
         Self {
             heartbeat_secs: 15,
             queue: 64,
+            bind: String::new(),
+            url: String::new(),
         }
     }
 }
@@ -512,10 +528,29 @@ impl Config {
                 "streaming.heartbeat_secs and streaming.queue must be at least 1".into(),
             ));
         }
+        if !self.streaming.bind.is_empty()
+            && self.streaming.bind.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(ConfigError(format!(
+                "streaming.bind must be an address and port such as 127.0.0.1:4000, not {:?}",
+                self.streaming.bind
+            )));
+        }
+        if !self.streaming.url.is_empty() {
+            let ok = url::Url::parse(&self.streaming.url)
+                .is_ok_and(|u| matches!(u.scheme(), "ws" | "wss" | "http" | "https"));
+            if !ok {
+                return Err(ConfigError(format!(
+                    "streaming.url must be a ws://, wss://, http:// or https:// URL, not {:?}",
+                    self.streaming.url
+                )));
+            }
+        }
         self.media.validate()?;
         self.mail.validate()?;
         self.digest.validate()?;
         self.oidc.validate()?;
+        self.archives.validate()?;
         Ok(())
     }
 

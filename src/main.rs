@@ -108,6 +108,15 @@ enum Admin {
         #[arg(long, value_name = "HOST", conflicts_with = "host")]
         revive: Option<String>,
     },
+    /// Write the archive of any local account (its profile, narrations,
+    /// follows and communities: docs/web.md, "Your archive") to a zip file.
+    Export {
+        /// The local account's name.
+        user: String,
+        /// The zip file to write (`-` for standard output).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +191,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Command::Admin(Admin::Deliveries { host, revive }) => {
                 deliveries(config, host, revive).await
             }
+            Command::Admin(Admin::Export { user, out }) => export(config, user, out).await,
         }
     })
 }
@@ -272,10 +282,18 @@ async fn create_token(config: Config, user: String, scopes: String) -> Result<()
     Ok(())
 }
 
-/// `admin suspend|unsuspend USER`. The Update for the followers' servers
-/// is queued in the database; the running server's delivery workers send it.
-async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), String> {
-    let name = service::accounts::normalize_name(&user)
+/// The federation data of an admin command and the local person `user`.
+async fn local_person(
+    config: Config,
+    user: &str,
+) -> Result<
+    (
+        outloud::apub::Data<outloud::Context>,
+        outloud::db::actor::Actor,
+    ),
+    String,
+> {
+    let name = service::accounts::normalize_name(user)
         .map_err(|_| format!("no local user named `{user}`"))?;
     let db = startup::open_database(&config)
         .await
@@ -287,6 +305,48 @@ async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), St
     let actor = service::accounts::local_person(&data.db, &name)
         .await
         .map_err(|_| format!("no local user named `{name}`"))?;
+    Ok((data, actor))
+}
+
+/// `admin export USER --out FILE`: the same streamed archive as the
+/// download, written chunk by chunk (never whole in memory).
+async fn export(config: Config, user: String, out: std::path::PathBuf) -> Result<(), String> {
+    use std::io::Write;
+    let (data, actor) = local_person(config, &user).await?;
+    let name = actor.username.clone();
+    let mut writer: Box<dyn Write> = if out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(&out)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?,
+        )
+    };
+    let mut stream = service::portability::export(&data, actor);
+    let mut bytes = 0usize;
+    while let Some(chunk) = stream.recv().await {
+        let chunk = chunk.map_err(|e| format!("the export failed: {e}"))?;
+        bytes += chunk.len();
+        writer
+            .write_all(&chunk)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    writer
+        .flush()
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    if out.as_os_str() != "-" {
+        eprintln!(
+            "wrote the archive of @{name} to {} ({bytes} bytes)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `admin suspend|unsuspend USER`. The Update for the followers' servers
+/// is queued in the database; the running server's delivery workers send it.
+async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), String> {
+    let (data, actor) = local_person(config, &user).await?;
     let changed = service::suspension::set_suspended(
         &data,
         service::suspension::Suspender::Operator,

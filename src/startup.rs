@@ -49,6 +49,8 @@ pub struct RunningServer {
     /// The federation configuration, whose `to_request_data()` gives the
     /// `Data<Context>` that service calls reaching other servers take.
     pub federation: FederationConfig<Context>,
+    /// Where the streaming port listens (`[streaming] bind`), if it does.
+    pub streaming_addr: Option<SocketAddr>,
     server: actix_web::dev::Server,
     /// The delivery workers and housekeeping, stopped with the server.
     background: Vec<tokio::task::JoinHandle<()>>,
@@ -221,10 +223,19 @@ pub async fn build_with_listener(
         )
         .map_err(Error::internal)?;
     }
+    let mut streaming_addr = None;
+    if !context.config.streaming.bind.is_empty() {
+        let listener = api::streaming::port::bind(&context.config.streaming.bind).await?;
+        let bound = listener.local_addr().map_err(Error::internal)?;
+        tracing::info!(addr = %bound, "streaming port listening");
+        streaming_addr = Some(bound);
+        background.push(api::streaming::port::spawn(listener, federation.clone()));
+    }
     Ok(RunningServer {
         addr,
         context,
         federation,
+        streaming_addr,
         server,
         background,
     })

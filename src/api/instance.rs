@@ -106,7 +106,7 @@ pub async fn instance_v2(data: Data<Context>) -> Result<HttpResponse, Error> {
         "icon": [],
         "languages": ["en"],
         "configuration": with_vapid(
-            configuration(true, &data.urls.streaming(), &data.config.media),
+            configuration(true, &streaming_url(&data), &data.config.media),
             data.push.vapid.public_key()
         ),
         "registrations": {
@@ -134,7 +134,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "description": identity.description,
         "email": config.contact_email,
         "version": version(),
-        "urls": { "streaming_api": data.urls.streaming() },
+        "urls": { "streaming_api": streaming_url(&data) },
         "stats": {
             "user_count": usage.users,
             "status_count": usage.local_posts,
@@ -145,7 +145,7 @@ pub async fn instance_v1(data: Data<Context>) -> Result<HttpResponse, Error> {
         "registrations": config.registrations == Registrations::Open,
         "approval_required": config.approve_registrations,
         "invites_enabled": config.registrations == Registrations::Invite,
-        "configuration": configuration(false, &data.urls.streaming(), &data.config.media),
+        "configuration": configuration(false, &streaming_url(&data), &data.config.media),
         "contact_account": null,
         "rules": []
     })))
@@ -375,4 +375,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/trends/links", web::get().to(empty_list))
         .route("/static/avatar.svg", web::get().to(avatar))
         .route("/static/header.svg", web::get().to(header));
+}
+
+/// `urls.streaming`: `[streaming] url` when set (an `http(s)` one told as
+/// `ws(s)`, as clients expect), else the instance's own origin.
+fn streaming_url(data: &Context) -> String {
+    let configured = data.config.streaming.url.trim_end_matches('/');
+    if configured.is_empty() {
+        return data.urls.streaming();
+    }
+    match configured.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some(("http", rest)) => format!("ws://{rest}"),
+        _ => configured.to_string(),
+    }
 }

@@ -23,6 +23,7 @@ pub mod oauth;
 pub mod oembed;
 pub mod params;
 pub mod partners;
+pub mod portability;
 pub mod push;
 pub mod reports;
 pub mod search;
@@ -93,6 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(partners::configure)
             .configure(community_stats::configure)
             .configure(digests::configure)
+            .configure(portability::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -35,6 +35,7 @@ pub mod notification_policy;
 pub mod oauth;
 pub mod oidc;
 pub mod partner;
+pub mod portability;
 pub mod post;
 pub mod push;
 pub mod reaction;

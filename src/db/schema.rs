@@ -667,7 +667,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(partner_instances, actors);
 diesel::allow_tables_to_appear_in_same_query!(partner_instances, posts);
 
-// OpenID Connect sign-in (migration 2026-12-10-000100_oidc_sign_in).
+// OpenID Connect sign-in (migration 2026-12-10-000200_oidc_sign_in).
 diesel::table! {
     oidc_logins (state_hash) {
         state_hash -> Text,
@@ -692,3 +692,16 @@ diesel::table! {
 diesel::joinable!(oidc_identities -> actors (actor_id));
 diesel::allow_tables_to_appear_in_same_query!(oidc_identities, actors);
 diesel::allow_tables_to_appear_in_same_query!(oidc_identities, local_users);
+
+// Narrations imported from archives (migration 2026-12-10-000100_portability_imported_posts).
+diesel::table! {
+    imported_posts (actor_id, original_id) {
+        actor_id -> Text,
+        original_id -> Text,
+        post_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(imported_posts -> posts (post_id));
+diesel::allow_tables_to_appear_in_same_query!(imported_posts, posts);

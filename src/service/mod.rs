@@ -28,6 +28,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod partners;
 pub mod policy;
+pub mod portability;
 pub mod posts;
 pub mod push;
 pub mod reactions;

@@ -341,6 +341,7 @@ mod tests {
         let hub = Arc::new(Hub::new(&crate::config::StreamingConfig {
             heartbeat_secs: 15,
             queue: 2,
+            ..Default::default()
         }));
         let mut registration = hub.register("a", vec![Stream::Public]);
         let frame = || Arc::new(Frame::new(Stream::Public, "update", "{}".into()));

@@ -41,6 +41,7 @@ pub mod notifications;
 pub mod oidc;
 pub mod pages;
 pub mod partners;
+pub mod portability;
 pub mod profiles;
 pub mod questions;
 pub mod register;
@@ -89,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(timelines::configure)
         .configure(partners::configure)
         .configure(settings::configure)
+        .configure(portability::configure)
         .configure(register::configure)
         .configure(admin::configure)
         .configure(live::configure)

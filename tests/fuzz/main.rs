@@ -15,6 +15,7 @@
 // A panic here is a failed assertion, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod archive;
 mod handles;
 mod html_oracle;
 mod inbox;

@@ -251,10 +251,25 @@ async fn post(port: u16, token: &str, text: &str) -> String {
         .to_string()
 }
 
+/// alice, bob (who follows alice) and carol on `alpha`: their tokens, for
+/// [`scenario`].
+pub async fn people(alpha: &TestInstance) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        alpha.create_user(name).await;
+    }
+    alpha.follow("bob", &alpha.handle_of("alice")).await;
+    for name in ["alice", "bob", "carol"] {
+        let api = Api::for_user(alpha, name, "read write").await;
+        tokens.push(api.token.unwrap());
+    }
+    tokens
+}
+
 /// The scenario, for people posting through `post_port` while masto.js
 /// (as bob, who follows alice) reads from `streaming_url`. carol is
 /// followed by nobody.
-async fn scenario(post_port: u16, streaming_url: &str, tokens: [&str; 3]) {
+pub async fn scenario(post_port: u16, streaming_url: &str, tokens: [&str; 3]) {
     let [alice, bob, carol] = tokens;
     let mut masto = Masto::start(streaming_url, bob, "Learning").await;
     // masto.js subscribes once its socket is open; bob posts until his
@@ -338,10 +353,7 @@ async fn scenario(post_port: u16, streaming_url: &str, tokens: [&str; 3]) {
 /// `/api/v1/instance` advertises.
 async fn masto_streaming_client(backend: Backend) {
     let alpha = TestInstance::spawn("alpha", backend).await;
-    for name in ["alice", "bob", "carol"] {
-        alpha.create_user(name).await;
-    }
-    alpha.follow("bob", &alpha.handle_of("alice")).await;
+    let tokens = people(&alpha).await;
     let instance = Api::anonymous(&alpha).get("/api/v1/instance").await.ok();
     let advertised = instance["urls"]["streaming_api"].as_str().unwrap();
     assert_eq!(advertised, format!("ws://{}", alpha.domain));
@@ -354,15 +366,6 @@ async fn masto_streaming_client(backend: Backend) {
         .parse::<u16>()
         .unwrap();
     let url = advertised.replace(&alpha.domain, &format!("127.0.0.1:{port}"));
-    let mut tokens = Vec::new();
-    for name in ["alice", "bob", "carol"] {
-        tokens.push(
-            Api::for_user(&alpha, name, "read write")
-                .await
-                .token
-                .unwrap(),
-        );
-    }
     scenario(port, &url, [&tokens[0], &tokens[1], &tokens[2]]).await;
 }
 

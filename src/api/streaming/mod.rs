@@ -4,11 +4,12 @@
 //! and `/health`. Frames are rendered by [`dispatch`].
 
 pub mod dispatch;
+pub mod port;
 pub mod sse;
-mod ws;
+pub mod ws;
 
 use super::{
-    auth::{authenticate_token, Auth},
+    auth::{authenticate_token, Auth, INVALID_TOKEN},
     params::Query,
 };
 use crate::{
@@ -16,8 +17,8 @@ use crate::{
     context::Context,
     db::actor::Actor,
     error::{Error, ErrorKind},
-    service::streams,
-    streaming::Stream,
+    service::{oauth::Scopes, streams},
+    streaming::{Registration, Stream},
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -44,74 +45,152 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("OK")
 }
 
-/// Where a stream's token may come from, in Mastodon's order: the
-/// `Authorization` header, the `Sec-WebSocket-Protocol` header (browsers
-/// cannot set others on a WebSocket), the `access_token` parameter. The
-/// second value is the protocol to echo: the first one offered, whether
-/// or not it carried the token, as Mastodon's server does (a browser
-/// aborts a handshake that does not echo one it offered).
-fn token_of(req: &HttpRequest, query: &StreamQuery) -> (Option<String>, Option<String>) {
-    let header = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let protocol = header(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL)
-        .and_then(|p| p.split(',').map(str::trim).find(|p| !p.is_empty()))
-        .map(str::to_string);
-    if let Some((scheme, value)) =
-        header(actix_web::http::header::AUTHORIZATION).and_then(|h| h.split_once(' '))
-    {
-        if scheme.eq_ignore_ascii_case("bearer") && !value.trim().is_empty() {
-            return (Some(value.trim().to_string()), protocol);
+/// The parts of a request a stream's token may come from, whichever
+/// server read it (actix on `http.bind`, or the streaming port).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Credentials<'a> {
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The `Sec-WebSocket-Protocol` header.
+    pub protocol: Option<&'a str>,
+    /// The `access_token` parameter.
+    pub access_token: Option<&'a str>,
+}
+
+impl<'a> Credentials<'a> {
+    fn of(req: &'a HttpRequest, query: &'a StreamQuery) -> Credentials<'a> {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        Credentials {
+            authorization: header(actix_web::http::header::AUTHORIZATION),
+            protocol: header(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL),
+            access_token: query.access_token.as_deref(),
         }
     }
-    if protocol.is_some() {
-        return (protocol.clone(), protocol);
+
+    /// The token, in Mastodon's order: the `Authorization` header, the
+    /// `Sec-WebSocket-Protocol` header (browsers cannot set others on a
+    /// WebSocket), the `access_token` parameter. The second value is the
+    /// protocol to echo: the first one offered, whether or not it carried
+    /// the token, as Mastodon's server does (a browser aborts a handshake
+    /// that does not echo one it offered).
+    fn token(&self) -> (Option<String>, Option<String>) {
+        let present = |v: Option<&'a str>| v.map(str::trim).filter(|v| !v.is_empty());
+        let protocol = present(self.protocol)
+            .and_then(|p| p.split(',').map(str::trim).find(|p| !p.is_empty()))
+            .map(str::to_string);
+        if let Some((scheme, value)) = present(self.authorization).and_then(|h| h.split_once(' ')) {
+            if scheme.eq_ignore_ascii_case("bearer") && !value.trim().is_empty() {
+                return (Some(value.trim().to_string()), protocol);
+            }
+        }
+        if protocol.is_some() {
+            return (protocol.clone(), protocol);
+        }
+        (present(self.access_token).map(str::to_string), None)
     }
-    let query_token = query.access_token.clone().filter(|t| !t.is_empty());
-    (query_token, None)
 }
 
-/// The token's account: 401 for no token, an unknown or revoked one, or
-/// one without a user (Mastodon's streams are a person's).
-async fn authenticate(
+/// The token's reader: 401 for no token, an unknown or revoked one, or
+/// one without a user (Mastodon's streams are a person's). Also the
+/// WebSocket protocol to echo.
+pub async fn authenticate(
     data: &Context,
-    req: &HttpRequest,
-    query: &StreamQuery,
-) -> Result<(Auth, Option<String>), Error> {
-    let (token, protocol) = token_of(req, query);
+    credentials: &Credentials<'_>,
+) -> Result<(Reader, Option<String>), Error> {
+    let (token, protocol) = credentials.token();
     let token = token.ok_or_else(|| Error::new(ErrorKind::Unauthorized, "Missing access token"))?;
     let auth = authenticate_token(data, &token).await?;
-    if auth.actor.is_none() {
-        return Err(Error::new(
-            ErrorKind::Unauthorized,
-            "This stream requires a user's access token",
-        ));
-    }
-    Ok((auth, protocol))
+    Ok((Reader::of(&auth)?, protocol))
 }
 
-/// Checks that `auth` may read `stream` (scope, and for a list that it
+/// What an open stream keeps of its token: enough to check later
+/// subscriptions (scopes, and lists by their owner) and, at heartbeats,
+/// that the token still holds. Not the whole [`Auth`]: the account row
+/// with its keys is ~3 KB, times every open connection.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub token_id: String,
+    pub actor_id: String,
+    scopes: Scopes,
+}
+
+impl Reader {
+    /// Errors: 401 for a token without a user (streams are a person's).
+    fn of(auth: &Auth) -> Result<Reader, Error> {
+        let actor = auth.actor.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unauthorized,
+                "This stream requires a user's access token",
+            )
+        })?;
+        Ok(Reader {
+            token_id: auth.token.id.clone(),
+            actor_id: actor.id.clone(),
+            scopes: auth.scopes().clone(),
+        })
+    }
+}
+
+/// Checks that `reader` may read `stream` (scope, and for a list that it
 /// is the reader's): 401 for a missing scope, as Mastodon's streaming
 /// server answers; 404 for an unknown list.
-async fn allow<'a>(
-    data: &Data<Context>,
-    auth: &'a Auth,
-    stream: &Stream,
-) -> Result<&'a Actor, Error> {
-    let me = auth.user(stream.scope()).map_err(|_| {
-        Error::new(
+pub async fn allow(data: &Data<Context>, reader: &Reader, stream: &Stream) -> Result<(), Error> {
+    if !reader.scopes.allows(stream.scope()) {
+        return Err(Error::new(
             ErrorKind::Unauthorized,
             "Access token does not have the required scopes",
-        )
-    })?;
-    if let Stream::List(list) = stream {
-        streams::list_readable(data, me, list).await?;
+        ));
     }
-    Ok(me)
+    if let Stream::List(list) = stream {
+        let id = reader.actor_id.clone();
+        let me = data
+            .db
+            .run(move |conn| Ok(Actor::by_id(conn, &id)?))
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Unauthorized, INVALID_TOKEN))?;
+        streams::list_readable(data, &me, list).await?;
+    }
+    Ok(())
+}
+
+/// Opens the server-sent-events stream `path` names (`user`,
+/// `user/notification`, `public/local`, …) for the request's token.
+/// Shared by both servers that carry streams.
+pub async fn open_sse(
+    data: &Data<Context>,
+    credentials: &Credentials<'_>,
+    path: &str,
+    query: &StreamQuery,
+) -> Result<(Registration, sse::Holder), Error> {
+    let (reader, _) = authenticate(data, credentials).await?;
+    let name = path.trim_matches('/').replace('/', ":");
+    let stream = Stream::parse(&name, query.tag.as_deref(), query.list.as_deref())?;
+    allow(data, &reader, &stream).await?;
+    let registration = data.streams.register(&reader.actor_id, vec![stream]);
+    Ok((registration, sse::Holder::Token(reader.token_id)))
+}
+
+/// Checks a WebSocket's token and its first stream (the `stream`
+/// parameter, if any) before the handshake, so a bad one gets a plain
+/// 401; registers the connection. Also the protocol to echo.
+pub async fn open_websocket(
+    data: &Data<Context>,
+    credentials: &Credentials<'_>,
+    query: &StreamQuery,
+) -> Result<(Reader, Option<String>, Registration), Error> {
+    let (reader, protocol) = authenticate(data, credentials).await?;
+    let first = match &query.stream {
+        Some(name) => {
+            let stream = Stream::parse(name, query.tag.as_deref(), query.list.as_deref())?;
+            allow(data, &reader, &stream).await?;
+            Some(stream)
+        }
+        None => None,
+    };
+    let registration = data
+        .streams
+        .register(&reader.actor_id, first.into_iter().collect());
+    Ok((reader, protocol, registration))
 }
 
 /// `GET /api/v1/streaming/{user, user/notification, public, public/local,
@@ -123,15 +202,12 @@ async fn server_sent(
     path: web::Path<String>,
     Query(query): Query<StreamQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (auth, _) = authenticate(&data, &req, &query).await?;
-    let name = path.trim_matches('/').replace('/', ":");
-    let stream = Stream::parse(&name, query.tag.as_deref(), query.list.as_deref())?;
-    let me = allow(&data, &auth, &stream).await?;
-    let registration = data.streams.register(&me.id, vec![stream]);
+    let (registration, holder) =
+        open_sse(&data, &Credentials::of(&req, &query), &path, &query).await?;
     Ok(sse::respond(
         registration,
         data.streams.heartbeat,
         data.db.clone(),
-        sse::Holder::Token(auth.token.id.clone()),
+        holder,
     ))
 }

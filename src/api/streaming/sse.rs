@@ -48,17 +48,43 @@ impl Holder {
     }
 }
 
-fn heartbeat(every: Duration) -> Interval {
+/// The heartbeat timer of one stream: first tick one interval from now.
+pub fn heartbeat(every: Duration) -> Interval {
     let mut tick = interval_at(Instant::now() + every, every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tick
 }
 
-/// The streaming response of an open connection. It ends when the hub
-/// closes the connection, or at a heartbeat once `holder` no longer holds
-/// (revoked or signed out, even by another process: `outloud admin
-/// suspend`); the client closing it drops the registration, which leaves
-/// the hub.
+/// The comment a stream opens with, sent at once so clients and proxies
+/// see the stream is open.
+pub const OPENING: &[u8] = b":)\n\n";
+
+/// What an open stream sends next: its next frame as an SSE event, or a
+/// heartbeat; `None` once it ends: the hub closed it (it fell behind), or
+/// at a heartbeat `holder` no longer holds (revoked or signed out, even
+/// by another process: `outloud admin suspend`). Cancel-safe, so a server
+/// can wait for it and for the client's end at once.
+pub async fn next_chunk(
+    registration: &mut Registration,
+    tick: &mut Interval,
+    holder: &Holder,
+    db: &Db,
+) -> Option<Bytes> {
+    tokio::select! {
+        frame = registration.frames.recv() => Some(frame?.sse(event_bytes)),
+        _ = tick.tick() => {
+            // Boxed: an idle stream's task need not hold room for a query.
+            if !Box::pin(holder.holds(db)).await {
+                return None;
+            }
+            Some(Bytes::from_static(b":thump\n\n"))
+        }
+    }
+}
+
+/// The streaming response of an open connection on actix: it ends as
+/// [`next_chunk`] says; the client closing it drops the registration,
+/// which leaves the hub.
 pub fn respond(
     registration: Registration,
     every: Duration,
@@ -69,23 +95,12 @@ pub fn respond(
     let body = futures_util::stream::unfold(state, move |(mut reg, mut tick, first)| {
         let (db, holder) = (db.clone(), holder.clone());
         async move {
-            if first {
-                // Sent at once, so clients and proxies see the stream is open.
-                return Some((
-                    Ok::<_, Infallible>(Bytes::from_static(b":)\n\n")),
-                    (reg, tick, false),
-                ));
-            }
-            let bytes = tokio::select! {
-                frame = reg.frames.recv() => frame?.sse(event_bytes),
-                _ = tick.tick() => {
-                    if !holder.holds(&db).await {
-                        return None;
-                    }
-                    Bytes::from_static(b":thump\n\n")
-                }
+            let bytes = if first {
+                Bytes::from_static(OPENING)
+            } else {
+                next_chunk(&mut reg, &mut tick, &holder, &db).await?
             };
-            Some((Ok(bytes), (reg, tick, false)))
+            Some((Ok::<_, Infallible>(bytes), (reg, tick, false)))
         }
     });
     HttpResponse::Ok()

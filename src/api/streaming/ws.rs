@@ -3,9 +3,9 @@
 //! messages; frames `{"stream":[…],"event":…,"payload":"<JSON text>"}`;
 //! a ping every heartbeat.
 
-use super::{allow, authenticate, StreamQuery};
+use super::{allow, open_websocket, Credentials, Reader, StreamQuery};
 use crate::{
-    api::{auth::Auth, params::Query},
+    api::params::Query,
     apub::Data,
     context::Context,
     error::{Error, ErrorKind},
@@ -15,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, Session};
 use serde::Deserialize;
 use serde_json::json;
+use std::future::Future;
 use tokio::time::{interval_at, Instant};
 
 /// Longest client message taken (subscriptions are tiny).
@@ -28,31 +29,17 @@ pub async fn websocket(
     data: Data<Context>,
     Query(query): Query<StreamQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (auth, protocol) = authenticate(&data, &req, &query).await?;
-    let first = match &query.stream {
-        Some(name) => {
-            let stream = Stream::parse(name, query.tag.as_deref(), query.list.as_deref())?;
-            allow(&data, &auth, &stream).await?;
-            Some(stream)
-        }
-        None => None,
-    };
+    let (reader, protocol, registration) =
+        open_websocket(&data, &Credentials::of(&req, &query), &query).await?;
     let protocols: Vec<&str> = protocol.iter().map(String::as_str).collect();
     let (response, session, messages) = actix_ws::handle_with_protocols(&req, body, &protocols)
         .map_err(|e| Error::new(ErrorKind::BadRequest, e.to_string()))?;
-    let viewer_id = auth
-        .actor
-        .as_ref()
-        .map(|a| a.id.clone())
-        .unwrap_or_default();
-    let registration = data
-        .streams
-        .register(&viewer_id, first.into_iter().collect());
     let messages = messages
         .max_frame_size(MAX_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
-    actix_web::rt::spawn(serve(data, auth, session, messages, registration));
+    let socket = ActixSocket { session, messages };
+    actix_web::rt::spawn(serve(data, reader, socket, registration));
     Ok(response)
 }
 
@@ -70,50 +57,143 @@ fn error_json(error: &Error) -> String {
     json!({ "error": error.safe_message(), "status": error.kind.status().as_u16() }).to_string()
 }
 
-async fn serve(
+/// A client's message, as [`serve`] needs it.
+pub enum Incoming {
+    Text(String),
+    Ping(Vec<u8>),
+    /// Anything else (pongs, binary): ignored.
+    Other,
+}
+
+/// A WebSocket as [`serve`] sees it, whichever server carries it (actix
+/// here, or `super::port`). Errors are the end of the connection.
+pub trait Socket {
+    /// Sends a frame's text (made once, shared by every connection).
+    fn text(&mut self, frame: &Frame) -> impl Future<Output = Result<(), ()>>;
+    /// Sends any other text (an error answer).
+    fn reply(&mut self, text: String) -> impl Future<Output = Result<(), ()>>;
+    fn ping(&mut self) -> impl Future<Output = Result<(), ()>>;
+    fn pong(&mut self, payload: Vec<u8>) -> impl Future<Output = Result<(), ()>>;
+    /// The client's next message; `None` once it closed or broke.
+    fn next(&mut self) -> impl Future<Output = Option<Incoming>>;
+    fn close(self) -> impl Future<Output = ()>;
+}
+
+/// The life of one WebSocket: frames out, subscriptions in, a ping each
+/// heartbeat (which also ends the stream once its token is revoked, even
+/// by another process: the account suspended).
+///
+/// Not an `async fn`: its arguments would be kept twice in the future
+/// (rust-lang/rust#62958), and this future lives as long as the
+/// connection.
+#[allow(clippy::manual_async_fn)] // see above: not an `async fn` on purpose
+pub fn serve<S: Socket>(
     data: Data<Context>,
-    auth: Auth,
-    mut session: Session,
-    mut messages: actix_ws::AggregatedMessageStream,
-    mut registration: Registration,
-) {
-    let every = data.streams.heartbeat;
-    let mut tick = interval_at(Instant::now() + every, every);
-    loop {
-        let sent = tokio::select! {
-            frame = registration.frames.recv() => match frame {
-                Some(frame) => session.text(frame.ws(frame_json)).await,
-                // The hub closed it: it fell behind.
-                None => break,
-            },
-            message = messages.recv() => match message {
-                Some(Ok(AggregatedMessage::Text(text))) => {
-                    match command(&data, &auth, &registration, &text).await {
-                        Ok(()) => Ok(()),
-                        Err(e) => session.text(error_json(&e)).await,
-                    }
-                }
-                Some(Ok(AggregatedMessage::Ping(bytes))) => session.pong(&bytes).await,
-                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => Ok(()),
-            },
-            _ = tick.tick() => {
-                // A token revoked since (the account suspended, even by
-                // another process) ends the stream; a failed check does not.
-                if !crate::service::oauth::token_is_live(&data.db, &auth.token.id)
-                    .await
-                    .unwrap_or(true)
-                {
-                    break;
-                }
-                session.ping(b"").await
+    reader: Reader,
+    socket: S,
+    registration: Registration,
+) -> impl Future<Output = ()> {
+    async move {
+        let (mut socket, mut registration) = (socket, registration);
+        let every = data.streams.heartbeat;
+        let mut tick = interval_at(Instant::now() + every, every);
+        loop {
+            let next = tokio::select! {
+                frame = registration.frames.recv() => match frame {
+                    Some(frame) => Next::Frame(frame),
+                    // The hub closed it: it fell behind.
+                    None => break,
+                },
+                message = socket.next() => match message {
+                    Some(message) => Next::Message(message),
+                    None => break,
+                },
+                _ = tick.tick() => Next::Heartbeat,
+            };
+            let sent = match next {
+                Next::Frame(frame) => socket.text(&frame).await,
+                // Rare, and boxed: an open connection's task need not hold
+                // room for the state of the queries they make.
+                other => Box::pin(answer(&data, &reader, &mut socket, &registration, other)).await,
+            };
+            if sent.is_err() {
+                break;
             }
-        };
-        if sent.is_err() {
-            break;
+        }
+        socket.close().await;
+    }
+}
+
+/// What woke a WebSocket.
+enum Next {
+    Frame(std::sync::Arc<Frame>),
+    Message(Incoming),
+    Heartbeat,
+}
+
+/// Answers a client's message or a heartbeat; `Err` ends the connection.
+async fn answer<S: Socket>(
+    data: &Data<Context>,
+    reader: &Reader,
+    socket: &mut S,
+    registration: &Registration,
+    next: Next,
+) -> Result<(), ()> {
+    match next {
+        Next::Frame(frame) => socket.text(&frame).await,
+        Next::Message(Incoming::Text(text)) => {
+            match command(data, reader, registration, &text).await {
+                Ok(()) => Ok(()),
+                Err(e) => socket.reply(error_json(&e)).await,
+            }
+        }
+        Next::Message(Incoming::Ping(payload)) => socket.pong(payload).await,
+        Next::Message(Incoming::Other) => Ok(()),
+        Next::Heartbeat => {
+            // A token revoked since (the account suspended, even by
+            // another process) ends the stream; a failed check does not
+            // (the database may be briefly away).
+            if !crate::service::oauth::token_is_live(&data.db, &reader.token_id)
+                .await
+                .unwrap_or(true)
+            {
+                return Err(());
+            }
+            socket.ping().await
         }
     }
-    let _ = session.close(None).await;
+}
+
+/// actix-ws's session and message stream.
+struct ActixSocket {
+    session: Session,
+    messages: actix_ws::AggregatedMessageStream,
+}
+
+impl Socket for ActixSocket {
+    async fn text(&mut self, frame: &Frame) -> Result<(), ()> {
+        self.session.text(frame.ws(frame_json)).await.map_err(drop)
+    }
+    async fn reply(&mut self, text: String) -> Result<(), ()> {
+        self.session.text(text).await.map_err(drop)
+    }
+    async fn ping(&mut self) -> Result<(), ()> {
+        self.session.ping(b"").await.map_err(drop)
+    }
+    async fn pong(&mut self, payload: Vec<u8>) -> Result<(), ()> {
+        self.session.pong(&payload).await.map_err(drop)
+    }
+    async fn next(&mut self) -> Option<Incoming> {
+        Some(match self.messages.recv().await? {
+            Ok(AggregatedMessage::Text(text)) => Incoming::Text(text.to_string()),
+            Ok(AggregatedMessage::Ping(bytes)) => Incoming::Ping(bytes.to_vec()),
+            Ok(AggregatedMessage::Close(_)) | Err(_) => return None,
+            Ok(_) => Incoming::Other,
+        })
+    }
+    async fn close(self) {
+        let _ = self.session.close(None).await;
+    }
 }
 
 #[derive(Deserialize)]
@@ -128,7 +208,7 @@ struct Command {
 /// Applies a `subscribe` or `unsubscribe` message.
 async fn command(
     data: &Data<Context>,
-    auth: &Auth,
+    reader: &Reader,
     registration: &Registration,
     text: &str,
 ) -> Result<(), Error> {
@@ -141,7 +221,7 @@ async fn command(
     )?;
     match command.kind.as_str() {
         "subscribe" => {
-            allow(data, auth, &stream).await?;
+            allow(data, reader, &stream).await?;
             registration.subscriber.subscribe(stream);
         }
         "unsubscribe" => registration.subscriber.unsubscribe(&stream),

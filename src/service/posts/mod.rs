@@ -32,9 +32,11 @@ use url::Url;
 use super::{media::MediaLinks, narrations};
 
 mod edit;
+mod imported;
 
 pub(crate) use edit::send_update;
 pub use edit::{edit, edit_with_media, PostEdit};
+pub use imported::{publish_imported, Imported};
 
 pub use super::composer::{preview, publish_draft, Draft};
 pub use super::reactions::{react, reaction_counts, unreact};
@@ -137,7 +139,18 @@ async fn render(
     post_id: &str,
     source: &str,
 ) -> (String, Vec<PostTag>, Vec<Actor>) {
-    let mentions = resolve_mentions(data, source).await;
+    render_with(data, post_id, source, source).await
+}
+
+/// [`render`], finding mentions and hashtags in `written` only (a part of
+/// `source`: an imported narration's link to its original is no mention).
+async fn render_with(
+    data: &Data<Context>,
+    post_id: &str,
+    source: &str,
+    written: &str,
+) -> (String, Vec<PostTag>, Vec<Actor>) {
+    let mentions = resolve_mentions(data, written).await;
     let urls = data.urls.clone();
     let html = text::render_markdown(
         source,
@@ -149,7 +162,7 @@ async fn render(
         },
         |tag| urls.tag(tag).to_string(),
     );
-    let mut tags: Vec<PostTag> = text::find_hashtags(source)
+    let mut tags: Vec<PostTag> = text::find_hashtags(written)
         .into_iter()
         .map(|tag| PostTag {
             post_id: post_id.to_string(),
@@ -244,6 +257,17 @@ pub async fn publish_with_media(
     idempotency_key: Option<String>,
     media_ids: Vec<String>,
 ) -> Result<Post> {
+    publish_inner(data, author, new, idempotency_key, media_ids, None).await
+}
+
+async fn publish_inner(
+    data: &Data<Context>,
+    author: &Actor,
+    new: NewPost,
+    idempotency_key: Option<String>,
+    media_ids: Vec<String>,
+    imported: Option<Imported>,
+) -> Result<Post> {
     let mut new = new;
     new.source = narrations::with_kind_hashtag(&new.source, new.narration);
     let attachments = {
@@ -254,13 +278,20 @@ pub async fn publish_with_media(
     };
     let media_ids: Vec<String> = attachments.iter().map(|m| m.id.clone()).collect();
     validate(&new, !attachments.is_empty())?;
-    let id = new_id();
+    let id = match &imported {
+        Some(i) => imported::id_at(i.published),
+        None => new_id(),
+    };
     let ap_id = data.urls.object(&id);
     let parent = match &new.in_reply_to {
         Some(parent) => Some(find(data, parent).await?),
         None => None,
     };
-    let (content, tags, mut mentioned) = render(data, &id, &new.source).await;
+    let written = new.source.clone();
+    if let Some(footer) = imported.as_ref().and_then(|i| i.footer.as_deref()) {
+        new.source = format!("{}\n\n{footer}", new.source.trim_end());
+    }
+    let (content, tags, mut mentioned) = render_with(data, &id, &new.source, &written).await;
     let narration_kind = narrations::kind_of(new.narration, &hashtags_of(&tags));
     // A reply reaches the author of what it answers.
     if let Some(parent) = &parent {
@@ -361,7 +392,7 @@ pub async fn publish_with_media(
         to_json: serde_json::to_string(&to)?,
         cc_json: serde_json::to_string(&cc)?,
         local: true,
-        published: now(),
+        published: imported.as_ref().map_or_else(now, |i| i.published),
         updated: None,
         deleted_at: None,
         community_id: community.as_ref().map(|g| g.id.clone()),
@@ -395,6 +426,7 @@ pub async fn publish_with_media(
         .collect();
     let (stored, author_row, policy) =
         (post.clone(), author.clone(), data.config.federation.policy);
+    let imported_row = imported.clone();
     data.db
         .transaction(move |conn| {
             Post::insert(conn, &stored, &tags)?;
@@ -403,6 +435,15 @@ pub async fn publish_with_media(
             }
             if let Some(key) = &idempotency_key {
                 marks::remember_idempotency_key(conn, &author_row.id, key, &stored.id)?;
+            }
+            if let Some(imported) = &imported_row {
+                crate::db::portability::remember(
+                    conn,
+                    &author_row.id,
+                    &imported.original_id,
+                    &stored.id,
+                )?;
+                return Ok(());
             }
             enqueue_for_post(
                 conn,
@@ -416,7 +457,13 @@ pub async fn publish_with_media(
         })
         .await?;
     data.delivery.wake();
-    // Communities on this instance receive the post directly.
+    // Communities on this instance receive the post directly (not an
+    // imported one: like followers, their members saw it long ago).
+    let local_groups = if imported.is_some() {
+        Vec::new()
+    } else {
+        local_groups
+    };
     for (group, community) in crate::service::communities::addressed(data, &local_groups).await? {
         crate::service::communities::receive_post(data, &group, &community, &post, &create_json)
             .await?;
