@@ -363,6 +363,39 @@ async fn only_mode_refuses_passwords(backend: Backend) {
         .unwrap()
         .contains("Password sign-in is off"));
 
+    // An app's authorization page: the button only, and a name and
+    // password sent anyway are refused.
+    let client_id = app["client_id"].as_str().unwrap();
+    let authorize = format!(
+        "/oauth/authorize?response_type=code&client_id={client_id}\
+         &redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob&scope=read"
+    );
+    let page = browser.get(&alpha.url(&authorize)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"oidc-sign-in\""), "{}", page.body);
+    assert!(!page.body.contains("id=\"password\""));
+    assert!(!page.body.contains("id=\"approve\""));
+    let pushed = browser
+        .send(
+            &alpha.url("/oauth/authorize"),
+            Some(&[
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+                ("scope", "read"),
+                ("username", "erin"),
+                ("password", "password for tests"),
+                ("decision", "approve"),
+            ]),
+        )
+        .await;
+    assert_eq!(pushed.status, StatusCode::FORBIDDEN);
+    assert!(
+        pushed.body.contains("Password sign-in is off"),
+        "{}",
+        pushed.body
+    );
+
     // The provider still signs people in.
     let back = browser
         .sign_in_at_provider(&alpha.url("/auth/oidc"), "sub-dan")
