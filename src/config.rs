@@ -22,8 +22,10 @@ pub struct ConfigError(pub String);
 
 mod archives;
 mod mail;
+mod oidc;
 pub use archives::ArchivesConfig;
 pub use mail::{DigestConfig, MailConfig, MailTls};
+pub use oidc::OidcConfig;
 
 /// The whole configuration, one field per TOML section.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -42,6 +44,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub mail: MailConfig,
     pub digest: DigestConfig,
+    pub oidc: OidcConfig,
     pub archives: ArchivesConfig,
 }
 
@@ -546,6 +549,7 @@ impl Config {
         self.media.validate()?;
         self.mail.validate()?;
         self.digest.validate()?;
+        self.oidc.validate()?;
         self.archives.validate()?;
         Ok(())
     }
@@ -608,8 +612,10 @@ impl Config {
 }
 
 /// An environment value is TOML if it parses as a bare TOML value (numbers,
-/// booleans, arrays), else a string: `OUTLOUD_DATABASE__POOL_SIZE=4` is a
-/// number, `OUTLOUD_HTTP__TRUSTED_PROXIES='["10.0.0.1"]'` a list,
+/// booleans, arrays, inline tables), else a string:
+/// `OUTLOUD_DATABASE__POOL_SIZE=4` is a number,
+/// `OUTLOUD_HTTP__TRUSTED_PROXIES='["10.0.0.1"]'` a list,
+/// `OUTLOUD_OIDC__COMMUNITIES='{ "rust-guild" = "rust" }'` a table,
 /// `OUTLOUD_HTTP__BIND=127.0.0.1:8080` a string.
 fn env_value(raw: &str) -> toml::Value {
     let parsed: Result<toml::Table, _> = format!("v = {raw}").parse();
@@ -618,7 +624,8 @@ fn env_value(raw: &str) -> toml::Value {
             v @ (toml::Value::Integer(_)
             | toml::Value::Boolean(_)
             | toml::Value::Float(_)
-            | toml::Value::Array(_)),
+            | toml::Value::Array(_)
+            | toml::Value::Table(_)),
         ) => v,
         _ => toml::Value::String(raw.to_string()),
     }

@@ -12,7 +12,8 @@
 //! - expired OAuth authorization codes, kept after use so that a replayed
 //!   code is recognised (and its tokens revoked) while it could matter.
 //!
-//! Besides, uploaded media attached to no status is deleted (row and
+//! Besides, OpenID Connect sign-ins never finished are deleted an hour
+//! after they started ([`prune_oidc_logins`]), and uploaded media attached to no status is deleted (row and
 //! files) a day after upload ([`prune_media`], `service::media::prune_orphans`),
 //! whatever `keep_days` says.
 //!
@@ -96,6 +97,18 @@ pub async fn prune_media(ctx: &Context, now: NaiveDateTime) -> Result<usize> {
     crate::service::media::prune_orphans(ctx, now).await
 }
 
+/// Deletes OpenID Connect sign-ins started more than an hour before `now`
+/// (they expire after `service::oidc::LOGIN_MINUTES`; the hour leaves
+/// room for clocks); returns how many. Whatever `keep_days` says: an
+/// unfinished sign-in is of no use to anyone.
+pub async fn prune_oidc_logins(db: &Db, now: NaiveDateTime) -> Result<usize> {
+    let before = now - TimeDelta::hours(1);
+    in_batches(db, move |conn| {
+        db::oidc::OidcLogin::prune(conn, before, BATCH)
+    })
+    .await
+}
+
 /// The background task of `serve`: prunes a minute after start (not at
 /// once, to keep start-up quick), then every [`INTERVAL`].
 pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
@@ -115,6 +128,11 @@ pub fn spawn(ctx: Context) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(media = n, "pruned unattached media uploads"),
                 Err(e) => tracing::warn!(error = ?e, "pruning media failed"),
+            }
+            match prune_oidc_logins(&ctx.db, db::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(logins = n, "pruned unfinished OpenID Connect sign-ins"),
+                Err(e) => tracing::warn!(error = ?e, "pruning OpenID Connect sign-ins failed"),
             }
             if keep_days == 0 {
                 continue;
@@ -265,6 +283,34 @@ mod tests {
             // A second pass finds nothing more.
             let again = rt.block_on(prune(db, now, 30)).unwrap();
             assert_eq!(again, Pruned::default());
+        });
+    }
+
+    #[test]
+    fn prunes_unfinished_oidc_sign_ins_once_stale() {
+        use crate::db::oidc::OidcLogin;
+        for_each_backend("housekeeping_oidc", |db| {
+            let mut conn = db.get().unwrap();
+            migrations::run_pending(&mut conn).unwrap();
+            let now = db::now();
+            for (state, minutes) in [("old", 90), ("fresh", 5)] {
+                let login = OidcLogin {
+                    state_hash: state.into(),
+                    nonce: "n".into(),
+                    pkce_verifier: "v".into(),
+                    return_to: "/home".into(),
+                    created_at: now - TimeDelta::minutes(minutes),
+                };
+                OidcLogin::insert(&mut conn, &login).unwrap();
+            }
+            drop(conn);
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            assert_eq!(rt.block_on(prune_oidc_logins(db, now)).unwrap(), 1);
+            let mut conn = db.get().unwrap();
+            assert!(OidcLogin::take(&mut conn, "old").unwrap().is_none());
+            // Single use: the second take finds nothing.
+            assert!(OidcLogin::take(&mut conn, "fresh").unwrap().is_some());
+            assert!(OidcLogin::take(&mut conn, "fresh").unwrap().is_none());
         });
     }
 }

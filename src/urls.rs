@@ -94,6 +94,10 @@ impl Urls {
             _ => None,
         }
     }
+    /// Where an OpenID provider sends the browser back (`web::oidc`).
+    pub fn oidc_callback(&self) -> Url {
+        self.at("/auth/oidc/callback")
+    }
     /// The HTML profile page.
     pub fn profile_page(&self, name: &str) -> Url {
         self.at(&format!("/@{name}"))

@@ -119,6 +119,31 @@ struct AuthorizePage<'a> {
     /// `@name@host` of the signed-in browser's person: the page then asks
     /// only to approve or deny (with the session's CSRF token).
     signed_in_as: Option<String>,
+    /// The provider button (`[oidc]`) for a browser not signed in: it
+    /// comes back to this very page, signed in.
+    oidc: Option<(String, &'a str)>,
+    /// `oidc.only`: no name and password fields.
+    password_refused: bool,
+}
+
+/// This authorization request as a local path (`/oauth/authorize?…`),
+/// where the provider button comes back to.
+fn authorize_path(p: &AuthorizeParams) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("response_type", &p.response_type);
+    query.append_pair("client_id", &p.client_id);
+    query.append_pair("redirect_uri", &p.redirect_uri);
+    for (key, value) in [
+        ("scope", &p.scope),
+        ("state", &p.state),
+        ("code_challenge", &p.code_challenge),
+        ("code_challenge_method", &p.code_challenge_method),
+    ] {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            query.append_pair(key, value);
+        }
+    }
+    format!("/oauth/authorize?{}", query.finish())
 }
 
 #[derive(Template)]
@@ -192,6 +217,13 @@ async fn page(
             code_challenge_method: p.code_challenge_method.as_deref().unwrap_or(""),
             username: p.username.as_deref().unwrap_or(""),
             error,
+            oidc: data.config.oidc.enabled().then(|| {
+                (
+                    crate::web::oidc::start_href(&authorize_path(p)),
+                    data.config.oidc.display_name.as_str(),
+                )
+            }),
+            password_refused: data.config.oidc.password_refused(),
         },
     )
 }
@@ -289,6 +321,17 @@ async fn decide(
                 ));
             }
             me.clone()
+        }
+        _ if data.config.oidc.password_refused() => {
+            return page(
+                data,
+                viewer,
+                &request,
+                &p,
+                StatusCode::FORBIDDEN,
+                Some(crate::web::session::PASSWORD_REFUSED),
+            )
+            .await;
         }
         _ => match login(req, data, p.username.as_deref(), p.password.as_deref()).await? {
             Ok(actor) => actor,
@@ -454,7 +497,12 @@ pub async fn token(
                     OauthError::InvalidRequest,
                 ));
             };
-            oauth::refresh(&data.db, &app, refresh).await
+            // An account the provider signs in keeps access only while
+            // the provider still allows it.
+            match service::oidc::recheck_refresh(&data, refresh).await {
+                Ok(()) => oauth::refresh(&data.db, &app, refresh).await,
+                Err(e) => Err(e),
+            }
         }
         "client_credentials" | "password" => {
             let app_scopes = Scopes::parse(&app.scopes)?;
@@ -470,6 +518,14 @@ pub async fn token(
             if grant == "client_credentials" {
                 let t = oauth::issue_token(&data.db, Some(&app.id), None, &scopes).await?;
                 return Ok(token_response(&t));
+            }
+            if data.config.oidc.password_refused() {
+                return Ok(HttpResponse::Forbidden()
+                    .insert_header(("Cache-Control", "no-store"))
+                    .json(json!({
+                        "error": "access_denied",
+                        "error_description": "Password sign-in is off on this instance: sign in through the authorization page (/oauth/authorize) and the sign-in provider.",
+                    })));
             }
             match login(&req, &data, p.username.as_deref(), p.password.as_deref()).await? {
                 Ok(actor) => {

@@ -7,13 +7,23 @@ use diesel::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     User,
+    /// Handles reports and suspends or reinstates accounts; instance
+    /// settings stay with admins (issue 15 §1: set from provider groups).
+    Moderator,
     Admin,
 }
 
 impl Role {
+    /// Whether the role may handle reports and suspensions (admins and
+    /// moderators).
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Moderator)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
+            Role::Moderator => "moderator",
             Role::Admin => "admin",
         }
     }
@@ -21,6 +31,7 @@ impl Role {
     pub fn parse(s: &str) -> Role {
         match s {
             "admin" => Role::Admin,
+            "moderator" => Role::Moderator,
             _ => Role::User,
         }
     }
@@ -133,6 +144,12 @@ impl LocalUser {
             .load::<String>(conn)?
             .into_iter()
             .collect())
+    }
+
+    pub fn set_role(conn: &mut DbConn, actor_id: &str, role: Role) -> QueryResult<usize> {
+        diesel::update(local_users::table.find(actor_id))
+            .set(local_users::role.eq(role.as_str()))
+            .execute(conn)
     }
 
     pub fn set_password_hash(conn: &mut DbConn, actor_id: &str, hash: &str) -> QueryResult<usize> {

@@ -34,6 +34,7 @@ pub mod moves;
 pub mod notification;
 pub mod notification_policy;
 pub mod oauth;
+pub mod oidc;
 pub mod partner;
 pub mod portability;
 pub mod post;

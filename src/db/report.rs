@@ -120,11 +120,14 @@ impl Report {
             .map(|_| ())
     }
 
-    /// Who hears of a new report: every local admin and the moderators of
+    /// Who hears of a new report: every local admin and instance moderator, the moderators of
     /// the community concerned (local accounts only), each once.
     pub fn recipients(conn: &mut DbConn, report: &Report) -> QueryResult<Vec<String>> {
         let mut out: Vec<String> = local_users::table
-            .filter(local_users::role.eq(super::local_user::Role::Admin.as_str()))
+            .filter(local_users::role.eq_any([
+                super::local_user::Role::Admin.as_str(),
+                super::local_user::Role::Moderator.as_str(),
+            ]))
             .select(local_users::actor_id)
             .load(conn)?;
         if let Some(community) = &report.community_id {

@@ -667,6 +667,32 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(partner_instances, actors);
 diesel::allow_tables_to_appear_in_same_query!(partner_instances, posts);
 
+// OpenID Connect sign-in (migration 2026-12-10-000200_oidc_sign_in).
+diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        actor_id -> Text,
+        refresh_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(oidc_identities -> actors (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(oidc_identities, actors);
+diesel::allow_tables_to_appear_in_same_query!(oidc_identities, local_users);
+
 // Narrations imported from archives (migration 2026-12-10-000100_portability_imported_posts).
 diesel::table! {
     imported_posts (actor_id, original_id) {

@@ -293,6 +293,20 @@ pub async fn require_admin(db: &Db, actor: &Actor) -> Result<()> {
     }
 }
 
+/// Refuses anyone but an admin or an instance moderator: the rule for
+/// handling reports and suspending accounts.
+///
+/// Errors: `Forbidden`.
+pub async fn require_staff(db: &Db, actor: &Actor) -> Result<()> {
+    let refused = || Error::forbidden("Only admins and moderators may do that.");
+    let user = user_of(db, actor).await.map_err(|_| refused())?;
+    if user.role().is_staff() && standing(&user) == Standing::Active {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
 /// The visibility a person's new narrations start with (the compose form).
 pub async fn default_visibility(db: &Db, actor: &Actor) -> Result<Visibility> {
     let user = user_of(db, actor).await?;
@@ -378,11 +392,12 @@ pub struct UserEntry {
     pub standing: Standing,
 }
 
-/// Every local account, newest first (admins only).
+/// Every local account, newest first (admins and moderators: the people
+/// page, where moderators suspend and reinstate).
 ///
-/// Errors: `Forbidden` for anyone but an admin.
+/// Errors: `Forbidden` for anyone else.
 pub async fn list_users(db: &Db, admin: &Actor) -> Result<Vec<UserEntry>> {
-    require_admin(db, admin).await?;
+    require_staff(db, admin).await?;
     let rows = db.run(|conn| Ok(LocalUser::all_with_actors(conn)?)).await?;
     Ok(rows
         .into_iter()

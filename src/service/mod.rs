@@ -26,6 +26,7 @@ pub mod narrations;
 pub mod notification_policy;
 pub mod notifications;
 pub mod oauth;
+pub mod oidc;
 pub mod partners;
 pub mod policy;
 pub mod portability;

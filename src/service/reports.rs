@@ -11,7 +11,7 @@ use crate::{
     context::Context,
     db::{
         actor::{Actor, ActorKind},
-        local_user::{LocalUser, Role},
+        local_user::LocalUser,
         new_id, now,
         post::Post,
         report::{Report, Scope, CATEGORIES},
@@ -289,8 +289,9 @@ async fn scope_of(data: &Data<Context>, moderator: &Actor) -> Result<Scope> {
     let id = moderator.id.clone();
     data.db
         .run(move |conn| {
-            let admin = LocalUser::by_actor_id(conn, &id)?.is_some_and(|u| u.role() == Role::Admin);
-            if admin {
+            // Admins and instance moderators handle every report.
+            let staff = LocalUser::by_actor_id(conn, &id)?.is_some_and(|u| u.role().is_staff());
+            if staff {
                 return Ok(Scope::All);
             }
             use crate::db::schema::community_moderators;

@@ -22,7 +22,7 @@ use crate::{
         Db,
     },
     error::{Error, Result},
-    service::{accounts::require_admin, relations::send_actor_update},
+    service::{accounts::require_staff, relations::send_actor_update},
 };
 use tracing::Instrument;
 
@@ -45,8 +45,8 @@ pub enum Suspender<'a> {
 /// records the suspension. Their followers' servers then get an `Update` of
 /// the actor.
 ///
-/// Errors: `Forbidden` for anyone but an admin, or for an admin suspending
-/// themselves; `NotFound` for an unknown account.
+/// Errors: `Forbidden` for anyone but an admin or a moderator, or for one
+/// suspending themselves; `NotFound` for an unknown account.
 pub async fn set_suspended(
     data: &Data<Context>,
     by: Suspender<'_>,
@@ -54,7 +54,7 @@ pub async fn set_suspended(
     suspended: bool,
 ) -> Result<bool> {
     if let Suspender::Admin(admin) = by {
-        require_admin(&data.db, admin).await?;
+        require_staff(&data.db, admin).await?;
         if admin.id == actor_id {
             return Err(Error::forbidden("You cannot suspend your own account."));
         }

@@ -27,6 +27,9 @@ pub struct Me {
     pub name: String,
     pub display_name: String,
     pub is_admin: bool,
+    /// An admin or a moderator: the people page of the administration
+    /// (suspensions) is theirs too.
+    pub is_staff: bool,
 }
 
 /// A joined community in the side column.
@@ -79,6 +82,7 @@ impl Layout {
                 name: me.actor.username.clone(),
                 display_name: display_name(&me.actor).to_string(),
                 is_admin: role == Role::Admin,
+                is_staff: role.is_staff(),
             });
             layout.unread_notifications =
                 service::notifications::unread_count(data, &me.actor).await?;

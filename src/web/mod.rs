@@ -39,6 +39,7 @@ pub mod moving;
 pub mod multipart;
 pub mod narrations;
 pub mod notifications;
+pub mod oidc;
 pub mod pages;
 pub mod partners;
 pub mod portability;
@@ -72,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(session::login_page))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
+        .configure(oidc::configure)
         .route("/static/{file}", web::get().to(asset))
         .configure(media_files::configure)
         // Browsers ask for it where a page names no icon (feeds, images).

@@ -98,7 +98,7 @@ impl Viewer {
     }
 }
 
-fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+pub(super) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -217,7 +217,23 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     /// Whether to offer "Create an account" (registrations not closed).
     can_register: bool,
+    /// The provider button (`[oidc]`): its href and its words.
+    oidc: Option<(String, &'a str)>,
+    /// `oidc.only`: no password form.
+    password_refused: bool,
 }
+
+/// The provider button of a sign-in page that goes on to `next`.
+fn oidc_button<'a>(data: &'a Data<Context>, next: &str) -> Option<(String, &'a str)> {
+    let config = &data.config.oidc;
+    config
+        .enabled()
+        .then(|| (super::oidc::start_href(next), config.display_name.as_str()))
+}
+
+/// What a password sign-in is told under `oidc.only`.
+pub const PASSWORD_REFUSED: &str =
+    "Password sign-in is off on this instance: use the sign-in provider's button instead.";
 
 fn can_register(data: &Data<Context>) -> bool {
     data.config.instance.registrations != crate::config::Registrations::Closed
@@ -245,6 +261,8 @@ pub async fn login_page(
         next,
         error: None,
         can_register: can_register(&data),
+        oidc: oidc_button(&data, next),
+        password_refused: data.config.oidc.password_refused(),
     };
     Ok(viewer.finish(render(StatusCode::OK, &page)?))
 }
@@ -272,6 +290,9 @@ pub async fn login(
     let refused = |status: StatusCode, message: &'static str| {
         login_refused(&data, &viewer, &form.username, &next, status, message)
     };
+    if data.config.oidc.password_refused() {
+        return refused(StatusCode::FORBIDDEN, PASSWORD_REFUSED).await;
+    }
     if form.username.trim().is_empty() || form.password.is_empty() {
         return refused(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -283,20 +304,7 @@ pub async fn login(
     match service::sessions::sign_in(&data.db, &data.limits, &ip, &form.username, &form.password)
         .await?
     {
-        Ok((actor, _)) => {
-            let agent = req
-                .headers()
-                .get(actix_web::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let (_, token) = service::sessions::open(&data.db, &actor, agent, &ip).await?;
-            let mut response = see_other(&next)?;
-            let secure = !data.config.dev_mode();
-            response
-                .add_cookie(&cookie(SESSION_COOKIE, token, secure))
-                .map_err(|e| WebError(Error::internal(anyhow::anyhow!("cookie: {e}"))))?;
-            Ok(response)
-        }
+        Ok((actor, _)) => with_new_session(&req, &data, &actor, see_other(&next)?).await,
         Err(SignInRefused::TooMany(_)) => {
             refused(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -317,6 +325,28 @@ pub async fn login(
     }
 }
 
+/// Opens a web session for `actor` (signed in by password or by the
+/// OpenID provider) and sets its cookie on `response`.
+pub(super) async fn with_new_session(
+    req: &HttpRequest,
+    data: &Data<Context>,
+    actor: &Actor,
+    mut response: HttpResponse,
+) -> Result<HttpResponse, WebError> {
+    let ip = crate::client_ip::of(req, &data.config.http);
+    let agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (_, token) = service::sessions::open(&data.db, actor, agent, &ip).await?;
+    let secure = !data.config.dev_mode();
+    response
+        .add_cookie(&cookie(SESSION_COOKIE, token, secure))
+        .map_err(|e| WebError(Error::internal(anyhow::anyhow!("cookie: {e}"))))?;
+    Ok(response)
+}
+
 /// The sign-in page again, with the name kept and what went wrong.
 async fn login_refused(
     data: &Data<Context>,
@@ -333,6 +363,8 @@ async fn login_refused(
         next,
         error: Some(message),
         can_register: can_register(data),
+        oidc: oidc_button(data, next),
+        password_refused: data.config.oidc.password_refused(),
     };
     render(status, &page)
 }

@@ -59,10 +59,6 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-fn source_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peer")
-}
-
 /// Checks node and npm, then installs the peer into `target/peer` unless the
 /// same lockfile was installed there already. Once per process; a file lock
 /// keeps concurrent test processes (nextest) from installing at once.
@@ -75,10 +71,27 @@ fn installed_peer() -> Result<&'static Path, &'static str> {
 }
 
 fn install() -> Result<PathBuf, String> {
+    let dir = install_npm_project("peer", "peer.mjs", &install_hint())?;
+    std::fs::create_dir_all(dir.join("logs")).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Installs `tests/{name}` (its package.json and package-lock.json, with
+/// `npm ci`) into `target/{name}` unless the same lockfile was installed
+/// there for the same node already, and copies `program` beside it on
+/// every call (its imports resolve from the node_modules there). A file
+/// lock keeps concurrent test processes (nextest) from installing at once.
+/// `hint` says what to install when node or npm is missing. Shared with
+/// the other tests that run an npm package (oidc.rs).
+pub(crate) fn install_npm_project(
+    name: &str,
+    program: &str,
+    hint: &str,
+) -> Result<PathBuf, String> {
     let node = Command::new("node")
         .arg("--version")
         .output()
-        .map_err(|e| format!("{} (running `node --version`: {e})", install_hint()))?;
+        .map_err(|e| format!("{hint} (running `node --version`: {e})"))?;
     let version = String::from_utf8_lossy(&node.stdout).trim().to_string();
     let major: u32 = version
         .trim_start_matches('v')
@@ -87,27 +100,30 @@ fn install() -> Result<PathBuf, String> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if !node.status.success() || major < MIN_NODE_MAJOR {
-        return Err(format!("{} (found node {version:?})", install_hint()));
+        return Err(format!("{hint} (found node {version:?})"));
     }
     Command::new("npm")
         .arg("--version")
         .output()
-        .map_err(|e| format!("{} (running `npm --version`: {e})", install_hint()))?;
+        .map_err(|e| format!("{hint} (running `npm --version`: {e})"))?;
 
-    let source = source_dir();
-    let dir = target_dir().join("peer");
-    std::fs::create_dir_all(dir.join("logs")).map_err(|e| e.to_string())?;
-    let lock = std::fs::File::create(target_dir().join("peer.lock")).map_err(|e| e.to_string())?;
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
+    let dir = target_dir().join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let lock = std::fs::File::create(target_dir().join(format!("{name}.lock")))
+        .map_err(|e| e.to_string())?;
     lock.lock()
-        .map_err(|e| format!("locking target/peer.lock: {e}"))?;
+        .map_err(|e| format!("locking target/{name}.lock: {e}"))?;
 
-    let read = |name: &str| {
-        std::fs::read(source.join(name)).map_err(|e| format!("reading tests/peer/{name}: {e}"))
+    let read = |file: &str| {
+        std::fs::read(source.join(file)).map_err(|e| format!("reading tests/{name}/{file}: {e}"))
     };
-    let (manifest, lockfile, program) = (
+    let (manifest, lockfile, code) = (
         read("package.json")?,
         read("package-lock.json")?,
-        read("peer.mjs")?,
+        read(program)?,
     );
     // What is installed: the lockfile and the node version it was built for.
     let mut stamp = lockfile.clone();
@@ -117,7 +133,7 @@ fn install() -> Result<PathBuf, String> {
         let _ = std::fs::remove_file(&marker);
         std::fs::write(dir.join("package.json"), &manifest).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("package-lock.json"), &lockfile).map_err(|e| e.to_string())?;
-        eprintln!("foreign_peer: installing the peer's npm dependencies into {dir:?}");
+        eprintln!("installing the npm dependencies of tests/{name} into {dir:?}");
         let out = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
             .current_dir(&dir)
@@ -132,10 +148,8 @@ fn install() -> Result<PathBuf, String> {
         }
         std::fs::write(&marker, &stamp).map_err(|e| e.to_string())?;
     }
-    // The program itself is copied on every run (cheap; its imports resolve
-    // from the node_modules beside it).
-    if std::fs::read(dir.join("peer.mjs")).ok().as_deref() != Some(program.as_slice()) {
-        std::fs::write(dir.join("peer.mjs"), &program).map_err(|e| e.to_string())?;
+    if std::fs::read(dir.join(program)).ok().as_deref() != Some(code.as_slice()) {
+        std::fs::write(dir.join(program), &code).map_err(|e| e.to_string())?;
     }
     drop(lock);
     Ok(dir)

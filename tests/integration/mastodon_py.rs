@@ -59,7 +59,7 @@ fn client_dir() -> PathBuf {
 /// The virtualenv's Python, installing it first unless it holds the current
 /// requirements. Once per process; a file lock keeps concurrent test
 /// processes (nextest) from installing at once.
-fn venv_python() -> Result<&'static Path, &'static str> {
+pub(crate) fn venv_python() -> Result<&'static Path, &'static str> {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match PYTHON.get_or_init(|| install_venv("requirements.txt", "mastodon-py-venv")) {
         Ok(python) => Ok(python),
@@ -189,7 +189,7 @@ impl Drop for Script {
 /// instances run on this runtime, so waiting must not block it). Panics with
 /// the script's output unless it exits successfully within
 /// [`SCRIPT_TIMEOUT`].
-async fn run_client_script(
+pub(crate) async fn run_client_script(
     python: &Path,
     script: &str,
     envs: &[(&str, &str)],

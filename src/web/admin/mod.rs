@@ -95,6 +95,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The signed-in admin or moderator (the people page), or 401 / 403.
+async fn staff<'v>(data: &Data<Context>, viewer: &'v Viewer) -> Result<&'v SignedIn, WebError> {
+    let me = viewer.require()?;
+    service::accounts::require_staff(&data.db, &me.actor).await?;
+    Ok(me)
+}
+
 /// The signed-in admin, or 401 / 403.
 async fn admin<'v>(data: &Data<Context>, viewer: &'v Viewer) -> Result<&'v SignedIn, WebError> {
     let me = viewer.require()?;

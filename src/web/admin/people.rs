@@ -1,7 +1,7 @@
 //! `/admin`: people (create, approve or reject registrations, suspend,
 //! reinstate).
 
-use super::{admin, fixable, notice, when, NoticeQuery, Outcome};
+use super::{admin, fixable, notice, staff, when, NoticeQuery, Outcome};
 use crate::web::{
     layout::{display_name, handle, profile_path, render, see_other},
     layout::{sign_in_first, Layout, WebError},
@@ -23,6 +23,7 @@ pub struct UserRow {
     pub name: String,
     pub path: String,
     pub admin: bool,
+    pub moderator: bool,
     /// `active`, `pending` or `suspended`.
     pub standing: &'static str,
     pub joined: String,
@@ -41,6 +42,8 @@ struct UsersPage {
     pending: Vec<UserRow>,
     users: Vec<UserRow>,
     min_password: usize,
+    /// An admin (not a moderator) is looking: approvals and new accounts.
+    admin: bool,
 }
 
 pub(super) async fn users_tab(
@@ -59,6 +62,7 @@ pub(super) async fn users_tab(
             name: display_name(&u.actor).to_string(),
             path: profile_path(&u.actor),
             admin: u.user.role() == Role::Admin,
+            moderator: u.user.role() == Role::Moderator,
             standing: match u.standing {
                 Standing::Active => "active",
                 Standing::AwaitingApproval => "pending",
@@ -81,6 +85,7 @@ pub(super) async fn users_tab(
         pending,
         users,
         min_password: service::accounts::MIN_PASSWORD_LEN,
+        admin: me.user.role() == Role::Admin,
     };
     Ok(viewer.finish(render(status, &page)?))
 }
@@ -94,7 +99,7 @@ pub async fn users_page(
     if viewer.signed_in().is_none() {
         return sign_in_first("/admin");
     }
-    let me = admin(&data, &viewer).await?;
+    let me = staff(&data, &viewer).await?;
     users_tab(&data, &viewer, me, StatusCode::OK, notice(&query)).await
 }
 
@@ -153,7 +158,9 @@ pub async fn user_action(
     path: web::Path<(String, String)>,
     Form(_): Form<CsrfOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let me = admin(&data, &viewer).await?;
+    // Moderators suspend and reinstate; approving and rejecting check for
+    // an admin in the service.
+    let me = staff(&data, &viewer).await?;
     let (id, action) = path.into_inner();
     let db = &data.db;
     match action.as_str() {
