@@ -180,7 +180,13 @@ async fn run(
     command
         .arg("serve")
         .env_remove("OUTLOUD_CONFIG")
-        .env("RUST_LOG", "warn")
+        // BENCH_RUST_LOG: the server's log filter (its log is kept at
+        // BENCH_SERVER_LOG when that is set), e.g. to time the dispatcher
+        // with `outloud::api::streaming::dispatch=debug`.
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .env("OUTLOUD_DATABASE__URL", &database.url)
         .env("OUTLOUD_DATABASE__POOL_SIZE", "8")
         .env("OUTLOUD_HTTP__BIND", format!("127.0.0.1:{port}"))
@@ -301,6 +307,9 @@ async fn run(
     );
     println!("{row}");
     drop(server);
+    if let Ok(keep) = std::env::var("BENCH_SERVER_LOG") {
+        std::fs::copy(log.path(), format!("{keep}.{backend}.{}", transport.name())).unwrap();
+    }
     row
 }
 

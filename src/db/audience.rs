@@ -16,9 +16,11 @@
 
 use super::{
     actor::Actor,
-    followed_tag::FollowedTag,
     post::Post,
-    schema::{account_marks, actors, follows, list_members, lists, post_tags, posts, reactions},
+    schema::{
+        account_marks, actors, followed_tags, follows, list_members, lists, post_tags, posts,
+        reactions,
+    },
     timeline::Origin,
     DbConn,
 };
@@ -109,41 +111,98 @@ impl Audience {
             excluded: HashSet::new(),
             involved: HashSet::new(),
         };
-        for chunk in readers.chunks(CHUNK) {
-            audience.load_readers(conn, chunk)?;
+        audience.load_post_side(conn)?;
+        // Follows are the one set that can be far larger than the readers
+        // connected (an author with 100,000 followers, ten of them
+        // reading): asked among the readers when they are few, else from
+        // the author's side in one query.
+        if readers.len() <= CHUNK {
+            audience.load_follows(conn, Some(readers))?;
+        } else {
+            audience.load_follows(conn, None)?;
         }
         Ok(Some(audience))
     }
 
-    fn load_readers(&mut self, conn: &mut DbConn, readers: &[String]) -> QueryResult<()> {
+    /// The sets asked from the post's side, one indexed query each
+    /// whatever the number of readers: who blocks or mutes its author or
+    /// blocks the author's domain, who follows one of its hashtags, whose
+    /// exclusive lists hold the author, who reacted to it, bookmarked or
+    /// pinned it. Each is a superset of the readers concerned; they are
+    /// only ever asked whether they hold a reader.
+    fn load_post_side(&mut self, conn: &mut DbConn) -> QueryResult<()> {
         let post = &self.post;
         let hidden: Vec<String> = account_marks::table
-            .filter(account_marks::actor_id.eq_any(readers))
-            .filter(
-                account_marks::kind
-                    .eq_any(["block", "mute"])
-                    .and(account_marks::target_id.eq(&post.author_id)),
-            )
+            .filter(account_marks::target_id.eq(&post.author_id))
+            .filter(account_marks::kind.eq_any(["block", "mute"]))
             .select(account_marks::actor_id)
             .load(conn)?;
         self.hidden.extend(hidden);
         if let Some(domain) = &self.author_domain {
             let blocked: Vec<String> = account_marks::table
-                .filter(account_marks::actor_id.eq_any(readers))
-                .filter(account_marks::kind.eq("domain_block"))
                 .filter(account_marks::target_id.eq(domain))
+                .filter(account_marks::kind.eq("domain_block"))
                 .select(account_marks::actor_id)
                 .load(conn)?;
             self.hidden.extend(blocked);
         }
+        if !self.hashtags.is_empty() {
+            let names: Vec<String> = self.hashtags.iter().cloned().collect();
+            let following: Vec<String> = followed_tags::table
+                .filter(followed_tags::name.eq_any(&names))
+                .select(followed_tags::account_id)
+                .load(conn)?;
+            self.tag_followers.extend(following);
+        }
+        let excluding: Vec<String> = list_members::table
+            .inner_join(lists::table)
+            .filter(list_members::account_id.eq(&post.author_id))
+            .filter(lists::exclusive.eq(true))
+            .filter(lists::account_id.ne(&post.author_id))
+            .select(lists::account_id)
+            .load(conn)?;
+        self.excluded.extend(excluding);
+        let reacted: Vec<String> = reactions::table
+            .filter(reactions::post_id.eq(&post.id))
+            .select(reactions::actor_id)
+            .load(conn)?;
+        self.involved.extend(reacted);
+        let marked: Vec<String> = account_marks::table
+            .filter(account_marks::target_id.eq(&post.id))
+            .filter(account_marks::kind.eq_any(["bookmark", "pin"]))
+            .select(account_marks::actor_id)
+            .load(conn)?;
+        self.involved.extend(marked);
+        Ok(())
+    }
+
+    /// Accepted follows of the author and of the post's community: among
+    /// `readers` (in chunks), or all of them (`None`).
+    fn load_follows(&mut self, conn: &mut DbConn, readers: Option<&[String]>) -> QueryResult<()> {
+        let post = &self.post;
         let mut followees = vec![post.author_id.clone()];
         followees.extend(post.community_id.clone());
-        let follows: Vec<(String, String)> = follows::table
-            .filter(follows::follower_id.eq_any(readers))
-            .filter(follows::state.eq("accepted"))
-            .filter(follows::followee_id.eq_any(&followees))
-            .select((follows::follower_id, follows::followee_id))
-            .load(conn)?;
+        let query = || {
+            follows::table
+                .filter(follows::state.eq("accepted"))
+                .filter(follows::followee_id.eq_any(followees.clone()))
+                .select((follows::follower_id, follows::followee_id))
+                .into_boxed()
+        };
+        let follows: Vec<(String, String)> = match readers {
+            Some(readers) => {
+                let mut all = Vec::new();
+                for chunk in readers.chunks(CHUNK) {
+                    all.extend(
+                        query()
+                            .filter(follows::follower_id.eq_any(chunk))
+                            .load::<(String, String)>(conn)?,
+                    );
+                }
+                all
+            }
+            None => query().load(conn)?,
+        };
         for (follower, followee) in follows {
             if followee == post.author_id {
                 self.followers.insert(follower.clone());
@@ -152,35 +211,9 @@ impl Audience {
                 self.members.insert(follower);
             }
         }
-        let names: Vec<String> = self.hashtags.iter().cloned().collect();
-        self.tag_followers
-            .extend(FollowedTag::followers_of_any(conn, readers, &names)?);
-        let excluding: Vec<String> = list_members::table
-            .inner_join(lists::table)
-            .filter(lists::account_id.eq_any(readers))
-            .filter(lists::exclusive.eq(true))
-            .filter(list_members::account_id.eq(&post.author_id))
-            .filter(lists::account_id.ne(&post.author_id))
-            .select(lists::account_id)
-            .load(conn)?;
-        self.excluded.extend(excluding);
-        let reacted: Vec<String> = reactions::table
-            .filter(reactions::post_id.eq(&post.id))
-            .filter(reactions::actor_id.eq_any(readers))
-            .select(reactions::actor_id)
-            .load(conn)?;
-        self.involved.extend(reacted);
-        let marked: Vec<String> = account_marks::table
-            .filter(account_marks::target_id.eq(&post.id))
-            .filter(account_marks::actor_id.eq_any(readers))
-            .filter(account_marks::kind.eq_any(["bookmark", "pin"]))
-            .select(account_marks::actor_id)
-            .load(conn)?;
-        self.involved.extend(marked);
         Ok(())
     }
 
-    /// `hidden_by` and `domain_hidden_by` of `timeline.rs`.
     fn hides(&self, reader: &Actor) -> bool {
         self.hidden.contains(&reader.id)
     }

@@ -10,7 +10,6 @@ use crate::{
     db::{
         actor::Actor,
         audience::Audience,
-        facts,
         list::List,
         post::Post,
         timeline::{self, Origin},
@@ -18,7 +17,6 @@ use crate::{
     error::{Error, ErrorKind, Result},
     service::timelines::{home_entry, Item},
 };
-use std::collections::HashMap;
 
 /// A timeline a stream follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,9 +154,9 @@ pub async fn list_contains(
         .await
 }
 
-/// One post's audience among `reader_ids` (see [`Audience`]), with the
-/// readers' accounts: what the dispatcher needs to send a post's event to
-/// every connected reader with a few queries instead of one per reader.
+/// One post's audience among `reader_ids` (see [`Audience`]): what the
+/// dispatcher needs to send a post's event to every connected reader with
+/// a few queries instead of one per reader (their accounts it has).
 /// `None` when the post does not exist (or was deleted, unless
 /// `deleted_too`).
 pub async fn audience(
@@ -166,18 +164,9 @@ pub async fn audience(
     post_id: &str,
     reader_ids: Vec<String>,
     deleted_too: bool,
-) -> Result<Option<(HashMap<String, Actor>, Audience)>> {
+) -> Result<Option<Audience>> {
     let post_id = post_id.to_string();
     data.db
-        .run(move |conn| {
-            let Some(audience) = Audience::load(conn, &post_id, &reader_ids, deleted_too)? else {
-                return Ok(None);
-            };
-            let mut readers = HashMap::with_capacity(reader_ids.len());
-            for chunk in reader_ids.chunks(1_000) {
-                readers.extend(facts::actors_by_ids(conn, chunk)?);
-            }
-            Ok(Some((readers, audience)))
-        })
+        .run(move |conn| Ok(Audience::load(conn, &post_id, &reader_ids, deleted_too)?))
         .await
 }

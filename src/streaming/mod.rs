@@ -13,7 +13,7 @@
 pub mod listener;
 
 use crate::{
-    db::{events::StreamEvent, Db},
+    db::{actor::Actor, events::StreamEvent, Db},
     error::{Error, ErrorKind},
 };
 use std::{
@@ -165,10 +165,28 @@ impl Frame {
 /// idle connection costs this, its queue and the socket.
 #[derive(Debug)]
 pub struct Subscriber {
-    /// The reader's account id; the dispatcher loads the account per event,
-    /// so blocks and follows made since the connection opened count.
-    pub viewer_id: String,
+    /// The reader, as [`viewer`] keeps it: loaded when the stream opened,
+    /// so a post's event needs no query per reader. What may change since
+    /// (blocks, mutes, follows, filters, reactions) is asked per event;
+    /// a suspended or deleted reader's token is revoked, which ends the
+    /// stream at the next heartbeat.
+    pub viewer: Arc<Actor>,
     streams: Mutex<Vec<Stream>>,
+}
+
+/// What the dispatcher needs of a reader's account: the row without its
+/// keys and profile texts (~2 KB of a local account's ~3 KB), which no
+/// rendering for a reader reads, and which every open connection would
+/// otherwise hold.
+pub fn viewer(actor: Actor) -> Actor {
+    Actor {
+        public_key_pem: String::new(),
+        private_key_pem: None,
+        summary: None,
+        summary_source: None,
+        fields_json: None,
+        ..actor
+    }
 }
 
 impl Subscriber {
@@ -244,11 +262,11 @@ impl Hub {
         self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Opens a connection for `viewer_id` on `streams`.
-    pub fn register(self: &Arc<Self>, viewer_id: &str, streams: Vec<Stream>) -> Registration {
+    /// Opens a connection for `reader` on `streams`.
+    pub fn register(self: &Arc<Self>, reader: Actor, streams: Vec<Stream>) -> Registration {
         let (tx, frames) = mpsc::channel(self.queue);
         let subscriber = Arc::new(Subscriber {
-            viewer_id: viewer_id.to_string(),
+            viewer: Arc::new(viewer(reader)),
             streams: Mutex::new(streams),
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -336,6 +354,50 @@ mod tests {
         );
     }
 
+    fn reader(name: &str) -> Actor {
+        let url = |path: &str| {
+            crate::db::DbUrl(url::Url::parse(&format!("http://a.localhost{path}")).unwrap())
+        };
+        Actor {
+            id: name.into(),
+            ap_id: url(&format!("/users/{name}")),
+            kind: "Person".into(),
+            username: name.into(),
+            domain: "a.localhost".into(),
+            local: true,
+            display_name: None,
+            summary: Some("a long profile".into()),
+            summary_source: None,
+            url: None,
+            inbox_url: url(&format!("/users/{name}/inbox")),
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: None,
+            following_url: None,
+            public_key_pem: "PUBLIC".into(),
+            private_key_pem: Some("PRIVATE".into()),
+            manually_approves_followers: false,
+            discoverable: true,
+            published: crate::db::now(),
+            updated: None,
+            last_fetched_at: None,
+            hide_network: false,
+            icon_url: None,
+            fields_json: None,
+            image_url: None,
+        }
+    }
+
+    #[test]
+    fn a_subscriber_keeps_no_keys() {
+        let hub = Arc::new(Hub::new(&crate::config::StreamingConfig::default()));
+        let registration = hub.register(reader("a"), vec![Stream::User]);
+        let viewer = &registration.subscriber.viewer;
+        assert_eq!((viewer.id.as_str(), viewer.username.as_str()), ("a", "a"));
+        assert!(viewer.private_key_pem.is_none() && viewer.public_key_pem.is_empty());
+        assert!(viewer.summary.is_none());
+    }
+
     #[tokio::test]
     async fn a_connection_that_falls_behind_is_closed() {
         let hub = Arc::new(Hub::new(&crate::config::StreamingConfig {
@@ -343,7 +405,7 @@ mod tests {
             queue: 2,
             ..Default::default()
         }));
-        let mut registration = hub.register("a", vec![Stream::Public]);
+        let mut registration = hub.register(reader("a"), vec![Stream::Public]);
         let frame = || Arc::new(Frame::new(Stream::Public, "update", "{}".into()));
         let (id, _) = hub.snapshot()[0].clone();
         for _ in 0..3 {

@@ -13,7 +13,7 @@ use actix_web::{web, HttpResponse};
 
 async fn live(data: Data<Context>, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let me = viewer.require()?;
-    let registration = data.streams.register(&me.actor.id, vec![Stream::User]);
+    let registration = data.streams.register(me.actor.clone(), vec![Stream::User]);
     Ok(crate::api::streaming::sse::respond(
         registration,
         data.streams.heartbeat,

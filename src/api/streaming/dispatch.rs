@@ -65,12 +65,13 @@ pub async fn dispatch(data: &Data<Context>, event: &StreamEvent) {
             StreamEvent::FiltersChanged { account } => Some(account),
             _ => None,
         };
-        if only.is_some_and(|o| *o != subscriber.viewer_id) {
+        if only.is_some_and(|o| *o != subscriber.viewer.id) {
             continue;
         }
         by_viewer
-            .entry(subscriber.viewer_id.clone())
-            .or_default()
+            .entry(subscriber.viewer.id.clone())
+            .or_insert_with(|| (subscriber.viewer.clone(), Vec::new()))
+            .1
             .push((id, subscriber.streams()));
     }
     if let StreamEvent::Posted { post }
@@ -82,7 +83,7 @@ pub async fn dispatch(data: &Data<Context>, event: &StreamEvent) {
         }
         return;
     }
-    for (viewer_id, connections) in by_viewer {
+    for (viewer_id, (_, connections)) in by_viewer {
         if let Err(e) = for_viewer(data, event, &viewer_id, connections).await {
             tracing::warn!(error = ?e, viewer = %viewer_id, "could not render a stream event");
         }
@@ -126,8 +127,9 @@ async fn for_viewer(
     Ok(())
 }
 
-/// Connections by reader: their ids and streams.
-type ByViewer = HashMap<String, Vec<(u64, Vec<Stream>)>>;
+/// Connections by reader: the reader as its streams keep it, and each
+/// connection's id and streams.
+type ByViewer = HashMap<String, (Arc<Actor>, Vec<(u64, Vec<Stream>)>)>;
 
 /// A post's event for every connected reader at once (see the module's
 /// comment): one batch of queries decides which readers' streams show the
@@ -138,22 +140,22 @@ async fn for_post(
     post_id: &str,
     by_viewer: ByViewer,
 ) -> Result<()> {
+    let started = std::time::Instant::now();
     let deleted = matches!(event, StreamEvent::Deleted { .. });
     let ids: Vec<String> = by_viewer.keys().cloned().collect();
-    let Some((readers, audience)) = streams::audience(data, post_id, ids, deleted).await? else {
+    let Some(audience) = streams::audience(data, post_id, ids.clone(), deleted).await? else {
         return Ok(());
     };
+    let t_audience = started.elapsed();
     // Readers with filters get their frames rendered alone (with their
     // `filtered`, or none for `hide`); the rest share frames as before.
-    let filtered =
-        service::filters::readers_with_filters(data, readers.keys().cloned().collect()).await?;
+    let filtered = service::filters::readers_with_filters(data, ids).await?;
+    let t_filters = started.elapsed();
     let mut shared = HashMap::new();
-    for (viewer_id, connections) in by_viewer {
+    let readers = by_viewer.len();
+    for (viewer_id, (viewer, connections)) in by_viewer {
         let alone = filtered.contains(&viewer_id);
-        // A reader whose account is gone sees nothing, as before.
-        let Some(viewer) = readers.get(&viewer_id) else {
-            continue;
-        };
+        let viewer = &*viewer;
         let mut mine: HashMap<Stream, Option<Arc<Frame>>> = HashMap::new();
         for (connection, streams) in connections {
             for stream in streams {
@@ -188,6 +190,13 @@ async fn for_post(
             }
         }
     }
+    tracing::debug!(
+        readers,
+        audience_us = t_audience.as_micros() as u64,
+        filters_us = (t_filters - t_audience).as_micros() as u64,
+        frames_us = (started.elapsed() - t_filters).as_micros() as u64,
+        "post event dispatched"
+    );
     Ok(())
 }
 

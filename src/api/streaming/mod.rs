@@ -96,11 +96,16 @@ impl<'a> Credentials<'a> {
 pub async fn authenticate(
     data: &Context,
     credentials: &Credentials<'_>,
-) -> Result<(Reader, Option<String>), Error> {
+) -> Result<(Reader, Actor, Option<String>), Error> {
     let (token, protocol) = credentials.token();
     let token = token.ok_or_else(|| Error::new(ErrorKind::Unauthorized, "Missing access token"))?;
-    let auth = authenticate_token(data, &token).await?;
-    Ok((Reader::of(&auth)?, protocol))
+    let mut auth = authenticate_token(data, &token).await?;
+    let reader = Reader::of(&auth)?;
+    let actor = auth
+        .actor
+        .take()
+        .ok_or_else(|| Error::new(ErrorKind::Unauthorized, INVALID_TOKEN))?;
+    Ok((reader, actor, protocol))
 }
 
 /// What an open stream keeps of its token: enough to check later
@@ -162,11 +167,11 @@ pub async fn open_sse(
     path: &str,
     query: &StreamQuery,
 ) -> Result<(Registration, sse::Holder), Error> {
-    let (reader, _) = authenticate(data, credentials).await?;
+    let (reader, actor, _) = authenticate(data, credentials).await?;
     let name = path.trim_matches('/').replace('/', ":");
     let stream = Stream::parse(&name, query.tag.as_deref(), query.list.as_deref())?;
     allow(data, &reader, &stream).await?;
-    let registration = data.streams.register(&reader.actor_id, vec![stream]);
+    let registration = data.streams.register(actor, vec![stream]);
     Ok((registration, sse::Holder::Token(reader.token_id)))
 }
 
@@ -178,7 +183,7 @@ pub async fn open_websocket(
     credentials: &Credentials<'_>,
     query: &StreamQuery,
 ) -> Result<(Reader, Option<String>, Registration), Error> {
-    let (reader, protocol) = authenticate(data, credentials).await?;
+    let (reader, actor, protocol) = authenticate(data, credentials).await?;
     let first = match &query.stream {
         Some(name) => {
             let stream = Stream::parse(name, query.tag.as_deref(), query.list.as_deref())?;
@@ -187,9 +192,7 @@ pub async fn open_websocket(
         }
         None => None,
     };
-    let registration = data
-        .streams
-        .register(&reader.actor_id, first.into_iter().collect());
+    let registration = data.streams.register(actor, first.into_iter().collect());
     Ok((reader, protocol, registration))
 }
 
