@@ -229,7 +229,7 @@ impl Audience {
             && (post.author_id == reader.id
                 || (self.followers.contains(&reader.id) && post.visibility != "direct")
                 || (post.community_id.is_some() && self.members.contains(&reader.id))
-                || self.mentions.contains(&reader.ap_id.to_string())
+                || self.mentions.contains(reader.ap_id.0.as_str())
                 || (post.visibility == "public" && self.tag_followers.contains(&reader.id)))
     }
 
@@ -264,7 +264,7 @@ impl Audience {
         let post = &self.post;
         post.visibility == "direct"
             && post.community_id.is_none()
-            && (post.author_id == reader.id || self.mentions.contains(&reader.ap_id.to_string()))
+            && (post.author_id == reader.id || self.mentions.contains(reader.ap_id.0.as_str()))
     }
 
     /// Whether the post renders for this reader as for any stranger to it

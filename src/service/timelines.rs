@@ -176,15 +176,20 @@ pub async fn home(data: &Data<Context>, viewer: &Actor, page: Page) -> Result<Ve
 /// that community (and did not write it), else as itself. `joined` are
 /// the communities joined among those the posts were shared in.
 pub(crate) fn home_entry(post: Post, joined: &[String], viewer: &Actor) -> Item {
-    let joined_share = post
-        .community_id
-        .as_ref()
-        .is_some_and(|c| joined.contains(c));
-    if joined_share && post.author_id != viewer.id {
+    if comes_as_share(&post, joined, viewer) {
         Item::shared(post)
     } else {
         Item::Post(post)
     }
+}
+
+/// Whether [`home_entry`] shows `post` as its community's share.
+pub(crate) fn comes_as_share(post: &Post, joined: &[String], viewer: &Actor) -> bool {
+    let joined_share = post
+        .community_id
+        .as_ref()
+        .is_some_and(|c| joined.contains(c));
+    joined_share && post.author_id != viewer.id
 }
 
 /// A list's timeline (see `db::timeline::list_rule`): its members' posts

@@ -27,7 +27,7 @@ use crate::{
         self,
         filters::FilterContext,
         streams::{self, Timeline},
-        timelines::{home_entry, Conversation, Item},
+        timelines::{comes_as_share, home_entry, Conversation, Item},
     },
     streaming::{Frame, Stream},
 };
@@ -240,31 +240,37 @@ async fn post_frame(
         return Ok(None);
     }
     let post = &audience.post;
-    let (item, name) = match event {
-        StreamEvent::Deleted { .. } => {
-            // Mastodon's `delete` payload is the bare id: one frame per
-            // stream for everyone.
-            let key = (stream.clone(), false);
-            let shared_frame = shared
-                .entry(key)
-                .or_insert_with(|| frame(("delete", post.id.clone())));
+    if let StreamEvent::Deleted { .. } = event {
+        // Mastodon's `delete` payload is the bare id: one frame per
+        // stream for everyone.
+        let shared_frame = shared
+            .entry((stream.clone(), false))
+            .or_insert_with(|| frame(("delete", post.id.clone())));
+        return Ok(Some(shared_frame.clone()));
+    }
+    let name = match event {
+        StreamEvent::Edited { .. } => "status.update",
+        _ => "update",
+    };
+    let joined = audience.joined(viewer);
+    let as_share = *stream == Stream::User && comes_as_share(post, &joined, viewer);
+    let key = (stream.clone(), as_share);
+    let alone = alone || !audience.renders_as_stranger(viewer);
+    // Most readers get the frame rendered for the first reader like
+    // them: looked up before the post is even copied.
+    if !alone {
+        if let Some(shared_frame) = shared.get(&key) {
             return Ok(Some(shared_frame.clone()));
         }
-        StreamEvent::Edited { .. } => (Item::Post(post.clone()), "status.update"),
-        _ => (Item::Post(post.clone()), "update"),
-    };
+    }
     let item = match stream {
-        Stream::User => home_entry(post.clone(), &audience.joined(viewer), viewer),
-        _ => item,
+        Stream::User => home_entry(post.clone(), &joined, viewer),
+        _ => Item::Post(post.clone()),
     };
-    if alone || !audience.renders_as_stranger(viewer) {
+    if alone {
         return Ok(status_payload(data, viewer, stream, item, name)
             .await?
             .map(frame));
-    }
-    let key = (stream.clone(), matches!(item, Item::Share { .. }));
-    if let Some(shared_frame) = shared.get(&key) {
-        return Ok(Some(shared_frame.clone()));
     }
     let rendered = status_payload(data, viewer, stream, item, name)
         .await?
