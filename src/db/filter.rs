@@ -113,8 +113,7 @@ impl Filter {
         if account_ids.is_empty() {
             return Ok(Vec::new());
         }
-        filters::table
-            .filter(filters::account_id.eq_any(account_ids))
+        let active = filters::table
             .filter(
                 filters::expires_at
                     .is_null()
@@ -122,6 +121,19 @@ impl Filter {
             )
             .select(filters::account_id)
             .distinct()
+            .into_boxed();
+        // Many accounts (a post's event for every connected reader):
+        // everyone with a filter, a far shorter list in practice, kept if
+        // asked for, rather than a query binding ten thousand ids.
+        if account_ids.len() > 1_000 {
+            let asked: std::collections::HashSet<&str> =
+                account_ids.iter().map(String::as_str).collect();
+            let mut all: Vec<String> = active.load(conn)?;
+            all.retain(|id| asked.contains(id.as_str()));
+            return Ok(all);
+        }
+        active
+            .filter(filters::account_id.eq_any(account_ids))
             .load(conn)
     }
 }
