@@ -381,7 +381,6 @@ async fn suspend(config: Config, user: String, suspended: bool) -> Result<(), St
     Ok(())
 }
 
-
 /// `admin move USER TARGET`. The `Move` and `Update` are queued in the
 /// database; the running server's delivery workers send them.
 async fn move_account(config: Config, user: String, target: String) -> Result<(), String> {

@@ -193,11 +193,12 @@ impl Audience {
             Some(readers) => {
                 let mut all = Vec::new();
                 for chunk in readers.chunks(CHUNK) {
-                    all.extend(
-                        query()
-                            .filter(follows::follower_id.eq_any(chunk))
-                            .load::<(String, String)>(conn)?,
-                    );
+                    all.extend(query().filter(follows::follower_id.eq_any(chunk)).load::<(
+                        String,
+                        String,
+                    )>(
+                        conn
+                    )?);
                 }
                 all
             }

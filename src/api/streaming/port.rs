@@ -10,7 +10,8 @@
 //! stays open, so this listener reads the request head into a small
 //! buffer, parses it with `httparse`, drops the buffer, and from then on
 //! holds only the socket, the hub's queue and the heartbeat: a few KB.
-//! WebSockets are framed by `tungstenite` with a 1 KiB read buffer.
+//! WebSockets are framed by `tungstenite` with a 256-byte read buffer
+//! (it grows for a longer message, up to the 64 KiB limit).
 //!
 //! Everything after the head (tokens, scopes, streams, frames, heartbeats,
 //! subscriptions) is the same code as on `http.bind`: [`super::open_sse`],
@@ -399,7 +400,7 @@ async fn websocket(
 /// Small buffers: a client only sends subscriptions.
 fn websocket_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(1024)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE))
