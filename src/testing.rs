@@ -110,3 +110,27 @@ pub fn for_each_backend(label: &str, test: impl Fn(&Db)) {
         test(&db);
     }
 }
+
+/// For storage tests: migrates `db` and creates the local person `name`
+/// on `alpha.localhost:1` (a blocking call, for [`for_each_backend`]).
+///
+/// Panics when either fails: it only serves tests.
+#[allow(clippy::expect_used)]
+pub fn migrated_with_person(db: &Db, name: &str) -> crate::db::actor::Actor {
+    let mut conn = db.get().expect("a connection");
+    crate::db::migrations::run_pending(&mut conn).expect("migrations");
+    drop(conn);
+    let urls = crate::urls::Urls::new("http", "alpha.localhost:1").expect("urls");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime
+        .block_on(crate::service::accounts::create_user(
+            db,
+            &urls,
+            crate::service::accounts::NewUser {
+                name,
+                password: "long enough",
+                role: crate::db::local_user::Role::User,
+            },
+        ))
+        .expect("the person")
+}

@@ -121,13 +121,11 @@ mod tests {
     use super::*;
     use crate::{
         db::{
-            migrations, new_id, now,
+            new_id, now,
             post::{Post, PostKind, Visibility},
             DbUrl,
         },
-        service::accounts::{create_user, NewUser},
         testing::for_each_backend,
-        urls::Urls,
     };
 
     fn post(author: &str, n: u32, in_reply_to: Option<&str>) -> Post {
@@ -165,22 +163,7 @@ mod tests {
     #[test]
     fn accept_replaces_and_reopen_clears() {
         for_each_backend("answer", |db| {
-            let mut conn = db.get().unwrap();
-            migrations::run_pending(&mut conn).unwrap();
-            drop(conn);
-            let urls = Urls::new("http", "alpha.localhost:1").unwrap();
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            let author = rt
-                .block_on(create_user(
-                    db,
-                    &urls,
-                    NewUser {
-                        name: "ana",
-                        password: "long enough",
-                        role: crate::db::local_user::Role::User,
-                    },
-                ))
-                .unwrap();
+            let author = crate::testing::migrated_with_person(db, "ana");
             let conn = &mut db.get().unwrap();
             let ask = post(&author.id, 1, None);
             let first = post(&author.id, 2, Some(&ask.id));

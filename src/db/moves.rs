@@ -139,32 +139,12 @@ impl ActorMove {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        db::migrations,
-        service::accounts::{create_user, NewUser},
-        testing::for_each_backend,
-        urls::Urls,
-    };
+    use crate::testing::for_each_backend;
 
     #[test]
     fn aliases_and_moves_round_trip() {
         for_each_backend("moves", |db| {
-            let mut conn = db.get().unwrap();
-            migrations::run_pending(&mut conn).unwrap();
-            drop(conn);
-            let urls = Urls::new("http", "alpha.localhost:1").unwrap();
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            let ana = rt
-                .block_on(create_user(
-                    db,
-                    &urls,
-                    NewUser {
-                        name: "ana",
-                        password: "long enough",
-                        role: crate::db::local_user::Role::User,
-                    },
-                ))
-                .unwrap();
+            let ana = crate::testing::migrated_with_person(db, "ana");
             let conn = &mut db.get().unwrap();
             let actor = ana.id.clone();
             let (b, c) = ("https://b.example/users/ana", "https://c.example/u/ana");
