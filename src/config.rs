@@ -23,9 +23,11 @@ pub struct ConfigError(pub String);
 mod archives;
 mod mail;
 mod oidc;
+mod streaming;
 pub use archives::ArchivesConfig;
 pub use mail::{DigestConfig, MailConfig, MailTls};
 pub use oidc::OidcConfig;
+pub use streaming::StreamingConfig;
 
 /// The whole configuration, one field per TOML section.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -231,40 +233,6 @@ pub struct ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         Self { rate_limit: 300 }
-    }
-}
-
-/// `[streaming]`: the streaming API (`/api/v1/streaming`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct StreamingConfig {
-    /// Seconds between heartbeats (SSE `:thump` lines, WebSocket pings),
-    /// which keep proxies from closing idle streams.
-    pub heartbeat_secs: u64,
-    /// Events that may wait for one slow connection; a connection that
-    /// falls this far behind is closed (clients reconnect).
-    pub queue: usize,
-    /// Where to serve the streaming API on a listener of its own as well
-    /// (`host:port`; empty: only on `http.bind`). Like Mastodon's
-    /// streaming server on port 4000 behind the same reverse proxy: a
-    /// connection there costs a few KB instead of the ~16 KB of buffers
-    /// actix keeps for every open response (docs/performance.md).
-    pub bind: String,
-    /// The streaming API's base URL that clients are told
-    /// (`urls.streaming`), e.g. `wss://streaming.example.org`; empty: the
-    /// instance's own origin, for a proxy that routes
-    /// `/api/v1/streaming` to `bind`.
-    pub url: String,
-}
-
-impl Default for StreamingConfig {
-    fn default() -> Self {
-        Self {
-            heartbeat_secs: 15,
-            queue: 64,
-            bind: String::new(),
-            url: String::new(),
-        }
     }
 }
 
@@ -523,29 +491,7 @@ impl Config {
         if self.delivery.workers == 0 {
             return Err(ConfigError("delivery.workers must be at least 1".into()));
         }
-        if self.streaming.heartbeat_secs == 0 || self.streaming.queue == 0 {
-            return Err(ConfigError(
-                "streaming.heartbeat_secs and streaming.queue must be at least 1".into(),
-            ));
-        }
-        if !self.streaming.bind.is_empty()
-            && self.streaming.bind.parse::<std::net::SocketAddr>().is_err()
-        {
-            return Err(ConfigError(format!(
-                "streaming.bind must be an address and port such as 127.0.0.1:4000, not {:?}",
-                self.streaming.bind
-            )));
-        }
-        if !self.streaming.url.is_empty() {
-            let ok = url::Url::parse(&self.streaming.url)
-                .is_ok_and(|u| matches!(u.scheme(), "ws" | "wss" | "http" | "https"));
-            if !ok {
-                return Err(ConfigError(format!(
-                    "streaming.url must be a ws://, wss://, http:// or https:// URL, not {:?}",
-                    self.streaming.url
-                )));
-            }
-        }
+        self.streaming.validate()?;
         self.media.validate()?;
         self.mail.validate()?;
         self.digest.validate()?;
