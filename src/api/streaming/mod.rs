@@ -99,12 +99,7 @@ pub async fn authenticate(
 ) -> Result<(Reader, Actor, Option<String>), Error> {
     let (token, protocol) = credentials.token();
     let token = token.ok_or_else(|| Error::new(ErrorKind::Unauthorized, "Missing access token"))?;
-    let mut auth = authenticate_token(data, &token).await?;
-    let reader = Reader::of(&auth)?;
-    let actor = auth
-        .actor
-        .take()
-        .ok_or_else(|| Error::new(ErrorKind::Unauthorized, INVALID_TOKEN))?;
+    let (reader, actor) = Reader::of(authenticate_token(data, &token).await?)?;
     Ok((reader, actor, protocol))
 }
 
@@ -120,19 +115,23 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// The reader of `auth`, and its account (for the hub).
+    ///
     /// Errors: 401 for a token without a user (streams are a person's).
-    fn of(auth: &Auth) -> Result<Reader, Error> {
-        let actor = auth.actor.as_ref().ok_or_else(|| {
+    fn of(auth: Auth) -> Result<(Reader, Actor), Error> {
+        let scopes = auth.scopes().clone();
+        let actor = auth.actor.ok_or_else(|| {
             Error::new(
                 ErrorKind::Unauthorized,
                 "This stream requires a user's access token",
             )
         })?;
-        Ok(Reader {
-            token_id: auth.token.id.clone(),
+        let reader = Reader {
+            token_id: auth.token.id,
             actor_id: actor.id.clone(),
-            scopes: auth.scopes().clone(),
-        })
+            scopes,
+        };
+        Ok((reader, actor))
     }
 }
 
