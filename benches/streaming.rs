@@ -13,12 +13,20 @@
 //! Then the author posts `BENCH_POSTS` statuses (default 20), one after
 //! another, and for each the time from the POST returning until every
 //! connection has read its `update` is taken: p50, p99 and max per post,
-//! and the same over every single delivery. SQLite always; PostgreSQL too
+//! and the same over every single delivery, and the CPU time the server
+//! and the bench's clients used per post (POST included, from
+//! `/proc/<pid>/stat`: unlike the latencies, it barely changes when
+//! something else runs on the machine). SQLite always; PostgreSQL too
 //! when one answers (`OUTLOUD_TEST_POSTGRES`, else
 //! `postgres://postgres@127.0.0.1:5432/test`).
 //!
 //! The clients are raw HTTP/1.1 over tokio sockets in this process (one
 //! task per connection), sharing the machine's cores with the server.
+//!
+//! `BENCH_PROBE=1` measures the floor instead: the same clients reading
+//! the same bytes from one thread that only writes them (see [`probe`]),
+//! printed as `| probe | streams | posts | p50 ms | p99 ms | max ms | CPU
+//! ms/post |` (CPU of writer and readers both, one process).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -79,6 +87,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::var("BENCH_PROBE").is_ok_and(|v| v == "1") {
+        runtime.block_on(probe(streams));
+        return;
+    }
     let mut backends = vec![("sqlite", TestDatabase::sqlite as fn() -> TestDatabase)];
     if TestDatabase::postgres("bench streaming").is_some() {
         backends.push(("postgres", || {
@@ -107,12 +119,70 @@ fn main() {
     }
     println!(
         "\n| backend | transport | streams | RSS before MiB | RSS after MiB | bytes/idle stream | posts | \
-         per post p50 ms | p99 ms | max ms | per delivery p50 ms | p99 ms |"
+         per post p50 ms | p99 ms | max ms | per delivery p50 ms | p99 ms | server CPU ms/post | bench CPU ms/post |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
+}
+
+/// `BENCH_PROBE=1`: the floor of a fan-out on this machine, without a
+/// server. One thread writes the same 2 KB SSE event to `streams`
+/// loopback sockets (blocking writes, nothing else), read by the same
+/// client tasks as a run against the server; timed from the first write
+/// to the last read, `BENCH_POSTS` times. What a server adds on top is
+/// its dispatch; what this takes, any server on these cores takes.
+async fn probe(streams: usize) {
+    let posts = env_usize("BENCH_POSTS", 20);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<Instant>();
+    let mut writers = Vec::with_capacity(streams);
+    for _ in 0..streams {
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_nodelay(true).unwrap();
+        writers.push(server);
+        tokio::spawn(read_updates(
+            client,
+            arrivals_tx.clone(),
+            Transport::PortSse,
+        ));
+    }
+    let event = format!("event: update\ndata: {}\n\n", "x".repeat(2048));
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, mut started_rx) = mpsc::unbounded_channel::<Instant>();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        while go_rx.recv().is_ok() {
+            let _ = started_tx.send(Instant::now());
+            for socket in &mut writers {
+                socket.write_all(event.as_bytes()).unwrap();
+            }
+        }
+    });
+    let mut per_post = Vec::with_capacity(posts);
+    let bench_cpu = cpu_ms("self");
+    for _ in 0..posts {
+        go_tx.send(()).unwrap();
+        let started = started_rx.recv().await.unwrap();
+        let mut last = started;
+        for _ in 0..streams {
+            last = last.max(arrivals.recv().await.unwrap());
+        }
+        per_post.push(last - started);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let cpu = (cpu_ms("self") - bench_cpu) / posts as f64;
+    per_post.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "| probe | {streams} | {posts} | {:.1} | {:.1} | {:.1} | {cpu:.0} |",
+        ms(per_post[posts / 2]),
+        ms(per_post[((posts as f64 * 0.99) as usize).min(posts - 1)]),
+        ms(*per_post.last().unwrap()),
+    );
 }
 
 /// The server's resident memory, from `/proc/<pid>/status`.
@@ -121,6 +191,21 @@ fn rss_bytes(pid: u32) -> u64 {
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
     let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
     kb * 1024
+}
+
+/// CPU time (user and system) a process has used so far, from
+/// `/proc/<pid>/stat` (clock ticks of 10 ms).
+fn cpu_ms(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name may hold spaces: fields are counted after its `)`.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks * 10.0
 }
 
 /// Stops the child server when the run ends, however it ends.
@@ -270,6 +355,7 @@ async fn run(
 
     let mut per_post = Vec::with_capacity(posts);
     let mut per_delivery = Vec::with_capacity(posts * streams);
+    let (server_cpu, bench_cpu) = (cpu_ms(&pid.to_string()), cpu_ms("self"));
     for n in 0..posts {
         let posted = post(&http, &base, &domain, &author_token, &format!("post {n}")).await;
         let mut last = posted;
@@ -284,6 +370,8 @@ async fn run(
         }
         per_post.push(last.saturating_duration_since(posted));
     }
+    let server_cpu = (cpu_ms(&pid.to_string()) - server_cpu) / posts as f64;
+    let bench_cpu = (cpu_ms("self") - bench_cpu) / posts as f64;
     assert!(
         arrivals.try_recv().is_err(),
         "a stream got more updates than were posted"
@@ -294,7 +382,7 @@ async fn run(
         ms(all[((all.len() as f64 * p) as usize).min(all.len() - 1)])
     };
     let row = format!(
-        "| {backend} | {} | {streams} | {:.1} | {:.1} | {:.0} | {posts} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        "| {backend} | {} | {streams} | {:.1} | {:.1} | {:.0} | {posts} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {server_cpu:.0} | {bench_cpu:.0} |",
         transport.name(),
         before as f64 / 1048576.0,
         after as f64 / 1048576.0,
@@ -465,6 +553,8 @@ async fn read_updates(
         Transport::PortWs => b"\"event\":\"update\"",
         Transport::PortSse | Transport::HttpSse => b"event: update\n",
     };
+    let finder = memchr::memmem::Finder::new(mark);
+    // What is kept of the last read: the start of a mark it may have cut.
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
     loop {
@@ -475,13 +565,12 @@ async fn read_updates(
         let at = Instant::now();
         pending.extend_from_slice(&buf[..n]);
         let mut from = 0;
-        while let Some(i) = pending[from..].windows(mark.len()).position(|w| w == mark) {
+        while let Some(i) = finder.find(&pending[from..]) {
             if arrivals.send(at).is_err() {
                 return;
             }
             from += i + mark.len();
         }
-        // Keep only what could be the start of a mark cut by the read.
         let keep = pending.len().saturating_sub(mark.len() - 1).max(from);
         pending.drain(..keep);
     }

@@ -6,11 +6,13 @@
 //! [`listener`] from PostgreSQL `LISTEN`, or directly on SQLite). The
 //! dispatcher (`api::streaming::dispatch`) renders each event once per
 //! reader and stream with the REST API's queries and conversion, and
-//! offers the frame to each matching connection's queue here. A
+//! offers the frame to each matching connection here: into its queue, or
+//! on the streaming port straight onto its socket ([`outgoing`]). A
 //! connection whose queue is full is closed rather than waited for, so
 //! one slow reader never holds up the others or the request that posted.
 
 pub mod listener;
+pub mod outgoing;
 
 use crate::{
     db::{actor::Actor, events::StreamEvent, Db},
@@ -25,6 +27,8 @@ use std::{
     time::Duration,
 };
 use tokio::sync::mpsc;
+
+pub use outgoing::Outgoing;
 
 /// A stream a connection follows, by Mastodon's names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -136,6 +140,9 @@ pub struct Frame {
     /// thousand copies of the status.
     sse: OnceLock<bytes::Bytes>,
     ws: OnceLock<bytestring::ByteString>,
+    /// The WebSocket text as a whole frame on the wire (header and text),
+    /// for connections the dispatcher writes to itself.
+    ws_frame: OnceLock<bytes::Bytes>,
 }
 
 impl Frame {
@@ -146,6 +153,7 @@ impl Frame {
             payload,
             sse: OnceLock::new(),
             ws: OnceLock::new(),
+            ws_frame: OnceLock::new(),
         }
     }
 
@@ -157,6 +165,11 @@ impl Frame {
     /// The WebSocket text of the frame, rendered by `render` once.
     pub fn ws(&self, render: impl FnOnce(&Frame) -> String) -> bytestring::ByteString {
         self.ws.get_or_init(|| render(self).into()).clone()
+    }
+
+    /// The WebSocket frame's bytes on the wire, rendered by `render` once.
+    pub fn ws_frame(&self, render: impl FnOnce(&Frame) -> bytes::Bytes) -> bytes::Bytes {
+        self.ws_frame.get_or_init(|| render(self)).clone()
     }
 }
 
@@ -213,8 +226,21 @@ impl Subscriber {
     }
 }
 
-/// Open connections by id: who, and the sending end of their queue.
-type Connections = HashMap<u64, (Arc<Subscriber>, mpsc::Sender<Arc<Frame>>)>;
+/// How frames reach an open connection.
+enum Sink {
+    /// Its task takes them from a queue and writes them (actix's
+    /// connections, whose sockets only their task can reach).
+    Queue(mpsc::Sender<Arc<Frame>>),
+    /// Written to its socket by whoever offers them, in its transport's
+    /// bytes (the streaming port's connections).
+    Direct(Arc<Outgoing>, Wire),
+}
+
+/// A transport's bytes of a frame (made once per frame, see [`Frame`]).
+pub type Wire = fn(&Frame) -> bytes::Bytes;
+
+/// Open connections by id: who, and how their frames reach them.
+type Connections = HashMap<u64, (Arc<Subscriber>, Sink)>;
 
 /// The open connections of this process.
 pub struct Hub {
@@ -233,18 +259,42 @@ impl std::fmt::Debug for Hub {
     }
 }
 
-/// An open connection's end: frames arrive on `frames`; it ends (`None`)
-/// when the hub closes the connection. Dropping it leaves the hub.
+/// An open connection's end. Dropping it leaves the hub.
 pub struct Registration {
     hub: Arc<Hub>,
     id: u64,
     pub subscriber: Arc<Subscriber>,
-    pub frames: mpsc::Receiver<Arc<Frame>>,
+    way: Way,
+}
+
+/// The connection's side of its [`Sink`].
+enum Way {
+    Queue(mpsc::Receiver<Arc<Frame>>),
+    Direct(Arc<Outgoing>),
+}
+
+impl Registration {
+    /// The next frame the connection's task must write itself; `None`
+    /// once the hub closed the connection (it fell behind). A direct
+    /// connection gets no frames here: this writes out its backlog
+    /// until it is closed. Cancel-safe.
+    pub async fn next_frame(&mut self) -> Option<Arc<Frame>> {
+        match &mut self.way {
+            Way::Queue(frames) => frames.recv().await,
+            Way::Direct(out) => {
+                out.serve().await;
+                None
+            }
+        }
+    }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         self.hub.close(self.id);
+        if let Way::Direct(out) = &self.way {
+            out.close();
+        }
     }
 }
 
@@ -262,20 +312,49 @@ impl Hub {
         self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Opens a connection for `reader` on `streams`.
+    /// Opens a connection for `reader` on `streams` whose task takes its
+    /// frames from a queue ([`Registration::next_frame`]).
     pub fn register(self: &Arc<Self>, reader: Actor, streams: Vec<Stream>) -> Registration {
         let (tx, frames) = mpsc::channel(self.queue);
+        self.insert(reader, streams, Sink::Queue(tx), Way::Queue(frames))
+    }
+
+    /// Opens a connection for `reader` on `streams` whose frames are
+    /// written to `out` as `wire` makes them, by whoever offers them.
+    pub fn register_direct(
+        self: &Arc<Self>,
+        reader: Actor,
+        streams: Vec<Stream>,
+        out: Arc<Outgoing>,
+        wire: Wire,
+    ) -> Registration {
+        let sink = Sink::Direct(out.clone(), wire);
+        self.insert(reader, streams, sink, Way::Direct(out))
+    }
+
+    /// `streaming.queue`: how many frames may wait for a connection.
+    pub fn queue(&self) -> usize {
+        self.queue
+    }
+
+    fn insert(
+        self: &Arc<Self>,
+        reader: Actor,
+        streams: Vec<Stream>,
+        sink: Sink,
+        way: Way,
+    ) -> Registration {
         let subscriber = Arc::new(Subscriber {
             viewer: Arc::new(viewer(reader)),
             streams: Mutex::new(streams),
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, (subscriber.clone(), tx));
+        self.lock().insert(id, (subscriber.clone(), sink));
         Registration {
             hub: self.clone(),
             id,
             subscriber,
-            frames,
+            way,
         }
     }
 
@@ -296,18 +375,34 @@ impl Hub {
             .collect()
     }
 
-    /// Offers a frame to a connection without waiting. A connection that
-    /// fell `queue` frames behind is closed: its reader gets the end of
-    /// the stream and reconnects, as with Mastodon.
-    pub fn offer(&self, id: u64, frame: Arc<Frame>) {
-        let mut connections = self.lock();
-        let full = match connections.get(&id) {
-            Some((_, tx)) => tx.try_send(frame).is_err(),
-            None => false,
-        };
-        if full {
-            tracing::info!(connection = id, "closing a stream that fell behind");
-            connections.remove(&id);
+    /// Offers frames to connections without waiting: one lock of the
+    /// hub for all of them, then the direct connections' writes outside
+    /// it. A connection that fell `queue` frames behind is closed: its
+    /// reader gets the end of the stream and reconnects, as with
+    /// Mastodon. Direct writes are system calls, ~10,000 for a post to
+    /// 10,000 readers: call this from a blocking thread for many.
+    pub fn offer(&self, offers: Vec<(u64, Arc<Frame>)>) {
+        let mut direct = Vec::new();
+        {
+            let mut connections = self.lock();
+            for (id, frame) in offers {
+                let full = match connections.get(&id) {
+                    Some((_, Sink::Queue(tx))) => tx.try_send(frame).is_err(),
+                    Some((_, Sink::Direct(out, wire))) => {
+                        direct.push((out.clone(), *wire, frame));
+                        false
+                    }
+                    None => false,
+                };
+                if full {
+                    tracing::info!(connection = id, "closing a stream that fell behind");
+                    connections.remove(&id);
+                }
+            }
+        }
+        // A failed send closed its connection: its task ends and leaves.
+        for (out, wire, frame) in direct {
+            out.send(wire(&frame));
         }
     }
 
@@ -409,11 +504,11 @@ mod tests {
         let frame = || Arc::new(Frame::new(Stream::Public, "update", "{}".into()));
         let (id, _) = hub.snapshot()[0].clone();
         for _ in 0..3 {
-            hub.offer(id, frame());
+            hub.offer(vec![(id, frame())]);
         }
         assert!(hub.is_empty());
-        assert!(registration.frames.recv().await.is_some());
-        assert!(registration.frames.recv().await.is_some());
-        assert!(registration.frames.recv().await.is_none());
+        assert!(registration.next_frame().await.is_some());
+        assert!(registration.next_frame().await.is_some());
+        assert!(registration.next_frame().await.is_none());
     }
 }

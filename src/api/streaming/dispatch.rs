@@ -107,24 +107,64 @@ async fn for_viewer(
         return Ok(());
     };
     let mut rendered: HashMap<Stream, Option<Arc<Frame>>> = HashMap::new();
-    for (connection, streams) in connections {
-        for stream in streams {
-            let frame = match rendered.get(&stream) {
-                Some(frame) => frame.clone(),
-                None => {
-                    let frame = render(data, &viewer, &stream, event)
-                        .await?
-                        .map(|(e, p)| Arc::new(Frame::new(stream.clone(), e, p.into())));
-                    rendered.insert(stream.clone(), frame.clone());
-                    frame
+    let mut offers = Vec::new();
+    let done = async {
+        for (connection, streams) in connections {
+            for stream in streams {
+                let frame = match rendered.get(&stream) {
+                    Some(frame) => frame.clone(),
+                    None => {
+                        let frame = render(data, &viewer, &stream, event)
+                            .await?
+                            .map(|(e, p)| Arc::new(Frame::new(stream.clone(), e, p.into())));
+                        rendered.insert(stream.clone(), frame.clone());
+                        frame
+                    }
+                };
+                if let Some(frame) = frame {
+                    offers.push((connection, frame));
                 }
-            };
-            if let Some(frame) = frame {
-                data.streams.offer(connection, frame);
             }
         }
+        Ok(())
     }
-    Ok(())
+    .await;
+    // What was rendered before a failure is still delivered.
+    deliver(data, offers).await;
+    done
+}
+
+/// Hands frames to the hub. The streaming port's connections are written
+/// to right there, one system call each, so many frames (a post to
+/// thousands of readers) are handed over from a blocking thread rather
+/// than holding up one of the runtime's few workers for tens of
+/// milliseconds. Awaited, so one event's frames are all written before
+/// the next event's.
+async fn deliver(data: &Data<Context>, offers: Vec<(u64, Arc<Frame>)>) {
+    const INLINE: usize = 64;
+    if offers.len() <= INLINE {
+        data.streams.offer(offers);
+        return;
+    }
+    // One share per core, split by connection so that each connection's
+    // frames stay in one share, in order.
+    let shares = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let mut split: Vec<Vec<(u64, Arc<Frame>)>> = (0..shares).map(|_| Vec::new()).collect();
+    for offer in offers {
+        split[(offer.0 % shares) as usize].push(offer);
+    }
+    let writers: Vec<_> = split
+        .into_iter()
+        .map(|share| {
+            let hub = data.streams.clone();
+            tokio::task::spawn_blocking(move || hub.offer(share))
+        })
+        .collect();
+    for writer in writers {
+        if let Err(e) = writer.await {
+            tracing::warn!(error = %e, "could not offer stream frames");
+        }
+    }
 }
 
 /// Connections by reader: the reader as its streams keep it, and each
@@ -152,6 +192,7 @@ async fn for_post(
     let filtered = service::filters::readers_with_filters(data, ids).await?;
     let t_filters = started.elapsed();
     let mut shared = HashMap::new();
+    let mut offers = Vec::with_capacity(by_viewer.len());
     let readers = by_viewer.len();
     for (viewer_id, (viewer, connections)) in by_viewer {
         let alone = filtered.contains(&viewer_id);
@@ -185,16 +226,19 @@ async fn for_post(
                     }
                 };
                 if let Some(frame) = frame {
-                    data.streams.offer(connection, frame);
+                    offers.push((connection, frame));
                 }
             }
         }
     }
+    let t_frames = started.elapsed();
+    deliver(data, offers).await;
     tracing::debug!(
         readers,
         audience_us = t_audience.as_micros() as u64,
         filters_us = (t_filters - t_audience).as_micros() as u64,
-        frames_us = (started.elapsed() - t_filters).as_micros() as u64,
+        frames_us = (t_frames - t_filters).as_micros() as u64,
+        offers_us = (started.elapsed() - t_frames).as_micros() as u64,
         "post event dispatched"
     );
     Ok(())

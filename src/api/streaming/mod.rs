@@ -18,10 +18,11 @@ use crate::{
     db::actor::Actor,
     error::{Error, ErrorKind},
     service::{oauth::Scopes, streams},
-    streaming::{Registration, Stream},
+    streaming::{Hub, Outgoing, Registration, Stream, Wire},
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/streaming", web::get().to(ws::websocket))
@@ -157,31 +158,56 @@ pub async fn allow(data: &Data<Context>, reader: &Reader, stream: &Stream) -> Re
     Ok(())
 }
 
-/// Opens the server-sent-events stream `path` names (`user`,
-/// `user/notification`, `public/local`, …) for the request's token.
-/// Shared by both servers that carry streams.
+/// A stream request that passed every check, not yet in the hub: its
+/// transport registers it once it can take frames (the streaming port
+/// after it has written its answer's head, so no frame can come first).
+pub struct Admitted {
+    /// Boxed: an open stream's task keeps room for this inline for its
+    /// whole life, though it is moved into the hub at once.
+    actor: Box<Actor>,
+    streams: Vec<Stream>,
+}
+
+impl Admitted {
+    /// Registers the connection with a queue its task reads.
+    pub fn register(self, hub: &Arc<Hub>) -> Registration {
+        hub.register(*self.actor, self.streams)
+    }
+
+    /// Registers the connection for the hub to write to `out` itself.
+    pub fn register_direct(self, hub: &Arc<Hub>, out: Arc<Outgoing>, wire: Wire) -> Registration {
+        hub.register_direct(*self.actor, self.streams, out, wire)
+    }
+}
+
+/// Checks a request for the server-sent-events stream `path` names
+/// (`user`, `user/notification`, `public/local`, …) for the request's
+/// token. Shared by both servers that carry streams.
 pub async fn open_sse(
     data: &Data<Context>,
     credentials: &Credentials<'_>,
     path: &str,
     query: &StreamQuery,
-) -> Result<(Registration, sse::Holder), Error> {
+) -> Result<(Admitted, sse::Holder), Error> {
     let (reader, actor, _) = authenticate(data, credentials).await?;
     let name = path.trim_matches('/').replace('/', ":");
     let stream = Stream::parse(&name, query.tag.as_deref(), query.list.as_deref())?;
     allow(data, &reader, &stream).await?;
-    let registration = data.streams.register(actor, vec![stream]);
-    Ok((registration, sse::Holder::Token(reader.token_id)))
+    let admitted = Admitted {
+        actor: Box::new(actor),
+        streams: vec![stream],
+    };
+    Ok((admitted, sse::Holder::Token(reader.token_id)))
 }
 
 /// Checks a WebSocket's token and its first stream (the `stream`
 /// parameter, if any) before the handshake, so a bad one gets a plain
-/// 401; registers the connection. Also the protocol to echo.
+/// 401. Also the protocol to echo.
 pub async fn open_websocket(
     data: &Data<Context>,
     credentials: &Credentials<'_>,
     query: &StreamQuery,
-) -> Result<(Reader, Option<String>, Registration), Error> {
+) -> Result<(Reader, Option<String>, Admitted), Error> {
     let (reader, actor, protocol) = authenticate(data, credentials).await?;
     let first = match &query.stream {
         Some(name) => {
@@ -191,8 +217,11 @@ pub async fn open_websocket(
         }
         None => None,
     };
-    let registration = data.streams.register(actor, first.into_iter().collect());
-    Ok((reader, protocol, registration))
+    let admitted = Admitted {
+        actor: Box::new(actor),
+        streams: first.into_iter().collect(),
+    };
+    Ok((reader, protocol, admitted))
 }
 
 /// `GET /api/v1/streaming/{user, user/notification, public, public/local,
@@ -204,10 +233,9 @@ async fn server_sent(
     path: web::Path<String>,
     Query(query): Query<StreamQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (registration, holder) =
-        open_sse(&data, &Credentials::of(&req, &query), &path, &query).await?;
+    let (admitted, holder) = open_sse(&data, &Credentials::of(&req, &query), &path, &query).await?;
     Ok(sse::respond(
-        registration,
+        admitted.register(&data.streams),
         data.streams.heartbeat,
         data.db.clone(),
         holder,

@@ -9,32 +9,52 @@
 //! buffer the same way. A stream request is one `GET` with no body that
 //! stays open, so this listener reads the request head into a small
 //! buffer, parses it with `httparse`, drops the buffer, and from then on
-//! holds only the socket, the hub's queue and the heartbeat: a few KB.
+//! holds only the socket, its small backlog and the heartbeat: a few KB.
 //! WebSockets are framed by `tungstenite` with a 256-byte read buffer
 //! (it grows for a longer message, up to the 64 KiB limit).
+//!
+//! Frames do not go through the connection's task here: the dispatcher
+//! writes each one straight to the socket ([`Outgoing`]), the same bytes
+//! to every connection that shares the frame, and the task only writes
+//! what the socket did not take at once. Everything else the connection
+//! sends (its head, heartbeats, tungstenite's answers) goes through the
+//! same [`Outgoing`], so nothing interleaves.
 //!
 //! Everything after the head (tokens, scopes, streams, frames, heartbeats,
 //! subscriptions) is the same code as on `http.bind`: [`super::open_sse`],
 //! [`super::open_websocket`], [`sse::next_chunk`] and [`ws::serve`].
 
-use super::{open_sse, open_websocket, sse, ws, Credentials, StreamQuery};
+use super::{open_sse, open_websocket, sse, ws, Admitted, Credentials, StreamQuery};
 use crate::{
     apub::Data,
     context::Context,
     error::{Error, ErrorKind},
-    streaming::Frame,
+    streaming::{Frame, Hub, Outgoing},
 };
 use activitypub_federation::config::FederationConfig;
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use std::{sync::Arc, time::Duration};
+use std::{
+    io,
+    pin::Pin,
+    sync::Arc,
+    task::{Context as TaskContext, Poll},
+    time::Duration,
+};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
+    net::{tcp::OwnedReadHalf, TcpListener, TcpStream},
 };
 use tokio_tungstenite::{
     tungstenite::{
         handshake::derive_accept_key,
-        protocol::{Role, WebSocketConfig},
+        protocol::{
+            frame::{
+                coding::{Data as OpData, OpCode},
+                Frame as WireFrame,
+            },
+            Role, WebSocketConfig,
+        },
         Message, Utf8Bytes,
     },
     WebSocketStream,
@@ -140,8 +160,8 @@ async fn connection(mut socket: TcpStream, federation: Arc<FederationConfig<Cont
     tracing::debug!(method = %head.method, path = %head.path, "stream request");
     let opened = Box::pin(open(&mut socket, head, &federation)).await;
     match opened {
-        Ok(Opened::Sse(stream)) => serve_sse(&mut socket, stream).await,
-        Ok(Opened::WebSocket(stream)) => Box::pin(serve_websocket(&mut socket, *stream)).await,
+        Ok(Opened::Sse(stream)) => serve_sse(socket, stream).await,
+        Ok(Opened::WebSocket(stream)) => Box::pin(serve_websocket(socket, *stream)).await,
         Ok(Opened::Answered) => {}
         Err(Refusal(status, message)) => Box::pin(refuse(socket, status, &message)).await,
     }
@@ -151,20 +171,20 @@ async fn connection(mut socket: TcpStream, federation: Arc<FederationConfig<Cont
 /// [`ws::serve`]. Not an `async fn`, which would keep its arguments twice
 /// (rust-lang/rust#62958) for the life of the connection.
 #[allow(clippy::manual_async_fn)] // see above: not an `async fn` on purpose
-fn serve_websocket(
-    socket: &mut TcpStream,
-    stream: WsStream,
-) -> impl std::future::Future<Output = ()> + '_ {
+fn serve_websocket(socket: TcpStream, stream: WsStream) -> impl std::future::Future<Output = ()> {
     async move {
         let WsStream {
             data,
             reader,
-            registration,
+            admitted,
             rest,
         } = stream;
+        let (read, write) = socket.into_split();
+        let out = Arc::new(Outgoing::new(write, data.streams.queue()));
+        let registration = admitted.register_direct(&data.streams, out.clone(), ws_wire);
         // Boxed: the handshake's state is freed once it is done.
         let framed = Box::pin(WebSocketStream::from_partially_read(
-            socket,
+            Duplex { read, out },
             rest,
             Role::Server,
             Some(websocket_config()),
@@ -174,19 +194,83 @@ fn serve_websocket(
     }
 }
 
-/// An SSE stream checked and registered, with what it needs while open.
+/// A frame as an SSE event on the wire.
+fn sse_wire(frame: &Frame) -> Bytes {
+    frame.sse(sse::event_bytes)
+}
+
+/// A frame as a whole WebSocket text frame on the wire (a server's
+/// frames are not masked, so every connection gets the same bytes).
+fn ws_wire(frame: &Frame) -> Bytes {
+    frame.ws_frame(|frame| {
+        let text = frame.ws(ws::frame_json).into_bytes();
+        let mut wire = Vec::with_capacity(text.len() + 10);
+        let message = WireFrame::message(text, OpCode::Data(OpData::Text), true);
+        if let Err(e) = message.format(&mut wire) {
+            // Writing into a Vec cannot fail; were it to, the frame is
+            // left out rather than sent broken.
+            tracing::error!(error = %e, "could not frame a WebSocket message");
+            return Bytes::new();
+        }
+        Bytes::from(wire)
+    })
+}
+
+/// The socket as tungstenite sees it: reads from the socket; writes go
+/// through the connection's [`Outgoing`], which the dispatcher writes
+/// frames to as well, and which the connection's task flushes.
+struct Duplex {
+    read: OwnedReadHalf,
+    out: Arc<Outgoing>,
+}
+
+impl AsyncRead for Duplex {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Duplex {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(if self.out.send(Bytes::copy_from_slice(buf)) {
+            Ok(buf.len())
+        } else {
+            Err(io::ErrorKind::BrokenPipe.into())
+        })
+    }
+
+    /// What the socket did not take is written by the connection's task
+    /// (`Registration::next_frame`), in order with the frames.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// An SSE stream checked, with what it needs while open.
 struct SseStream {
-    registration: crate::streaming::Registration,
+    admitted: Admitted,
     holder: sse::Holder,
     db: crate::db::Db,
-    every: Duration,
+    hub: Arc<Hub>,
 }
 
 /// A WebSocket after its handshake.
 struct WsStream {
     data: Data<Context>,
     reader: super::Reader,
-    registration: crate::streaming::Registration,
+    admitted: Admitted,
     /// What the client sent after its request head.
     rest: Vec<u8>,
 }
@@ -305,13 +389,13 @@ async fn open(
         "" if head.upgrade_websocket => websocket(socket, head, &query, data).await,
         "" => Err(Refusal(400, "Expected a WebSocket upgrade".into())),
         stream => {
-            let (registration, holder) =
+            let (admitted, holder) =
                 open_sse(&data, &head.credentials(&query), stream, &query).await?;
             Ok(Opened::Sse(SseStream {
-                registration,
+                admitted,
                 holder,
                 db: data.db.clone(),
-                every: data.streams.heartbeat,
+                hub: data.streams.clone(),
             }))
         }
     }
@@ -319,14 +403,13 @@ async fn open(
 
 /// A server-sent-events stream: no length, so it ends with the
 /// connection, which either side may close.
-async fn serve_sse(socket: &mut TcpStream, stream: SseStream) {
+async fn serve_sse(mut socket: TcpStream, stream: SseStream) {
     let SseStream {
-        mut registration,
+        admitted,
         holder,
         db,
-        every,
+        hub,
     } = stream;
-    let (mut reader, mut writer) = socket.split();
     let opening = [
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
           Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\
@@ -335,17 +418,23 @@ async fn serve_sse(socket: &mut TcpStream, stream: SseStream) {
         sse::OPENING,
     ]
     .concat();
-    if Box::pin(writer.write_all(&opening)).await.is_err() {
+    // Written before the connection is in the hub: no frame comes first.
+    if Box::pin(socket.write_all(&opening)).await.is_err() {
         return;
     }
     drop(opening);
-    let mut tick = sse::heartbeat(every);
+    let (mut reader, writer) = socket.into_split();
+    let out = Arc::new(Outgoing::new(writer, hub.queue()));
+    let mut registration = admitted.register_direct(&hub, out.clone(), sse_wire);
+    let mut tick = sse::heartbeat(hub.heartbeat);
     let mut probe = [0u8; 16];
     loop {
         tokio::select! {
+            // Frames are written by the dispatcher; this writes what the
+            // socket did not take at once, and the heartbeats.
             chunk = sse::next_chunk(&mut registration, &mut tick, &holder, &db) => match chunk {
                 Some(bytes) => {
-                    if writer.write_all(&bytes).await.is_err() {
+                    if !out.send(bytes) {
                         break;
                     }
                 }
@@ -375,7 +464,7 @@ async fn websocket(
     let Some(key) = head.websocket_key.as_deref() else {
         return Err(Refusal(400, "Missing Sec-WebSocket-Key".into()));
     };
-    let (reader, protocol, registration) =
+    let (reader, protocol, admitted) =
         open_websocket(&data, &head.credentials(query), query).await?;
     let mut answer = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -392,7 +481,7 @@ async fn websocket(
     Ok(Opened::WebSocket(Box::new(WsStream {
         data,
         reader,
-        registration,
+        admitted,
         rest: head.rest,
     })))
 }
@@ -407,9 +496,9 @@ fn websocket_config() -> WebSocketConfig {
 }
 
 /// tungstenite's WebSocket. It answers pings itself.
-struct Tungstenite<'a>(WebSocketStream<&'a mut TcpStream>);
+struct Tungstenite(WebSocketStream<Duplex>);
 
-impl ws::Socket for Tungstenite<'_> {
+impl ws::Socket for Tungstenite {
     async fn text(&mut self, frame: &Frame) -> Result<(), ()> {
         let text = Utf8Bytes::try_from(frame.ws(ws::frame_json).into_bytes()).map_err(drop)?;
         self.0.send(Message::Text(text)).await.map_err(drop)

@@ -71,7 +71,7 @@ pub async fn next_chunk(
     db: &Db,
 ) -> Option<Bytes> {
     tokio::select! {
-        frame = registration.frames.recv() => Some(frame?.sse(event_bytes)),
+        frame = registration.next_frame() => Some(frame?.sse(event_bytes)),
         _ = tick.tick() => {
             // Boxed: an idle stream's task need not hold room for a query.
             if !Box::pin(holder.holds(db)).await {

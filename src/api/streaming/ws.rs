@@ -29,7 +29,7 @@ pub async fn websocket(
     data: Data<Context>,
     Query(query): Query<StreamQuery>,
 ) -> Result<HttpResponse, Error> {
-    let (reader, protocol, registration) =
+    let (reader, protocol, admitted) =
         open_websocket(&data, &Credentials::of(&req, &query), &query).await?;
     let protocols: Vec<&str> = protocol.iter().map(String::as_str).collect();
     let (response, session, messages) = actix_ws::handle_with_protocols(&req, body, &protocols)
@@ -39,6 +39,7 @@ pub async fn websocket(
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
     let socket = ActixSocket { session, messages };
+    let registration = admitted.register(&data.streams);
     actix_web::rt::spawn(serve(data, reader, socket, registration));
     Ok(response)
 }
@@ -99,7 +100,7 @@ pub fn serve<S: Socket>(
         let mut tick = interval_at(Instant::now() + every, every);
         loop {
             let next = tokio::select! {
-                frame = registration.frames.recv() => match frame {
+                frame = registration.next_frame() => match frame {
                     Some(frame) => Next::Frame(frame),
                     // The hub closed it: it fell behind.
                     None => break,
