@@ -19,7 +19,7 @@
 //! 500 for a Date older than its fixed hour and knows no RFC 9421.
 
 use crate::{
-    apub::{activities::InboxActivity, signatures, Data},
+    apub::{activities::InboxActivity, objects::actor::with_signer, signatures, Data},
     context::Context,
     db::{actor::Actor, domain_policy, received_activity},
     error::{Error, ErrorKind, Result},
@@ -76,42 +76,79 @@ async fn handle(
         .host_str()
         .ok_or_else(|| Error::bad_request("actor has no host"))?
         .to_ascii_lowercase();
-    let mode = data.config.federation.policy;
-    let allowed = data
-        .db
-        .run(move |conn| Ok(domain_policy::allows(conn, mode, &host)?))
-        .await?;
-    if !allowed {
+    let known = lookups(data, host, &envelope).await?;
+    if !known.allowed {
         return Err(Error::forbidden(
             "this instance does not federate with your server",
         ));
     }
-    let actor = signatures::verify_post(&req, &body, data, &envelope.actor).await?;
-
-    let activity = parse(&body, &actor, data)?;
-    let outcome = process(activity, data).await;
-    let outcome = retry_races(outcome, || async {
-        process(parse(&body, &actor, data)?, data).await
-    })
-    .await;
-    match outcome {
-        Ok(()) => {
-            // A verified request proves the sender's server is up: deliveries
-            // parked for it resume.
-            let id = envelope.id.clone();
-            let host = crate::apub::objects::actor::domain_of(&envelope.actor);
-            data.db
-                .run(move |conn| {
-                    received_activity::record(conn, &id)?;
-                    crate::delivery::host_seen_alive(conn, &host)?;
-                    Ok(())
-                })
-                .await?;
-            Ok(HttpResponse::Accepted().finish())
+    with_signer(known.signer, async {
+        let actor = signatures::verify_post(&req, &body, data, &envelope.actor).await?;
+        let activity = parse(&body, &actor, data)?;
+        let outcome = process(activity, data, Some(known.seen)).await;
+        let outcome = retry_races(outcome, || async {
+            process(parse(&body, &actor, data)?, data, None).await
+        })
+        .await;
+        match outcome {
+            Ok(()) => {
+                // A verified request proves the sender's server is up:
+                // deliveries parked for it resume.
+                let id = envelope.id.clone();
+                let host = crate::apub::objects::actor::domain_of(&envelope.actor);
+                data.db
+                    .transaction(move |conn| {
+                        received_activity::record(conn, &id)?;
+                        crate::delivery::host_seen_alive(conn, &host)?;
+                        Ok(())
+                    })
+                    .await?;
+                Ok(HttpResponse::Accepted().finish())
+            }
+            Err(e) if e.kind == ErrorKind::AlreadyProcessed => {
+                Ok(HttpResponse::Accepted().finish())
+            }
+            Err(e) => Err(e),
         }
-        Err(e) if e.kind == ErrorKind::AlreadyProcessed => Ok(HttpResponse::Accepted().finish()),
-        Err(e) => Err(e),
-    }
+    })
+    .await
+}
+
+/// What the database knows about a request before anything is verified.
+struct Lookups {
+    /// The federation policy allows the actor's host.
+    allowed: bool,
+    /// The claimed actor's stored row, if any.
+    signer: Option<Actor>,
+    /// The activity id was processed before.
+    seen: bool,
+}
+
+/// The policy, the claimed actor and the dedupe row in one database round
+/// trip (each was one of its own). Reading the actor and the dedupe row
+/// before the checks changes nothing they decide: neither is believed
+/// until the signature verifies, and the dedupe answer is as fresh as it
+/// was when read right before processing (concurrent duplicates are
+/// caught by `received_activity::record` and the races retry).
+async fn lookups(data: &Data<Context>, host: String, envelope: &Envelope) -> Result<Lookups> {
+    let mode = data.config.federation.policy;
+    let (actor, id) = (envelope.actor.clone(), envelope.id.clone());
+    data.db
+        .run(move |conn| {
+            if !domain_policy::allows(conn, mode, &host)? {
+                return Ok(Lookups {
+                    allowed: false,
+                    signer: None,
+                    seen: false,
+                });
+            }
+            Ok(Lookups {
+                allowed: true,
+                signer: Actor::by_ap_id(conn, &actor)?,
+                seen: received_activity::seen(conn, &id)?,
+            })
+        })
+        .await
 }
 
 /// The body as an activity by the verified `actor`, with an id on the
@@ -146,13 +183,18 @@ fn parse(body: &[u8], actor: &Actor, data: &Data<Context>) -> Result<InboxActivi
     Ok(activity)
 }
 
-/// Dedupe, then the activity's own checks and effects.
-async fn process(activity: InboxActivity, data: &Data<Context>) -> Result<()> {
-    let id = activity.id().clone();
-    let seen = data
-        .db
-        .run(move |conn| Ok(received_activity::seen(conn, &id)?))
-        .await?;
+/// Dedupe, then the activity's own checks and effects. `seen` is the
+/// dedupe answer when it was just read ([`lookups`]); `None` reads it.
+async fn process(activity: InboxActivity, data: &Data<Context>, seen: Option<bool>) -> Result<()> {
+    let seen = match seen {
+        Some(seen) => seen,
+        None => {
+            let id = activity.id().clone();
+            data.db
+                .run(move |conn| Ok(received_activity::seen(conn, &id)?))
+                .await?
+        }
+    };
     if seen {
         return Err(Error::new(ErrorKind::AlreadyProcessed, "already processed"));
     }

@@ -61,7 +61,7 @@ use diesel::{
     r2d2::{self, ManageConnection, Pool, PooledConnection},
     Connection, PgConnection, SqliteConnection,
 };
-use std::time::Duration;
+use std::{sync::PoisonError, time::Duration};
 
 /// One connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -185,8 +185,14 @@ impl ManageConnection for Manager {
         }
     }
 
+    /// Runs on every checkout: a prepared (and cached) `SELECT ?`, so the
+    /// check costs no statement parse per `Db::run` as `SELECT 1` through
+    /// `batch_execute` did.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+        use diesel::{IntoSql, RunQueryDsl};
+        diesel::select(1.into_sql::<diesel::sql_types::Integer>())
+            .get_result::<i32>(conn)
+            .map(|_| ())
             .map_err(r2d2::Error::QueryError)
     }
 
@@ -202,6 +208,13 @@ pub struct Db {
     backend: Backend,
     /// This process's change events for the streaming API (see [`events`]).
     events: tokio::sync::broadcast::Sender<events::StreamEvent>,
+    /// SQLite: held by [`Db::transaction`] while it writes. SQLite has one
+    /// writer at a time; left to `busy_timeout`, the others poll with
+    /// sleeps of up to 100 ms while the lock may already be free again, so
+    /// under load the write lock sat idle between transactions. Waiting
+    /// here queues them instead (other processes on the file still wait
+    /// out `busy_timeout`).
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -251,6 +264,7 @@ impl Db {
             pool,
             backend: manager.backend,
             events: tokio::sync::broadcast::channel(EVENT_BACKLOG).0,
+            writer: Default::default(),
         })
     }
 
@@ -301,12 +315,18 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(|conn| match conn {
+        let writer = self.writer.clone();
+        self.run(move |conn| match conn {
             // SQLite: BEGIN IMMEDIATE takes the write lock up front, waiting
             // out `busy_timeout`. A deferred transaction that reads first
             // and writes later fails at once with "database is locked" when
             // another connection wrote meanwhile (WAL snapshot upgrade).
-            DbConn::Sqlite(_) => immediate_transaction(conn, f),
+            DbConn::Sqlite(_) => {
+                // Taken with the connection in hand, so the lock is held
+                // only while the transaction runs.
+                let _writing = writer.lock().unwrap_or_else(PoisonError::into_inner);
+                immediate_transaction(conn, f)
+            }
             DbConn::Postgresql(_) => conn.transaction(|tx| f(tx)),
         })
         .await

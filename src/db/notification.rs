@@ -88,7 +88,13 @@ impl Notification {
         let silenced: i64 = account_marks::table
             .filter(account_marks::actor_id.eq(recipient_id))
             .filter(account_marks::target_id.eq(actor_id))
-            .filter(account_marks::kind.eq_any(["block", "mute_notifications"]))
+            // Two `eq`s, not `eq_any`: diesel caches no statement with an
+            // IN list, and this one runs for every notification.
+            .filter(
+                account_marks::kind
+                    .eq("block")
+                    .or(account_marks::kind.eq("mute_notifications")),
+            )
             .count()
             .get_result(conn)?;
         if silenced > 0 {

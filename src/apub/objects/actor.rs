@@ -68,6 +68,40 @@ fn parse_opt(url: &Option<String>) -> Option<Url> {
     url.as_deref().and_then(|u| Url::parse(u).ok())
 }
 
+tokio::task_local! {
+    /// The stored row of the actor whose signature an inbox request
+    /// carries, read with the request's other lookups in one database
+    /// round trip (`apub::inbox`).
+    static SIGNER: std::cell::RefCell<Option<Actor>>;
+}
+
+/// Runs `f` with `signer` as the row [`traits::Object::read_from_id`]
+/// answers for that actor: verifying the signature and storing the
+/// signer's post each dereference it, and one request should read it once.
+/// The crate's staleness check still applies to the copy (a day-old actor
+/// is fetched again), and a refresh ([`traits::Object::from_json`])
+/// replaces it, so the copy is never older than the row.
+pub async fn with_signer<F: std::future::Future>(signer: Option<Actor>, f: F) -> F::Output {
+    SIGNER.scope(std::cell::RefCell::new(signer), f).await
+}
+
+fn signer_copy(id: &Url) -> Option<Actor> {
+    SIGNER
+        .try_with(|s| s.borrow().as_ref().filter(|a| &a.ap_id.0 == id).cloned())
+        .ok()
+        .flatten()
+}
+
+/// A refreshed signer replaces the request's copy.
+fn refresh_signer_copy(actor: &Actor) {
+    let _ = SIGNER.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.as_ref().is_some_and(|a| a.ap_id == actor.ap_id) {
+            *s = Some(actor.clone());
+        }
+    });
+}
+
 #[async_trait::async_trait]
 impl traits::Object for Actor {
     type DataType = Context;
@@ -87,7 +121,12 @@ impl traits::Object for Actor {
         }
     }
 
+    /// The inbox request's copy of its signer when that is the actor asked
+    /// for ([`with_signer`]), else the stored row.
     async fn read_from_id(id: Url, data: &Data<Context>) -> Result<Option<Actor>> {
+        if let Some(signer) = signer_copy(&id) {
+            return Ok(Some(signer));
+        }
         data.db
             .run(move |conn| Ok(Actor::by_ap_id(conn, &id)?))
             .await
@@ -243,6 +282,7 @@ impl traits::Object for Actor {
                 Ok(stored)
             })
             .await
+            .inspect(refresh_signer_copy)
     }
 }
 

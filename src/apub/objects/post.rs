@@ -122,6 +122,7 @@ impl Object for Post {
     /// (at most four, http(s) only) replacing what an earlier version had.
     async fn from_json(json: Note, data: &Data<Context>) -> Result<Post> {
         let accepted = json.accepted_answer.clone();
+        let json_accepted = accepted.clone();
         let author = json.attributed_to.dereference(data).await?;
         if author.local {
             return Err(Error::bad_request("refusing a remote copy of a local post"));
@@ -197,14 +198,26 @@ impl Object for Post {
         let (stored, removed) = data
             .db
             .transaction(move |conn| {
-                let stored = store_post(conn, post, tags)?;
+                let (stored, new) = store_post(conn, post, tags)?;
                 let rows = media_rows(&stored, media);
-                let removed = MediaAttachment::replace_remote(conn, &stored.id, &rows)?;
+                // A new post has no media or accepted answer to replace.
+                let removed = if new && rows.is_empty() {
+                    Vec::new()
+                } else {
+                    MediaAttachment::replace_remote(conn, &stored.id, &rows)?
+                };
+                if !new && answer_claim(&stored, accepted.as_ref()).is_none() {
+                    // No (believable) accepted answer: the ask is open, in
+                    // the transaction that stores it.
+                    AcceptedAnswer::reopen(conn, &stored.id)?;
+                }
                 Ok((stored, removed))
             })
             .await?;
         crate::service::media_proxy::forget_cached(data, &removed).await;
-        sync_accepted_answer(data, &stored, accepted).await?;
+        if let Some(url) = answer_claim(&stored, json_accepted.as_ref()) {
+            accept_answer(data, &stored, url.clone()).await?;
+        }
         Ok(stored)
     }
 }
@@ -261,26 +274,20 @@ pub fn with_accepted_answer(note: &mut Note, answer: Option<&Post>) {
     }
 }
 
+/// The `acceptedAnswer` a received post claims, if it is an ask (any
+/// other post's claim means nothing).
+fn answer_claim<'a>(post: &Post, accepted: Option<&'a Url>) -> Option<&'a Url> {
+    accepted.filter(|_| post.narration_kind() == Some(NarrationKind::Ask))
+}
+
 /// A received ask's `acceptedAnswer`, believed because the Note comes
 /// from the ask's own server (`verify`, and the Update's authorship check
-/// before it): it sets the answer, or, absent, re-opens the ask. A claim
-/// that breaks the rule (`db::answer::refusal`) or names a reply that
-/// cannot be fetched changes nothing and is logged. The answer's local
-/// author hears of it (`update`, as Mastodon names an edit of a post one
-/// took part in).
-async fn sync_accepted_answer(
-    data: &Data<Context>,
-    ask: &Post,
-    accepted: Option<Url>,
-) -> Result<()> {
-    let is_ask = ask.narration_kind() == Some(NarrationKind::Ask);
-    let Some(url) = accepted.filter(|_| is_ask) else {
-        let id = ask.id.clone();
-        data.db
-            .run(move |conn| Ok(AcceptedAnswer::reopen(conn, &id).map(|_| ())?))
-            .await?;
-        return Ok(());
-    };
+/// before it): it sets the answer (an ask without one was re-opened when
+/// stored). A claim that breaks the rule (`db::answer::refusal`) or names
+/// a reply that cannot be fetched changes nothing and is logged. The
+/// answer's local author hears of it (`update`, as Mastodon names an edit
+/// of a post one took part in).
+async fn accept_answer(data: &Data<Context>, ask: &Post, url: Url) -> Result<()> {
     let known = {
         let url = url.clone();
         data.db
@@ -373,8 +380,12 @@ fn media_rows(post: &Post, media: Vec<RemoteMedia>) -> Vec<MediaAttachment> {
 }
 
 /// Inserts a remote post, or replaces the stored version of it (only its
-/// author may), in the caller's transaction.
-fn store_post(conn: &mut crate::db::DbConn, post: Post, tags: Vec<PostTag>) -> Result<Post> {
+/// author may), in the caller's transaction; `true` when it was new.
+fn store_post(
+    conn: &mut crate::db::DbConn,
+    post: Post,
+    tags: Vec<PostTag>,
+) -> Result<(Post, bool)> {
     match Post::by_ap_id(conn, &post.ap_id)? {
         Some(existing) if existing.local => {
             Err(Error::bad_request("refusing to overwrite a local post"))
@@ -397,11 +408,11 @@ fn store_post(conn: &mut crate::db::DbConn, post: Post, tags: Vec<PostTag>) -> R
                 })
                 .collect();
             Post::update(conn, &updated, &tags)?;
-            Ok(updated)
+            Ok((updated, false))
         }
         None => {
             Post::insert(conn, &post, &tags)?;
-            Ok(post)
+            Ok((post, true))
         }
     }
 }
